@@ -1,0 +1,63 @@
+# AURA -- top-level Makefile.  Two commands matter on a fresh machine:
+#   make demo   the main job
+#   make test   every test, built with -Werror, ASan and UBSan
+# Both install what is missing (Debian packages via scripts/deps.sh,
+# Python tools into build/venv) before they build.
+
+BUILD      ?= build
+SAN_BUILD  ?= $(BUILD)/san
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+SANITIZE   ?= address,undefined
+PYTHON     ?= /usr/bin/python3
+VENV       ?= $(BUILD)/venv
+
+.PHONY: all build deps test test-build demo bench venv clean help
+
+all: build
+
+help:
+	@echo "make          build the library and build/aura (release)"
+	@echo "make demo     run the main job"
+	@echo "make test     build with sanitizers and run every test"
+	@echo "make bench    run the benchmarks against the reference tools"
+	@echo "make clean    remove build/"
+
+deps:
+	@scripts/deps.sh build
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+# ---- tests: a separate sanitizer build in build/san ----
+test-build:
+	@scripts/deps.sh test
+	cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DAURA_WERROR=ON \
+	      -DAURA_SANITIZE=$(SANITIZE) -DCMAKE_C_FLAGS_DEBUG="-O1 -g" $(CMAKE_ARGS)
+	cmake --build $(SAN_BUILD) -j $(JOBS)
+
+test: test-build
+	@AURA_BUILD=$(SAN_BUILD) scripts/run-tests.sh
+
+# ---- the main job ----
+demo: build
+	@scripts/demo.sh $(BUILD)
+
+# ---- Python tools for benchmarks (pinned) ----
+$(VENV)/.stamp: bench/requirements.txt
+	@scripts/deps.sh bench
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r bench/requirements.txt
+	touch $@
+
+venv: $(VENV)/.stamp
+
+bench: build venv
+	@scripts/bench.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

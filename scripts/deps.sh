@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# deps.sh -- installs the Debian packages AURA needs, only those missing.
+# Runs `apt-get update` at most once per machine (stamp in build/), then
+# `apt-get install -y`.  Usage: scripts/deps.sh [build|test|bench]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Packages per purpose.  Keep each list short and say why in the commit.
+BUILD_PKGS="build-essential cmake pkg-config"
+TEST_PKGS="$BUILD_PKGS python3 python3-venv"
+BENCH_PKGS="$TEST_PKGS valgrind hyperfine time git"
+
+case "${1:-build}" in
+  build) want=$BUILD_PKGS ;;
+  test)  want=$TEST_PKGS ;;
+  bench) want=$BENCH_PKGS ;;
+  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $p"
+  fi
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  if command -v sudo >/dev/null; then SUDO=sudo; else
+    echo "deps: missing Debian packages:$missing (run as root or install them)" >&2; exit 1
+  fi
+fi
+echo "deps: installing$missing" >&2
+mkdir -p build
+if [ ! -f build/.apt-updated ]; then
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  touch build/.apt-updated
+fi
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2
