@@ -12,7 +12,10 @@ SANITIZE   ?= address,undefined
 PYTHON     ?= /usr/bin/python3
 VENV       ?= $(BUILD)/venv
 
-.PHONY: all build deps test test-build demo bench venv clean help
+FUZZ_BUILD   ?= $(BUILD)/fuzzbuild
+FUZZ_SECONDS ?= 60
+
+.PHONY: all build deps test test-build demo bench venv fuzz clean help
 
 all: build
 
@@ -21,6 +24,7 @@ help:
 	@echo "make demo     run the main job"
 	@echo "make test     build with sanitizers and run every test"
 	@echo "make bench    run the benchmarks against the reference tools"
+	@echo "make fuzz     build the libFuzzer targets (clang) and run each FUZZ_SECONDS"
 	@echo "make clean    remove build/"
 
 deps:
@@ -58,6 +62,15 @@ venv: $(VENV)/.stamp
 
 bench: build venv
 	@scripts/bench.sh $(BUILD)
+
+# ---- libFuzzer targets (clang, ASan+UBSan); corpora under build/fuzz ----
+fuzz:
+	@scripts/deps.sh fuzz
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug \
+	      -DCMAKE_C_FLAGS_DEBUG="-O1 -g" -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+	      -DAURA_SANITIZE=address,undefined -DAURA_FUZZ=ON -DAURA_BUILD_TESTS=OFF $(CMAKE_ARGS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@scripts/fuzz.sh $(FUZZ_BUILD)/fuzz $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD)

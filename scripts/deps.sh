@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh -- installs the Debian packages AURA needs, only those missing.
 # Runs `apt-get update` at most once per machine (stamp in build/), then
-# `apt-get install -y`.  Usage: scripts/deps.sh [build|test|bench]
+# `apt-get install -y`.  Usage: scripts/deps.sh [build|test|bench|fuzz]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,12 +9,14 @@ cd "$(dirname "$0")/.."
 BUILD_PKGS="build-essential cmake pkg-config libsimdjson-dev libcjson-dev"
 TEST_PKGS="$BUILD_PKGS python3 python3-venv"
 BENCH_PKGS="$TEST_PKGS valgrind hyperfine time git"
+FUZZ_PKGS="$BUILD_PKGS clang libclang-rt-14-dev"
 
 case "${1:-build}" in
   build) want=$BUILD_PKGS ;;
   test)  want=$TEST_PKGS ;;
   bench) want=$BENCH_PKGS ;;
-  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+  fuzz)  want=$FUZZ_PKGS ;;
+  *) echo "usage: $0 [build|test|bench|fuzz]" >&2; exit 2 ;;
 esac
 
 missing=""

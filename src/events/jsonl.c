@@ -356,9 +356,13 @@ static aura_status bad_line(aura_events_reader *r, aura_status st)
  * needed (or at the end). */
 static void next_line(aura_events_reader *r, const char **line, size_t *len)
 {
-    const char *p = r->in.p + r->start;
     size_t avail = r->in.len - r->start;
-    const char *nl = avail ? memchr(p, '\n', avail) : NULL;
+    if (avail == 0) {
+        *len = SIZE_MAX; /* also before the first fill, when in.p is NULL */
+        return;
+    }
+    const char *p = r->in.p + r->start;
+    const char *nl = memchr(p, '\n', avail);
     if (nl) {
         *line = p;
         *len = (size_t)(nl - p);
