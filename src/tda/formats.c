@@ -30,6 +30,7 @@ typedef struct reader {
     size_t err_len;
     float *vals; /* growable value buffer */
     size_t nv, cap;
+    size_t *lines; /* sparse: line of each edge */
 } reader;
 
 #define MAX_TOKEN 128
@@ -311,6 +312,46 @@ static aura_status parse_index(reader *r, const char *tok, uint32_t *out)
     return AURA_OK;
 }
 
+typedef struct keyed_edge {
+    uint64_t key; /* min(i,j) << 32 | max(i,j) */
+    float d;
+    size_t line;
+} keyed_edge;
+
+static int keyed_cmp(const void *a, const void *b)
+{
+    const keyed_edge *x = a, *y = b;
+    if (x->key != y->key) {
+        return x->key < y->key ? -1 : 1;
+    }
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* A pair given twice must repeat its distance. */
+static aura_status check_repeats(reader *r, const aura_tda_edge *e, size_t m)
+{
+    keyed_edge *k = aura__alloc_array(r->a, m, sizeof(*k));
+    if (!k) {
+        return fail(r, AURA_E_NOMEM, "out of memory");
+    }
+    for (size_t q = 0; q < m; q++) {
+        uint64_t lo = e[q].i < e[q].j ? e[q].i : e[q].j, hi = e[q].i ^ e[q].j ^ lo;
+        k[q] = (keyed_edge){lo << 32 | hi, e[q].d, r->lines[q]};
+    }
+    aura_status st = AURA_OK;
+    qsort(k, m, sizeof(*k), keyed_cmp);
+    for (size_t q = 1; q < m && st == AURA_OK; q++) {
+        if (k[q].key == k[q - 1].key && k[q].d != k[q - 1].d) {
+            st = fail(r, AURA_E_FORMAT,
+                      "line %zu: distance %g between %u and %u contradicts line %zu (%g)",
+                      k[q].line, (double)k[q].d, (unsigned)(k[q].key >> 32),
+                      (unsigned)(k[q].key & 0xffffffffu), k[q - 1].line, (double)k[q - 1].d);
+        }
+    }
+    aura__free(r->a, k);
+    return st;
+}
+
 static aura_status read_sparse(reader *r, aura_tda_input *in)
 {
     size_t n = 0, m = 0, cap = 0;
@@ -351,13 +392,23 @@ static aura_status read_sparse(reader *r, aura_tda_input *in)
                 break;
             }
             e = ne;
+            size_t *nl = aura__realloc_array(r->a, r->lines, cap, sizeof(size_t));
+            if (!nl) {
+                st = fail(r, AURA_E_NOMEM, "out of memory");
+                break;
+            }
+            r->lines = nl;
         }
+        r->lines[m] = r->line;
         e[m++] = x;
         size_t top = (x.i > x.j ? x.i : x.j) + (size_t)1;
         n = top > n ? top : n;
     } while (next_line(r));
     if (st == AURA_OK && m == 0) {
         st = fail(r, AURA_E_FORMAT, "no edges");
+    }
+    if (st == AURA_OK) {
+        st = check_repeats(r, e, m);
     }
     if (st != AURA_OK) {
         aura__free(r->a, e);
@@ -515,6 +566,7 @@ aura_status aura_tda_input_read(aura_tda_format fmt, const char *buf, size_t len
         st = fail(&r, AURA_E_INVAL, "unknown format");
         break;
     }
+    aura__free(alloc, r.lines);
     if (st != AURA_OK) {
         aura__free(alloc, r.vals);
         aura__free(alloc, in);
