@@ -61,9 +61,10 @@ typedef struct work {
     int dim_max;
     float threshold, ratio;
     uint32_t p;
-    const float *lower;
+    const float *lower; /* distance lookups (may be set in sparse mode too) */
     const tda_nbr *nbr;
     const int64_t *off;
+    int sparse; /* enumerate cofacets from nbr/off */
     int64_t *B, bs; /* B(i,k) = B[k*bs + i] */
     uint32_t *inv;
     evec heap_cob, heap_red; /* working coboundary and reduction column */
@@ -327,7 +328,7 @@ static int pmap_insert(work *w, int64_t key, uint32_t col, uint16_t coef)
 
 /* ------------------------------------------------ coboundary enumeration */
 
-static void cob_set(const work *w, cob *c, entry s, int dim)
+static void cob_start(const work *w, cob *c, entry s, int dim)
 {
     c->idx_below = s.index;
     c->idx_above = 0;
@@ -336,12 +337,34 @@ static void cob_set(const work *w, cob *c, entry s, int dim)
     c->diam = s.diam;
     c->coef = s.coef;
     c->nv = dim + 1;
-    vertices(w, s.index, dim, c->v);
-    if (!w->lower) {
+    if (w->sparse) {
         for (int i = 0; i <= dim; i++) {
             c->pos[i] = w->off[c->v[i] + 1] - 1;
             c->end[i] = w->off[c->v[i]] - 1;
         }
+    }
+}
+
+static void cob_set(const work *w, cob *c, entry s, int dim)
+{
+    vertices(w, s.index, dim, c->v);
+    cob_start(w, c, s, dim);
+}
+
+/* As cob_set, with the vertices of s already known. */
+static void cob_set_v(const work *w, cob *c, const int64_t *v, entry s, int dim)
+{
+    memcpy(c->v, v, (size_t)(dim + 1) * sizeof(int64_t));
+    cob_start(w, c, s, dim);
+}
+
+/* Vertices of the cofacet cob_next returned last. */
+static void cob_last_vertices(const work *w, const cob *c, int64_t *out)
+{
+    int64_t j = w->sparse ? c->nb.idx : c->j + 1;
+    int pos = (int)c->k;
+    for (int i = 0, o = 0; i <= c->nv; i++) {
+        out[i] = i == pos ? j : c->v[o++];
     }
 }
 
@@ -382,7 +405,7 @@ static int cob_has_next_sparse(const work *w, cob *c, int all)
 
 static inline int cob_has_next(const work *w, cob *c, int all)
 {
-    if (!w->lower) {
+    if (w->sparse) {
         return cob_has_next_sparse(w, c, all);
     }
     return c->j >= c->k && (all || binom(w, c->j, c->k) > c->idx_below);
@@ -397,7 +420,7 @@ static inline uint16_t cob_coef(const work *w, const cob *c)
 static inline entry cob_next(const work *w, cob *c)
 {
     entry e;
-    if (!w->lower) {
+    if (w->sparse) {
         c->pos[0]--;
         e.diam = c->diam > c->nb.d ? c->diam : c->nb.d;
         e.index = c->idx_above + binom(w, c->nb.idx, c->k + 1) + c->idx_below;
@@ -428,32 +451,30 @@ static inline entry cob_next(const work *w, cob *c)
 
 /* ------------------------------------------------ apparent pairs */
 
-/* First facet (in order of increasing index) of s with the diameter of s. */
-static entry zero_pivot_facet(const work *w, entry s, int dim)
+/* First facet (in order of increasing index) of s with the diameter of s;
+ * v holds the dim+1 vertices of s.  *removed gets the position of the
+ * vertex the facet lacks. */
+static entry zero_pivot_facet_v(const work *w, const int64_t *v, entry s, int dim, int *removed)
 {
-    int64_t v[MAXV];
-    float pd[MAXV][MAXV];
-    vertices(w, s.index, dim, v);
-    for (int a = 0; a <= dim; a++) {
+    /* facet k keeps the diameter iff some longest edge of s avoids vertex k */
+    int at_max[MAXV] = {0}, n_max = 0;
+    for (int a = 1; a <= dim; a++) {
         for (int b = 0; b < a; b++) {
-            pd[a][b] = pd[b][a] = dist(w, v[a], v[b]);
+            if (dist(w, v[a], v[b]) == s.diam) {
+                at_max[a]++;
+                at_max[b]++;
+                n_max++;
+            }
         }
     }
     int64_t below = s.index, above = 0;
     for (int k = dim; k >= 0; k--) {
         int64_t j = v[k];
-        float d = -INFINITY;
-        for (int a = 0; a <= dim; a++) {
-            for (int b = 0; b < a; b++) {
-                if (a != k && b != k && pd[a][b] > d) {
-                    d = pd[a][b];
-                }
-            }
-        }
-        if (d == s.diam) {
+        if (at_max[k] < n_max) {
             uint32_t sign = (k & 1) ? w->p - 1 : 1;
-            entry f = {above - binom(w, j, k + 1) + below, d, (uint16_t)(sign * s.coef % w->p)};
-            return f;
+            *removed = k;
+            return (entry){above - binom(w, j, k + 1) + below, s.diam,
+                           (uint16_t)(sign * s.coef % w->p)};
         }
         below -= binom(w, j, k + 1);
         above += binom(w, j, k);
@@ -461,33 +482,53 @@ static entry zero_pivot_facet(const work *w, entry s, int dim)
     return NONE;
 }
 
-/* First cofacet (largest index) of s with the diameter of s. */
-static entry zero_pivot_cofacet(work *w, entry s, int dim)
+/* First cofacet (largest index) of s with the diameter of s; its vertices
+ * go to cv. */
+static entry zero_pivot_cofacet_v(work *w, const int64_t *v, entry s, int dim, int64_t *cv)
 {
     cob *c = &w->c_aux;
-    cob_set(w, c, s, dim);
+    cob_set_v(w, c, v, s, dim);
     while (cob_has_next(w, c, 1)) {
         entry e = cob_next(w, c);
         if (e.diam == s.diam) {
+            cob_last_vertices(w, c, cv);
             return e;
         }
     }
     return NONE;
 }
 
-static entry zero_apparent_facet(work *w, entry s, int dim)
+/* The facet f of s such that (f, s) is an apparent pair, or NONE. */
+static entry zero_apparent_facet_v(work *w, const int64_t *v, entry s, int dim)
 {
-    entry f = zero_pivot_facet(w, s, dim);
-    if (f.index != -1 && zero_pivot_cofacet(w, f, dim - 1).index == s.index) {
-        return f;
+    int k = 0;
+    entry f = zero_pivot_facet_v(w, v, s, dim, &k);
+    if (f.index == -1) {
+        return NONE;
     }
-    return NONE;
+    int64_t fv[MAXV], cv[MAXV];
+    for (int a = 0, b = 0; a <= dim; a++) {
+        if (a != k) {
+            fv[b++] = v[a];
+        }
+    }
+    return zero_pivot_cofacet_v(w, fv, f, dim - 1, cv).index == s.index ? f : NONE;
 }
 
-static entry zero_apparent_cofacet(work *w, entry s, int dim)
+static entry zero_apparent_facet(work *w, entry s, int dim)
 {
-    entry c = zero_pivot_cofacet(w, s, dim);
-    if (c.index != -1 && zero_pivot_facet(w, c, dim + 1).index == s.index) {
+    int64_t v[MAXV];
+    vertices(w, s.index, dim, v);
+    return zero_apparent_facet_v(w, v, s, dim);
+}
+
+/* The cofacet c of s such that (s, c) is an apparent pair, or NONE. */
+static entry zero_apparent_cofacet_v(work *w, const int64_t *v, entry s, int dim)
+{
+    int64_t cv[MAXV];
+    int k = 0;
+    entry c = zero_pivot_cofacet_v(w, v, s, dim, cv);
+    if (c.index != -1 && zero_pivot_facet_v(w, cv, c, dim + 1, &k).index == s.index) {
         return c;
     }
     return NONE;
@@ -592,7 +633,7 @@ static int collect_edges(work *w)
 {
     evec *e = &w->simplices;
     e->n = 0;
-    if (w->lower) {
+    if (!w->sparse) {
         for (int64_t i = w->n - 1; i >= 1; i--) {
             const float *row = w->lower + i * (i - 1) / 2;
             int64_t base = binom(w, i, 2);
@@ -645,7 +686,8 @@ static int dim0_pairs(work *w)
             if (rank[u] == rank[v]) {
                 rank[lives]++;
             }
-        } else if (w->dim_max > 0 && zero_apparent_cofacet(w, e, 1).index == -1) {
+        } else if (w->dim_max > 0 &&
+                   zero_apparent_cofacet_v(w, (int64_t[2]){lo, hi}, e, 1).index == -1) {
             ok = evec_push(w, &w->columns, e);
         }
     }
@@ -720,7 +762,9 @@ static entry init_coboundary(work *w, entry s, int dim)
             return NONE;
         }
         if (check_emergent && s.diam == e.diam) {
-            if (!pmap_find(w, e.index) && zero_apparent_facet(w, e, dim + 1).index == -1) {
+            int64_t ev[MAXV];
+            cob_last_vertices(w, c, ev);
+            if (!pmap_find(w, e.index) && zero_apparent_facet_v(w, ev, e, dim + 1).index == -1) {
                 return e;
             }
             check_emergent = 0;
@@ -827,8 +871,14 @@ static int assemble_columns(work *w, int dim)
             if (dim < w->dim_max && !evec_push(w, &w->next_simplices, e)) {
                 return 0;
             }
-            if (!pmap_find(w, e.index) && zero_apparent_cofacet(w, e, dim).index == -1 &&
-                zero_apparent_facet(w, e, dim).index == -1 && !evec_push(w, &w->columns, e)) {
+            if (pmap_find(w, e.index)) {
+                continue;
+            }
+            int64_t ev[MAXV];
+            cob_last_vertices(w, c, ev);
+            if (zero_apparent_cofacet_v(w, ev, e, dim).index == -1 &&
+                zero_apparent_facet_v(w, ev, e, dim).index == -1 &&
+                !evec_push(w, &w->columns, e)) {
                 return 0;
             }
         }
@@ -905,7 +955,7 @@ aura_status aura__tda_run(const aura_allocator *a, const tda_space *sp, int max_
         return AURA_E_NOMEM;
     }
     *w = (work){.a = a, .st = AURA_OK, .n = sp->n, .dim_max = max_dim, .threshold = threshold,
-                .ratio = ratio, .p = modulus, .lower = sp->lower, .nbr = sp->nbr, .off = sp->off,
+                .ratio = ratio, .p = modulus, .lower = sp->lower, .nbr = sp->nbr, .off = sp->off, .sparse = sp->nbr != NULL,
                 .res = res};
     int ok = make_tables(w);
     res->n_dims = max_dim + 1;

@@ -179,7 +179,7 @@ static aura_status run_lower(const aura_tda_opts *o, const float *lower, size_t 
     aura_status st = sparse_from_lower(o->alloc, lower, n, o->threshold, &nbr, &off,
                                        &info.n_edges);
     if (st == AURA_OK) {
-        tda_space sp = {.n = (int64_t)n, .nbr = nbr, .off = off};
+        tda_space sp = {.n = (int64_t)n, .lower = lower, .nbr = nbr, .off = off};
         st = run(o, &sp, info, out);
     }
     aura__free(o->alloc, nbr);

@@ -15,9 +15,11 @@ typedef struct tda_nbr {
     float d;
 } tda_nbr;
 
-/* The metric space: either a compressed lower-triangular matrix (lower !=
- * NULL; d(i,j) for j < i at lower[i(i-1)/2 + j]) or CSR neighbour lists
- * (nbr[off[v] .. off[v+1]) sorted by idx).  Borrowed by the engine. */
+/* The metric space: a compressed lower-triangular matrix (lower; d(i,j)
+ * for j < i at lower[i(i-1)/2 + j]) and/or CSR neighbour lists (nbr[off[v]
+ * .. off[v+1]) sorted by idx).  With nbr set, cofacets come from the lists
+ * (sparse mode) and lower, if set, only speeds up distance lookups.
+ * Borrowed by the engine. */
 typedef struct tda_space {
     int64_t n;
     const float *lower;
