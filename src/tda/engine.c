@@ -482,10 +482,46 @@ static entry zero_pivot_facet_v(const work *w, const int64_t *v, entry s, int di
     return NONE;
 }
 
+/* Dense case of zero_pivot_cofacet_v: the largest vertex j (not in s) with
+ * d(j, v) <= diam(s) for every vertex v of s gives the cofacet of largest
+ * index among those with the diameter of s. */
+static entry zero_pivot_cofacet_dense(const work *w, const int64_t *v, entry s, int dim,
+                                      int64_t *cv)
+{
+    int k = dim + 1; /* vertices of s below j */
+    for (int64_t j = w->n - 1; j >= 0; j--) {
+        if (k > 0 && v[k - 1] == j) {
+            k--;
+            continue;
+        }
+        const float *row = w->lower + j * (j - 1) / 2;
+        int ok = 1;
+        for (int i = 0; i <= dim && ok; i++) {
+            int64_t x = v[i];
+            ok = (x < j ? row[x] : w->lower[x * (x - 1) / 2 + j]) <= s.diam;
+        }
+        if (!ok) {
+            continue;
+        }
+        int64_t index = binom(w, j, k + 1);
+        for (int i = 0; i <= dim; i++) {
+            index += binom(w, v[i], i < k ? i + 1 : i + 2);
+            cv[i < k ? i : i + 1] = v[i];
+        }
+        cv[k] = j;
+        uint32_t sign = (k & 1) ? w->p - 1 : 1;
+        return (entry){index, s.diam, (uint16_t)(sign * s.coef % w->p)};
+    }
+    return NONE;
+}
+
 /* First cofacet (largest index) of s with the diameter of s; its vertices
  * go to cv. */
 static entry zero_pivot_cofacet_v(work *w, const int64_t *v, entry s, int dim, int64_t *cv)
 {
+    if (!w->sparse) {
+        return zero_pivot_cofacet_dense(w, v, s, dim, cv);
+    }
     cob *c = &w->c_aux;
     cob_set_v(w, c, v, s, dim);
     while (cob_has_next(w, c, 1)) {
