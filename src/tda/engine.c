@@ -1,0 +1,1018 @@
+/* engine.c -- persistent cohomology of a Vietoris-Rips filtration.
+ *
+ * The method of Ripser (U. Bauer, J. Appl. Comput. Topol. 2021), written
+ * for AURA: simplices are integers in the combinatorial number system
+ * (index of {v_0 < ... < v_k} = sum_i C(v_i, i+1)); coboundaries are
+ * enumerated on the fly; columns are reduced with clearing, and apparent
+ * and emergent pairs skip most of the work.  Dimension 0 is union-find.
+ *
+ * Filtration order: by diameter, ties broken by larger index first.  The
+ * pivot of a coboundary is its first cofacet in that order (smallest
+ * diameter, then largest index).  Coefficients live in Z/pZ.
+ * SPDX-License-Identifier: MIT */
+#include <math.h>
+#include <string.h>
+
+#include "tda/tda_int.h"
+
+#define MAXV (TDA_MAX_DIM + 3)
+
+/* A simplex (or a term of a cochain): index, diameter, coefficient. */
+typedef struct entry {
+    int64_t index;
+    float diam;
+    uint16_t coef;
+} entry;
+
+static const entry NONE = {-1, 0.0f, 0};
+
+typedef struct evec {
+    entry *p;
+    size_t n, cap;
+} evec;
+
+/* Coboundary enumerator state (dense and sparse variants share it). */
+typedef struct cob {
+    int64_t idx_below, idx_above, j, k;
+    int64_t v[MAXV]; /* vertices, ascending */
+    int nv;
+    float diam;
+    uint16_t coef;
+    int64_t pos[MAXV], end[MAXV]; /* sparse: cursors walking rows downwards */
+    tda_nbr nb;                   /* sparse: the current common neighbour */
+} cob;
+
+/* Pivot lookup: open addressing, linear probing, key -1 = empty. */
+typedef struct pslot {
+    int64_t key;
+    uint32_t col;
+    uint16_t coef;
+} pslot;
+
+typedef struct pmap {
+    pslot *s;
+    size_t cap, n; /* cap is a power of two */
+} pmap;
+
+typedef struct work {
+    const aura_allocator *a;
+    aura_status st;
+    int64_t n;
+    int dim_max;
+    float threshold, ratio;
+    uint32_t p;
+    const float *lower; /* distance lookups (may be set in sparse mode too) */
+    const tda_nbr *nbr;
+    const int64_t *off;
+    int sparse; /* enumerate cofacets from nbr/off */
+    int64_t *B, bs; /* B(i,k) = B[k*bs + i] */
+    uint32_t *inv;
+    evec heap_cob, heap_red; /* working coboundary and reduction column */
+    evec cofacets, simplices, next_simplices, columns, red_entries;
+    size_t *bounds;
+    size_t bounds_cap;
+    pmap map;
+    cob c_main, c_aux;
+    aura_tda_result *res;
+} work;
+
+/* ---------------------------------------------------------------- helpers */
+
+static inline int64_t binom(const work *w, int64_t i, int64_t k)
+{
+    return w->B[k * w->bs + i];
+}
+
+static inline float dense_dist(const work *w, int64_t i, int64_t j)
+{
+    return i > j ? w->lower[i * (i - 1) / 2 + j] : w->lower[j * (j - 1) / 2 + i];
+}
+
+static float sparse_dist(const work *w, int64_t i, int64_t j)
+{
+    int64_t lo = w->off[i], hi = w->off[i + 1];
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (w->nbr[mid].idx < j) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return (lo < w->off[i + 1] && w->nbr[lo].idx == j) ? w->nbr[lo].d : INFINITY;
+}
+
+static inline float dist(const work *w, int64_t i, int64_t j)
+{
+    return w->lower ? dense_dist(w, i, j) : sparse_dist(w, i, j);
+}
+
+static int evec_reserve(work *w, evec *v, size_t need)
+{
+    if (need <= v->cap) {
+        return 1;
+    }
+    size_t cap = v->cap ? v->cap : 16;
+    while (cap < need) {
+        cap *= 2;
+    }
+    entry *p = aura__realloc_array(w->a, v->p, cap, sizeof(entry));
+    if (!p) {
+        w->st = AURA_E_NOMEM;
+        return 0;
+    }
+    v->p = p;
+    v->cap = cap;
+    return 1;
+}
+
+static inline int evec_push(work *w, evec *v, entry e)
+{
+    if (v->n == v->cap && !evec_reserve(w, v, v->n + 1)) {
+        return 0;
+    }
+    v->p[v->n++] = e;
+    return 1;
+}
+
+static void evec_free(work *w, evec *v)
+{
+    aura__free(w->a, v->p);
+    *v = (evec){0};
+}
+
+/* Largest v in [k-1, top] with C(v, k) <= idx. */
+static inline int64_t max_vertex(const work *w, int64_t idx, int64_t k, int64_t top)
+{
+    const int64_t *row = w->B + k * w->bs;
+    if (row[top] > idx) {
+        int64_t count = top - (k - 1);
+        while (count > 0) {
+            int64_t step = count >> 1, mid = top - step;
+            if (row[mid] > idx) {
+                top = mid - 1;
+                count -= step + 1;
+            } else {
+                count = step;
+            }
+        }
+    }
+    return top;
+}
+
+/* Vertices of simplex idx of dimension dim, ascending, into v[0..dim]. */
+static void vertices(const work *w, int64_t idx, int dim, int64_t *v)
+{
+    int64_t top = w->n - 1;
+    for (int64_t k = dim + 1; k > 1; k--) {
+        top = max_vertex(w, idx, k, top);
+        v[k - 1] = top;
+        idx -= binom(w, top, k);
+    }
+    v[0] = idx;
+}
+
+/* ------------------------------------------------------------------ heap */
+/* Top = smallest diameter, ties: largest index. */
+
+static inline int before(entry a, entry b)
+{
+    return a.diam < b.diam || (a.diam == b.diam && a.index > b.index);
+}
+
+static inline int heap_push(work *w, evec *h, entry e)
+{
+    if (h->n == h->cap && !evec_reserve(w, h, h->n + 1)) {
+        return 0;
+    }
+    size_t i = h->n++;
+    entry *p = h->p;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!before(e, p[parent])) {
+            break;
+        }
+        p[i] = p[parent];
+        i = parent;
+    }
+    p[i] = e;
+    return 1;
+}
+
+static inline void heap_pop(evec *h)
+{
+    entry *p = h->p;
+    entry last = p[--h->n];
+    size_t n = h->n, i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n) {
+            break;
+        }
+        if (c + 1 < n && before(p[c + 1], p[c])) {
+            c++;
+        }
+        if (!before(p[c], last)) {
+            break;
+        }
+        p[i] = p[c];
+        i = c;
+    }
+    if (n > 0) {
+        p[i] = last;
+    }
+}
+
+/* Removes and returns the pivot (first term with non-zero summed
+ * coefficient), or NONE. */
+static entry pop_pivot(work *w, evec *h)
+{
+    entry pivot = NONE;
+    while (h->n > 0) {
+        entry top = h->p[0];
+        if (pivot.coef == 0) {
+            pivot = top;
+        } else if (top.index != pivot.index) {
+            return pivot;
+        } else {
+            pivot.coef = (uint16_t)((pivot.coef + top.coef) % w->p);
+        }
+        heap_pop(h);
+    }
+    return pivot.coef == 0 ? NONE : pivot;
+}
+
+static entry get_pivot(work *w, evec *h)
+{
+    entry pivot = pop_pivot(w, h);
+    if (pivot.index != -1 && !heap_push(w, h, pivot)) {
+        return NONE;
+    }
+    return pivot;
+}
+
+/* ------------------------------------------------------------ pivot map */
+
+static inline size_t phash(int64_t key, size_t mask)
+{
+    return (size_t)(((uint64_t)key * 0x9E3779B97F4A7C15ull) >> 20) & mask;
+}
+
+static int pmap_init(work *w, size_t expect)
+{
+    size_t cap = 64;
+    while (cap < 2 * expect + 2) {
+        cap *= 2;
+    }
+    if (w->map.cap < cap) {
+        aura__free(w->a, w->map.s);
+        w->map.s = aura__alloc_array(w->a, cap, sizeof(pslot));
+        w->map.cap = w->map.s ? cap : 0;
+        if (!w->map.s) {
+            w->st = AURA_E_NOMEM;
+            return 0;
+        }
+    }
+    for (size_t i = 0; i < w->map.cap; i++) {
+        w->map.s[i].key = -1;
+    }
+    w->map.n = 0;
+    return 1;
+}
+
+static inline const pslot *pmap_find(const work *w, int64_t key)
+{
+    size_t mask = w->map.cap - 1;
+    for (size_t i = phash(key, mask);; i = (i + 1) & mask) {
+        const pslot *s = &w->map.s[i];
+        if (s->key == key) {
+            return s;
+        }
+        if (s->key == -1) {
+            return NULL;
+        }
+    }
+}
+
+static int pmap_insert(work *w, int64_t key, uint32_t col, uint16_t coef)
+{
+    if (2 * (w->map.n + 1) > w->map.cap) {
+        pmap old = w->map;
+        w->map.s = aura__alloc_array(w->a, old.cap * 2, sizeof(pslot));
+        if (!w->map.s) {
+            w->map = old;
+            w->st = AURA_E_NOMEM;
+            return 0;
+        }
+        w->map.cap = old.cap * 2;
+        w->map.n = 0;
+        for (size_t i = 0; i < w->map.cap; i++) {
+            w->map.s[i].key = -1;
+        }
+        for (size_t i = 0; i < old.cap; i++) {
+            if (old.s[i].key != -1) {
+                pmap_insert(w, old.s[i].key, old.s[i].col, old.s[i].coef);
+            }
+        }
+        aura__free(w->a, old.s);
+    }
+    size_t mask = w->map.cap - 1;
+    size_t i = phash(key, mask);
+    while (w->map.s[i].key != -1) {
+        i = (i + 1) & mask;
+    }
+    w->map.s[i] = (pslot){key, col, coef};
+    w->map.n++;
+    return 1;
+}
+
+/* ------------------------------------------------ coboundary enumeration */
+
+static void cob_start(const work *w, cob *c, entry s, int dim)
+{
+    c->idx_below = s.index;
+    c->idx_above = 0;
+    c->j = w->n - 1;
+    c->k = dim + 1;
+    c->diam = s.diam;
+    c->coef = s.coef;
+    c->nv = dim + 1;
+    if (w->sparse) {
+        for (int i = 0; i <= dim; i++) {
+            c->pos[i] = w->off[c->v[i] + 1] - 1;
+            c->end[i] = w->off[c->v[i]] - 1;
+        }
+    }
+}
+
+static void cob_set(const work *w, cob *c, entry s, int dim)
+{
+    vertices(w, s.index, dim, c->v);
+    cob_start(w, c, s, dim);
+}
+
+/* As cob_set, with the vertices of s already known. */
+static void cob_set_v(const work *w, cob *c, const int64_t *v, entry s, int dim)
+{
+    memcpy(c->v, v, (size_t)(dim + 1) * sizeof(int64_t));
+    cob_start(w, c, s, dim);
+}
+
+/* Vertices of the cofacet cob_next returned last. */
+static void cob_last_vertices(const work *w, const cob *c, int64_t *out)
+{
+    int64_t j = w->sparse ? c->nb.idx : c->j + 1;
+    int pos = (int)c->k;
+    for (int i = 0, o = 0; i <= c->nv; i++) {
+        out[i] = i == pos ? j : c->v[o++];
+    }
+}
+
+/* Sparse: advance to the next common neighbour of all vertices (walking
+ * downwards); with all == 0 stop once it is below the top vertex. */
+static int cob_has_next_sparse(const work *w, cob *c, int all)
+{
+    for (; c->pos[0] != c->end[0]; c->pos[0]--) {
+        tda_nbr nb = w->nbr[c->pos[0]];
+        for (int i = 1; i < c->nv; i++) {
+            while (w->nbr[c->pos[i]].idx > nb.idx) {
+                if (--c->pos[i] == c->end[i]) {
+                    return 0;
+                }
+            }
+            tda_nbr o = w->nbr[c->pos[i]];
+            if (o.idx != nb.idx) {
+                goto next_candidate;
+            }
+            if (o.d > nb.d) {
+                nb.d = o.d;
+            }
+        }
+        while (c->k > 0 && c->v[c->k - 1] > nb.idx) {
+            if (!all) {
+                return 0;
+            }
+            c->idx_below -= binom(w, c->v[c->k - 1], c->k);
+            c->idx_above += binom(w, c->v[c->k - 1], c->k + 1);
+            c->k--;
+        }
+        c->nb = nb;
+        return 1;
+    next_candidate:;
+    }
+    return 0;
+}
+
+static inline int cob_has_next(const work *w, cob *c, int all)
+{
+    if (w->sparse) {
+        return cob_has_next_sparse(w, c, all);
+    }
+    return c->j >= c->k && (all || binom(w, c->j, c->k) > c->idx_below);
+}
+
+static inline uint16_t cob_coef(const work *w, const cob *c)
+{
+    uint32_t sign = (c->k & 1) ? w->p - 1 : 1;
+    return (uint16_t)(sign * c->coef % w->p);
+}
+
+static inline entry cob_next(const work *w, cob *c)
+{
+    entry e;
+    if (w->sparse) {
+        c->pos[0]--;
+        e.diam = c->diam > c->nb.d ? c->diam : c->nb.d;
+        e.index = c->idx_above + binom(w, c->nb.idx, c->k + 1) + c->idx_below;
+        e.coef = cob_coef(w, c);
+        return e;
+    }
+    while (binom(w, c->j, c->k) <= c->idx_below) {
+        c->idx_below -= binom(w, c->j, c->k);
+        c->idx_above += binom(w, c->j, c->k + 1);
+        c->j--;
+        c->k--;
+    }
+    float d = c->diam;
+    const float *row = w->lower + c->j * (c->j - 1) / 2;
+    for (int i = 0; i < c->nv; i++) {
+        int64_t v = c->v[i];
+        float x = v < c->j ? row[v] : w->lower[v * (v - 1) / 2 + c->j];
+        if (x > d) {
+            d = x;
+        }
+    }
+    e.diam = d;
+    e.index = c->idx_above + binom(w, c->j, c->k + 1) + c->idx_below;
+    c->j--;
+    e.coef = cob_coef(w, c);
+    return e;
+}
+
+/* ------------------------------------------------ apparent pairs */
+
+/* First facet (in order of increasing index) of s with the diameter of s;
+ * v holds the dim+1 vertices of s.  *removed gets the position of the
+ * vertex the facet lacks. */
+static entry zero_pivot_facet_v(const work *w, const int64_t *v, entry s, int dim, int *removed)
+{
+    /* facet k keeps the diameter iff some longest edge of s avoids vertex k */
+    int at_max[MAXV] = {0}, n_max = 0;
+    for (int a = 1; a <= dim; a++) {
+        for (int b = 0; b < a; b++) {
+            if (dist(w, v[a], v[b]) == s.diam) {
+                at_max[a]++;
+                at_max[b]++;
+                n_max++;
+            }
+        }
+    }
+    int64_t below = s.index, above = 0;
+    for (int k = dim; k >= 0; k--) {
+        int64_t j = v[k];
+        if (at_max[k] < n_max) {
+            uint32_t sign = (k & 1) ? w->p - 1 : 1;
+            *removed = k;
+            return (entry){above - binom(w, j, k + 1) + below, s.diam,
+                           (uint16_t)(sign * s.coef % w->p)};
+        }
+        below -= binom(w, j, k + 1);
+        above += binom(w, j, k);
+    }
+    return NONE;
+}
+
+/* Dense case of zero_pivot_cofacet_v: the largest vertex j (not in s) with
+ * d(j, v) <= diam(s) for every vertex v of s gives the cofacet of largest
+ * index among those with the diameter of s. */
+static entry zero_pivot_cofacet_dense(const work *w, const int64_t *v, entry s, int dim,
+                                      int64_t *cv)
+{
+    int k = dim + 1; /* vertices of s below j */
+    for (int64_t j = w->n - 1; j >= 0; j--) {
+        if (k > 0 && v[k - 1] == j) {
+            k--;
+            continue;
+        }
+        const float *row = w->lower + j * (j - 1) / 2;
+        int ok = 1;
+        for (int i = 0; i <= dim && ok; i++) {
+            int64_t x = v[i];
+            ok = (x < j ? row[x] : w->lower[x * (x - 1) / 2 + j]) <= s.diam;
+        }
+        if (!ok) {
+            continue;
+        }
+        int64_t index = binom(w, j, k + 1);
+        for (int i = 0; i <= dim; i++) {
+            index += binom(w, v[i], i < k ? i + 1 : i + 2);
+            cv[i < k ? i : i + 1] = v[i];
+        }
+        cv[k] = j;
+        uint32_t sign = (k & 1) ? w->p - 1 : 1;
+        return (entry){index, s.diam, (uint16_t)(sign * s.coef % w->p)};
+    }
+    return NONE;
+}
+
+/* First cofacet (largest index) of s with the diameter of s; its vertices
+ * go to cv. */
+static entry zero_pivot_cofacet_v(work *w, const int64_t *v, entry s, int dim, int64_t *cv)
+{
+    if (!w->sparse) {
+        return zero_pivot_cofacet_dense(w, v, s, dim, cv);
+    }
+    cob *c = &w->c_aux;
+    cob_set_v(w, c, v, s, dim);
+    while (cob_has_next(w, c, 1)) {
+        entry e = cob_next(w, c);
+        if (e.diam == s.diam) {
+            cob_last_vertices(w, c, cv);
+            return e;
+        }
+    }
+    return NONE;
+}
+
+/* The facet f of s such that (f, s) is an apparent pair, or NONE. */
+static entry zero_apparent_facet_v(work *w, const int64_t *v, entry s, int dim)
+{
+    int k = 0;
+    entry f = zero_pivot_facet_v(w, v, s, dim, &k);
+    if (f.index == -1) {
+        return NONE;
+    }
+    int64_t fv[MAXV], cv[MAXV];
+    for (int a = 0, b = 0; a <= dim; a++) {
+        if (a != k) {
+            fv[b++] = v[a];
+        }
+    }
+    return zero_pivot_cofacet_v(w, fv, f, dim - 1, cv).index == s.index ? f : NONE;
+}
+
+static entry zero_apparent_facet(work *w, entry s, int dim)
+{
+    int64_t v[MAXV];
+    vertices(w, s.index, dim, v);
+    return zero_apparent_facet_v(w, v, s, dim);
+}
+
+/* The cofacet c of s such that (s, c) is an apparent pair, or NONE. */
+static entry zero_apparent_cofacet_v(work *w, const int64_t *v, entry s, int dim)
+{
+    int64_t cv[MAXV];
+    int k = 0;
+    entry c = zero_pivot_cofacet_v(w, v, s, dim, cv);
+    if (c.index != -1 && zero_pivot_facet_v(w, cv, c, dim + 1, &k).index == s.index) {
+        return c;
+    }
+    return NONE;
+}
+
+/* ------------------------------------------------ sorting */
+
+/* a comes first in a column list: larger diameter, then smaller index. */
+static inline int col_less(entry a, entry b)
+{
+    return a.diam > b.diam || (a.diam == b.diam && a.index < b.index);
+}
+
+static void insertion_sort(entry *p, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        entry x = p[i];
+        size_t j = i;
+        while (j > 0 && col_less(x, p[j - 1])) {
+            p[j] = p[j - 1];
+            j--;
+        }
+        p[j] = x;
+    }
+}
+
+/* Quicksort (median of three) by col_less; keys are unique. */
+static void sort_columns(entry *p, size_t n)
+{
+    while (n > 24) {
+        entry *m = p + n / 2, *l = p + n - 1;
+        if (col_less(*m, *p)) { entry t = *m; *m = *p; *p = t; }
+        if (col_less(*l, *m)) { entry t = *l; *l = *m; *m = t; }
+        if (col_less(*m, *p)) { entry t = *m; *m = *p; *p = t; }
+        entry pivot = *m;
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (col_less(p[i], pivot)) i++;
+            while (col_less(pivot, p[j])) j--;
+            if (i >= j) break;
+            entry t = p[i]; p[i] = p[j]; p[j] = t;
+            i++;
+            j--;
+        }
+        size_t left = j + 1;
+        if (left < n - left) {
+            sort_columns(p, left);
+            p += left;
+            n -= left;
+        } else {
+            sort_columns(p + left, n - left);
+            n = left;
+        }
+    }
+    insertion_sort(p, n);
+}
+
+static void reverse(entry *p, size_t n)
+{
+    for (size_t i = 0, j = n; i + 1 < j; i++, j--) {
+        entry t = p[i];
+        p[i] = p[j - 1];
+        p[j - 1] = t;
+    }
+}
+
+/* ------------------------------------------------ results */
+
+static int record(work *w, float birth, float death, int64_t bsimp, int64_t dsimp)
+{
+    aura_tda_result *r = w->res;
+    if (r->n_pairs == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 64;
+        tda_pair_rec *p = aura__realloc_array(w->a, r->pairs, cap, sizeof(*p));
+        if (!p) {
+            w->st = AURA_E_NOMEM;
+            return 0;
+        }
+        r->pairs = p;
+        r->cap = cap;
+    }
+    r->pairs[r->n_pairs++] = (tda_pair_rec){birth, death, bsimp, dsimp};
+    return 1;
+}
+
+/* ------------------------------------------------ dimension 0 */
+
+static int64_t uf_find(int32_t *parent, int64_t x)
+{
+    int64_t y = x, z;
+    while ((z = parent[y]) != y) {
+        y = z;
+    }
+    while ((z = parent[x]) != y) {
+        parent[x] = (int32_t)y;
+        x = z;
+    }
+    return y;
+}
+
+static int collect_edges(work *w)
+{
+    evec *e = &w->simplices;
+    e->n = 0;
+    if (!w->sparse) {
+        for (int64_t i = w->n - 1; i >= 1; i--) {
+            const float *row = w->lower + i * (i - 1) / 2;
+            int64_t base = binom(w, i, 2);
+            for (int64_t j = i - 1; j >= 0; j--) {
+                if (row[j] <= w->threshold && !evec_push(w, e, (entry){base + j, row[j], 1})) {
+                    return 0;
+                }
+            }
+        }
+    } else {
+        for (int64_t i = 0; i < w->n; i++) {
+            for (int64_t q = w->off[i]; q < w->off[i + 1] && w->nbr[q].idx < i; q++) {
+                entry x = {binom(w, i, 2) + w->nbr[q].idx, w->nbr[q].d, 1};
+                if (x.diam <= w->threshold && !evec_push(w, e, x)) {
+                    return 0;
+                }
+            }
+        }
+    }
+    sort_columns(e->p, e->n);
+    reverse(e->p, e->n); /* increasing diameter, then decreasing index */
+    return 1;
+}
+
+static int dim0_pairs(work *w)
+{
+    int64_t n = w->n;
+    int32_t *parent = aura__alloc_array(w->a, (size_t)(n ? n : 1), sizeof(int32_t));
+    uint8_t *rank = aura__calloc(w->a, (size_t)(n ? n : 1), 1);
+    int ok = parent && rank && collect_edges(w);
+    if (!parent || !rank) {
+        w->st = AURA_E_NOMEM;
+    }
+    for (int64_t i = 0; ok && i < n; i++) {
+        parent[i] = (int32_t)i;
+    }
+    w->columns.n = 0;
+    for (size_t q = 0; ok && q < w->simplices.n; q++) {
+        entry e = w->simplices.p[q];
+        int64_t hi = max_vertex(w, e.index, 2, n - 1);
+        int64_t lo = e.index - binom(w, hi, 2);
+        int64_t u = uf_find(parent, lo), v = uf_find(parent, hi);
+        if (u != v) {
+            int64_t dies = rank[u] > rank[v] ? v : u;
+            int64_t lives = dies == u ? v : u;
+            if (e.diam != 0) {
+                ok = record(w, 0.0f, e.diam, dies, e.index);
+            }
+            parent[dies] = (int32_t)lives;
+            if (rank[u] == rank[v]) {
+                rank[lives]++;
+            }
+        } else if (w->dim_max > 0 &&
+                   zero_apparent_cofacet_v(w, (int64_t[2]){lo, hi}, e, 1).index == -1) {
+            ok = evec_push(w, &w->columns, e);
+        }
+    }
+    if (ok) {
+        reverse(w->columns.p, w->columns.n);
+    }
+    for (int64_t i = 0; ok && i < n; i++) {
+        if (uf_find(parent, i) == i) {
+            ok = record(w, 0.0f, INFINITY, i, -1);
+        }
+    }
+    aura__free(w->a, parent);
+    aura__free(w->a, rank);
+    if (w->dim_max < 2) {
+        evec_free(w, &w->simplices);
+    }
+    return ok;
+}
+
+/* ------------------------------------------------ reduction */
+
+/* Pushes s onto the reduction column and its coboundary onto the working
+ * coboundary. */
+static int add_simplex_coboundary(work *w, entry s, int dim)
+{
+    if (!heap_push(w, &w->heap_red, s)) {
+        return 0;
+    }
+    cob *c = &w->c_main;
+    cob_set(w, c, s, dim);
+    while (cob_has_next(w, c, 1)) {
+        entry e = cob_next(w, c);
+        if (e.diam <= w->threshold && !heap_push(w, &w->heap_cob, e)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int add_column(work *w, size_t col, uint16_t factor, int dim)
+{
+    entry s = w->columns.p[col];
+    s.coef = factor;
+    if (!add_simplex_coboundary(w, s, dim)) {
+        return 0;
+    }
+    size_t lo = col == 0 ? 0 : w->bounds[col - 1], hi = w->bounds[col];
+    for (size_t q = lo; q < hi; q++) {
+        entry t = w->red_entries.p[q];
+        t.coef = (uint16_t)((uint32_t)t.coef * factor % w->p);
+        if (!add_simplex_coboundary(w, t, dim)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Pushes the coboundary of s (within the threshold) and returns its pivot,
+ * or returns an emergent pair's cofacet at once. */
+static entry init_coboundary(work *w, entry s, int dim)
+{
+    int check_emergent = 1;
+    w->cofacets.n = 0;
+    cob *c = &w->c_main;
+    cob_set(w, c, s, dim);
+    while (cob_has_next(w, c, 1)) {
+        entry e = cob_next(w, c);
+        if (e.diam > w->threshold) {
+            continue;
+        }
+        if (!evec_push(w, &w->cofacets, e)) {
+            return NONE;
+        }
+        if (check_emergent && s.diam == e.diam) {
+            int64_t ev[MAXV];
+            cob_last_vertices(w, c, ev);
+            if (!pmap_find(w, e.index) && zero_apparent_facet_v(w, ev, e, dim + 1).index == -1) {
+                return e;
+            }
+            check_emergent = 0;
+        }
+    }
+    for (size_t q = 0; q < w->cofacets.n; q++) {
+        if (!heap_push(w, &w->heap_cob, w->cofacets.p[q])) {
+            return NONE;
+        }
+    }
+    return get_pivot(w, &w->heap_cob);
+}
+
+static int finish_column(work *w, size_t col, entry pivot)
+{
+    if (!pmap_insert(w, pivot.index, (uint32_t)col, pivot.coef)) {
+        return 0;
+    }
+    for (;;) {
+        entry e = pop_pivot(w, &w->heap_red);
+        if (e.index == -1) {
+            return 1;
+        }
+        if (!evec_push(w, &w->red_entries, e)) {
+            return 0;
+        }
+        w->bounds[col]++;
+    }
+}
+
+static int reduce_column(work *w, size_t col, int dim)
+{
+    entry s = w->columns.p[col];
+    s.coef = 1;
+    w->heap_cob.n = 0;
+    w->heap_red.n = 0;
+    entry pivot = init_coboundary(w, s, dim);
+    while (w->st == AURA_OK) {
+        if (pivot.index == -1) {
+            return record(w, s.diam, INFINITY, s.index, -1);
+        }
+        const pslot *other = pmap_find(w, pivot.index);
+        entry e;
+        if (other) {
+            uint32_t f = w->p - (uint32_t)pivot.coef * w->inv[other->coef] % w->p;
+            if (!add_column(w, other->col, (uint16_t)f, dim)) {
+                return 0;
+            }
+        } else if ((e = zero_apparent_facet(w, pivot, dim + 1)).index != -1) {
+            e.coef = (uint16_t)(w->p - e.coef);
+            if (!add_simplex_coboundary(w, e, dim)) {
+                return 0;
+            }
+        } else {
+            if (pivot.diam > s.diam * w->ratio &&
+                !record(w, s.diam, pivot.diam, s.index, pivot.index)) {
+                return 0;
+            }
+            return finish_column(w, col, pivot);
+        }
+        pivot = get_pivot(w, &w->heap_cob);
+    }
+    return 0;
+}
+
+static int compute_pairs(work *w, int dim)
+{
+    size_t ncols = w->columns.n;
+    if (ncols > w->bounds_cap) {
+        size_t *b = aura__realloc_array(w->a, w->bounds, ncols, sizeof(size_t));
+        if (!b) {
+            w->st = AURA_E_NOMEM;
+            return 0;
+        }
+        w->bounds = b;
+        w->bounds_cap = ncols;
+    }
+    w->red_entries.n = 0;
+    for (size_t col = 0; col < ncols; col++) {
+        w->bounds[col] = w->red_entries.n;
+        if (!reduce_column(w, col, dim)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Columns of dimension dim: cofacets of the (dim-1)-simplices, minus those
+ * in apparent pairs and those cleared (pivots of dimension dim-1). */
+static int assemble_columns(work *w, int dim)
+{
+    w->columns.n = 0;
+    w->next_simplices.n = 0;
+    cob *c = &w->c_main;
+    for (size_t q = 0; q < w->simplices.n; q++) {
+        entry s = w->simplices.p[q];
+        s.coef = 1;
+        cob_set(w, c, s, dim - 1);
+        while (cob_has_next(w, c, 0)) {
+            entry e = cob_next(w, c);
+            if (e.diam > w->threshold) {
+                continue;
+            }
+            if (dim < w->dim_max && !evec_push(w, &w->next_simplices, e)) {
+                return 0;
+            }
+            if (pmap_find(w, e.index)) {
+                continue;
+            }
+            int64_t ev[MAXV];
+            cob_last_vertices(w, c, ev);
+            if (zero_apparent_cofacet_v(w, ev, e, dim).index == -1 &&
+                zero_apparent_facet_v(w, ev, e, dim).index == -1 &&
+                !evec_push(w, &w->columns, e)) {
+                return 0;
+            }
+        }
+    }
+    if (dim < w->dim_max) {
+        evec t = w->simplices;
+        w->simplices = w->next_simplices;
+        w->next_simplices = t;
+    } else {
+        evec_free(w, &w->simplices);
+        evec_free(w, &w->next_simplices);
+    }
+    sort_columns(w->columns.p, w->columns.n);
+    return 1;
+}
+
+/* ------------------------------------------------ set-up */
+
+static int make_tables(work *w)
+{
+    int64_t n = w->n, kmax = w->dim_max + 2;
+    w->bs = n + 1;
+    w->B = aura__alloc_array(w->a, (size_t)((kmax + 1) * (n + 1)), sizeof(int64_t));
+    w->inv = aura__alloc_array(w->a, w->p, sizeof(uint32_t));
+    if (!w->B || !w->inv) {
+        w->st = AURA_E_NOMEM;
+        return 0;
+    }
+    memset(w->B, 0, (size_t)((kmax + 1) * (n + 1)) * sizeof(int64_t));
+    for (int64_t i = 0; i <= n; i++) {
+        w->B[i] = 1;
+        for (int64_t k = 1; k < (i < kmax + 1 ? i : kmax + 1); k++) {
+            int64_t x = w->B[(k - 1) * w->bs + i - 1], y = w->B[k * w->bs + i - 1];
+            if (x > INT64_MAX - y) {
+                w->st = AURA_E_OVERFLOW;
+                return 0;
+            }
+            w->B[k * w->bs + i] = x + y;
+        }
+        if (i <= kmax) {
+            w->B[i * w->bs + i] = 1;
+        }
+    }
+    w->inv[0] = 0;
+    if (w->p > 1) {
+        w->inv[1] = 1;
+    }
+    for (uint32_t a = 2; a < w->p; a++) {
+        w->inv[a] = w->p - (w->inv[w->p % a] * (w->p / a)) % w->p;
+    }
+    return 1;
+}
+
+static void work_free(work *w)
+{
+    evec_free(w, &w->heap_cob);
+    evec_free(w, &w->heap_red);
+    evec_free(w, &w->cofacets);
+    evec_free(w, &w->simplices);
+    evec_free(w, &w->next_simplices);
+    evec_free(w, &w->columns);
+    evec_free(w, &w->red_entries);
+    aura__free(w->a, w->bounds);
+    aura__free(w->a, w->map.s);
+    aura__free(w->a, w->inv);
+    aura__free(w->a, w->B);
+}
+
+aura_status aura__tda_run(const aura_allocator *a, const tda_space *sp, int max_dim,
+                          float threshold, float ratio, uint32_t modulus, aura_tda_result *res)
+{
+    work *w = aura__calloc(a, 1, sizeof(work));
+    if (!w) {
+        return AURA_E_NOMEM;
+    }
+    *w = (work){.a = a, .st = AURA_OK, .n = sp->n, .dim_max = max_dim, .threshold = threshold,
+                .ratio = ratio, .p = modulus, .lower = sp->lower, .nbr = sp->nbr, .off = sp->off, .sparse = sp->nbr != NULL,
+                .res = res};
+    int ok = make_tables(w);
+    res->n_dims = max_dim + 1;
+    res->dim_off[0] = 0;
+    ok = ok && dim0_pairs(w);
+    res->dim_off[1] = res->n_pairs;
+    for (int dim = 1; ok && dim <= max_dim; dim++) {
+        ok = pmap_init(w, w->columns.n) && compute_pairs(w, dim);
+        res->dim_off[dim + 1] = res->n_pairs;
+        if (ok && dim < max_dim) {
+            ok = assemble_columns(w, dim + 1);
+        }
+    }
+    aura_status st = ok ? AURA_OK : (w->st != AURA_OK ? w->st : AURA_E_INTERNAL);
+    if (st == AURA_OK) {
+        res->binom = w->B;
+        res->bstride = w->bs;
+        res->bk = max_dim + 3;
+        w->B = NULL;
+    }
+    work_free(w);
+    aura__free(a, w);
+    return st;
+}
