@@ -314,7 +314,8 @@ static void orthogonal(aura_rng *r, float *w, size_t rows, size_t cols, double *
         }
         nn = nn > 0 ? 1.0 / sqrt(nn) : 0.0;
         for (size_t i = 0; i < rows; i++) {
-            w[i * cols + j] = (float)(tmp[i * cols + j] * nn);
+            tmp[i * cols + j] *= nn;
+            w[i * cols + j] = (float)tmp[i * cols + j];
         }
     }
 }
