@@ -3,6 +3,7 @@
  * bit-exact, save/reload round trips, and bad input.
  * SPDX-License-Identifier: MIT */
 #include <cJSON.h>
+#include <sys/wait.h>
 
 #include "aura/lnn.h"
 #include "test.h"
@@ -615,4 +616,70 @@ AURA_TEST(lnn_create_and_load_survive_oom)
         }
         ASSERT_TRUE(created && loaded);
     }
+}
+
+/* ---- the CLI ---- */
+
+static int sh(const char *cmd)
+{
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+AURA_TEST(lnn_cli_run_matches_golden_and_reports_errors)
+{
+    const char *files[3] = {"cfc_mixed.safetensors", "ltc_timespans.safetensors",
+                            "wiredcfc_autoncp.safetensors"};
+    for (int i = 0; i < 3; i++) {
+        const char *g = golden(files[i]);
+        char gp[512];
+        snprintf(gp, sizeof gp, "%s", g);
+        const char *out = test_path("%s/out%d.safetensors", test_tmpdir(), i);
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd, "%s lnn run %s --input %s --out %s", test_aura_bin(), gp, gp,
+                 out);
+        ASSERT_EQ(0, sh(cmd));
+        aura_lnn_tensors *o = NULL, *t = NULL;
+        char err[256];
+        ASSERT_OK(aura_lnn_tensors_load(NULL, out, &o, err, sizeof err));
+        ASSERT_OK(aura_lnn_tensors_load(NULL, gp, &t, err, sizeof err));
+        const char *pairs[3][2] = {{"output", "io.output"}, {"hn", "io.hn"}, {"cn", "io.cn"}};
+        for (int k = 0; k < 3; k++) {
+            size_t s1[4], s2[4];
+            int n1 = 0, n2 = 0;
+            const float *a = aura_lnn_tensors_get(o, pairs[k][0], s1, &n1);
+            const float *b = aura_lnn_tensors_get(t, pairs[k][1], s2, &n2);
+            ASSERT_TRUE((a == NULL) == (b == NULL));
+            if (!a) {
+                continue;
+            }
+            ASSERT_EQ(n1, n2);
+            size_t n = 1;
+            for (int d = 0; d < n1; d++) {
+                ASSERT_EQ(s1[d], s2[d]);
+                n *= s1[d];
+            }
+            ASSERT_TRUE(max_diff(a, b, n) <= 1e-5);
+        }
+        aura_lnn_tensors_destroy(o);
+        aura_lnn_tensors_destroy(t);
+    }
+    char cmd[2048];
+    const char *bin = test_aura_bin();
+    snprintf(cmd, sizeof cmd, "%s lnn run --help >/dev/null", bin);
+    ASSERT_EQ(0, sh(cmd));
+    snprintf(cmd, sizeof cmd, "%s lnn run 2>/dev/null", bin);
+    ASSERT_EQ(2, sh(cmd));
+    snprintf(cmd, sizeof cmd, "%s lnn frobnicate 2>/dev/null", bin);
+    ASSERT_EQ(2, sh(cmd));
+    snprintf(cmd, sizeof cmd, "%s lnn run /nonexistent.st --input x --out y 2>/dev/null", bin);
+    ASSERT_EQ(3, sh(cmd));
+    /* input of the wrong width */
+    const char *in = test_path("%s/in.safetensors", test_tmpdir());
+    float x[2 * 3 * 5] = {0};
+    aura_lnn_tensor t = {"input", 3, {2, 3, 5, 0}, x};
+    ASSERT_OK(aura_lnn_tensors_save(in, &t, 1, NULL));
+    snprintf(cmd, sizeof cmd, "%s lnn run %s --input %s --out %s/o.st 2>/dev/null", bin,
+             golden("cfc_default.safetensors"), in, test_tmpdir());
+    ASSERT_EQ(3, sh(cmd));
 }
