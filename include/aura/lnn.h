@@ -177,6 +177,26 @@ AURA_API float *aura_lnn_model_param(aura_lnn_model *m, const char *name, size_t
 AURA_API const char *aura_lnn_model_param_name(const aura_lnn_model *m, size_t i);
 AURA_API size_t aura_lnn_model_param_count(const aura_lnn_model *m);
 
+/* Offset of parameter `name` in the flat parameter layout used by
+ * aura_lnn_model_grad (and its element count), or AURA_E_NOTFOUND. */
+AURA_API aura_status aura_lnn_model_param_offset(const aura_lnn_model *m, const char *name,
+                                                 size_t *offset, size_t *n_elems);
+
+/* ---- training ---- */
+
+/* Back-propagation through time of loss = sum(y * gy) over a batch of
+ * sequences (computed in double precision, returned as float).
+ * x (B, L, C), dt (B, L) or NULL, h0 (B, H) (NULL = zeros), c0 (B, H)
+ * (mixed memory; NULL = zeros), gy (B, L, O).  Outputs, each may be NULL:
+ * y (B, L, O) the forward outputs, g_params (info.n_params floats, the
+ * flat layout of aura_lnn_model_param_offset; gradients w.r.t. the stored
+ * parameters, masks get 0), g_x (B, L, C), g_h0 (B, H), g_c0 (B, H).
+ * Allocates a tape of O(B L H) doubles.  AURA_E_NUMERIC on NaN/Inf. */
+AURA_API aura_status aura_lnn_model_grad(aura_lnn_model *m, size_t batch, size_t len,
+                                         const float *x, const float *dt, const float *h0,
+                                         const float *c0, const float *gy, float *y,
+                                         float *g_params, float *g_x, float *g_h0, float *g_c0);
+
 /* ---- wirings ---- */
 
 /* Generates the signed adjacency of a wiring exactly as ncps does from its

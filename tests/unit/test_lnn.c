@@ -683,3 +683,89 @@ AURA_TEST(lnn_cli_run_matches_golden_and_reports_errors)
              golden("cfc_default.safetensors"), in, test_tmpdir());
     ASSERT_EQ(3, sh(cmd));
 }
+
+/* ---- gradients ---- */
+
+static double grad_err(const float *g, const float *ref, size_t n)
+{
+    double mx = 0, e = 0;
+    for (size_t i = 0; i < n; i++) {
+        mx = fabs(ref[i]) > mx ? fabs(ref[i]) : mx;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)g[i] - (double)ref[i]) / (1e-4 * mx + 1e-6);
+        e = d > e || d != d ? d : e;
+    }
+    return e; /* <= 1 passes */
+}
+
+AURA_TEST(lnn_grad_matches_ncps_golden)
+{
+    char names[MAX_FILES][128];
+    int n = golden_files(names);
+    for (int f = 0; f < n; f++) {
+        char err[256] = "";
+        aura_lnn_tensors *t = NULL;
+        aura_lnn_model *m = NULL;
+        ASSERT_OK(aura_lnn_tensors_load(NULL, golden(names[f]), &t, err, sizeof err));
+        ASSERT_OK(aura_lnn_model_load(NULL, golden(names[f]), &m, err, sizeof err));
+        size_t sh[4];
+        const float *x = aura_lnn_tensors_get(t, "io.input", sh, NULL);
+        const float *gy = aura_lnn_tensors_get(t, "io.grad_output", NULL, NULL);
+        ASSERT_TRUE(x && gy);
+        aura_lnn_info in;
+        aura_lnn_model_get_info(m, &in);
+        size_t B = sh[0], L = sh[1], C = sh[2], H = (size_t)in.state_size;
+        float *gp = calloc(in.n_params, 4), *gx = calloc(B * L * C, 4), *gh = calloc(B * H, 4),
+              *gc = calloc(B * H, 4);
+        ASSERT_OK(aura_lnn_model_grad(m, B, L, x, aura_lnn_tensors_get(t, "io.timespans", 0, 0),
+                                      aura_lnn_tensors_get(t, "io.h0", 0, 0),
+                                      aura_lnn_tensors_get(t, "io.c0", 0, 0), gy, NULL, gp, gx, gh,
+                                      gc));
+        double worst = 0;
+        const char *wname = "";
+        for (size_t k = 0; k < aura_lnn_model_param_count(m); k++) {
+            const char *pn = aura_lnn_model_param_name(m, k);
+            char key[128];
+            snprintf(key, sizeof key, "grad.%s", pn);
+            size_t off, cnt;
+            ASSERT_OK(aura_lnn_model_param_offset(m, pn, &off, &cnt));
+            const float *ref = aura_lnn_tensors_get(t, key, NULL, NULL);
+            if (!ref) {
+                ASSERT_TRUE(strstr(pn, "sparsity_mask") != NULL);
+                continue;
+            }
+            double e = grad_err(gp + off, ref, cnt);
+            if (e > worst) {
+                worst = e;
+                wname = pn;
+            }
+        }
+        double e = grad_err(gx, aura_lnn_tensors_get(t, "grad.input", NULL, NULL), B * L * C);
+        if (e > worst) {
+            worst = e;
+            wname = "input";
+        }
+        e = grad_err(gh, aura_lnn_tensors_get(t, "grad.h0", NULL, NULL), B * H);
+        if (e > worst) {
+            worst = e;
+            wname = "h0";
+        }
+        const float *rc = aura_lnn_tensors_get(t, "grad.c0", NULL, NULL);
+        if (rc) {
+            e = grad_err(gc, rc, B * H);
+            if (e > worst) {
+                worst = e;
+                wname = "c0";
+            }
+        }
+        fprintf(stderr, "%-28s worst grad error %.3g of tolerance (%s)\n", names[f], worst, wname);
+        ASSERT_TRUE(worst <= 1.0);
+        free(gp);
+        free(gx);
+        free(gh);
+        free(gc);
+        aura_lnn_model_destroy(m);
+        aura_lnn_tensors_destroy(t);
+    }
+}
