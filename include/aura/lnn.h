@@ -197,6 +197,40 @@ AURA_API aura_status aura_lnn_model_grad(aura_lnn_model *m, size_t batch, size_t
                                          const float *c0, const float *gy, float *y,
                                          float *g_params, float *g_x, float *g_h0, float *g_c0);
 
+/* Training with Adam on the mean-squared error. */
+typedef struct aura_lnn_train_opts {
+    double lr;            /* learning rate, default 0.01 */
+    double beta1, beta2;  /* Adam moments, default 0.9, 0.999 */
+    double eps;           /* Adam epsilon, default 1e-8 */
+    double clip_norm;     /* clip gradients to this global L2 norm; 0 = off (default 1.0) */
+    int last_step_only;   /* 1: the loss uses only each sequence's last output */
+} aura_lnn_train_opts;
+
+AURA_API aura_lnn_train_opts aura_lnn_train_opts_default(void);
+
+typedef struct aura_lnn_trainer aura_lnn_trainer;
+
+/* A trainer for `m` (borrowed and kept: m must outlive the trainer; the
+ * trainer changes m's parameters). */
+AURA_API aura_status aura_lnn_trainer_create(aura_lnn_model *m, const aura_lnn_train_opts *opts,
+                                             aura_lnn_trainer **out);
+AURA_API void aura_lnn_trainer_destroy(aura_lnn_trainer *tr);
+
+/* One optimiser step on a batch: x (B, L, C), dt (B, L) or NULL, target
+ * (B, L, O); states start at zero.  Loss = mean over the used outputs of
+ * (y - target)^2, before the update, into *loss (may be NULL).  After the
+ * step, an LTC in explicit mode has w, sensory_w, cm, gleak clipped at 0
+ * (as ncps' apply_weight_constraints).  AURA_E_NUMERIC on NaN/Inf (the
+ * parameters are then left unchanged). */
+AURA_API aura_status aura_lnn_trainer_step(aura_lnn_trainer *tr, size_t batch, size_t len,
+                                           const float *x, const float *dt, const float *target,
+                                           double *loss);
+
+/* The loss of the model on a batch without training (same definition). */
+AURA_API aura_status aura_lnn_trainer_eval(aura_lnn_trainer *tr, size_t batch, size_t len,
+                                           const float *x, const float *dt, const float *target,
+                                           double *loss);
+
 /* ---- wirings ---- */
 
 /* Generates the signed adjacency of a wiring exactly as ncps does from its

@@ -547,15 +547,42 @@ size_t aura__lnn_grad_ws(const aura_lnn_model *m)
     return 4 * (C + H + U) + 24 * H + 2 * C + 64;
 }
 
+/* gy of the MSE loss of one sample (see lnn_grad.h); returns its loss. */
+static double mse_gy(const lnn_loss *ls, size_t L, size_t O, const double *tp, size_t ts,
+                     const aura_lnn_model *m, const double *target, double *gy)
+{
+    double l = 0.0;
+    for (size_t s = 0; s < L; s++) {
+        tape t = tape_at(m, (double *)tp + s * ts);
+        for (size_t o = 0; o < O; o++) {
+            double d = t.y[o] - target[s * O + o];
+            int on = !ls->last_only || s == L - 1;
+            gy[s * O + o] = on ? 2.0 * ls->scale * d : 0.0;
+            l += on ? ls->scale * d * d : 0.0;
+        }
+    }
+    return l;
+}
+
 aura_status aura__lnn_grad_d(const aura_lnn_model *m, const double *P, size_t B, size_t L,
                              const double *x, const double *dt, const double *h0,
                              const double *c0, const double *gy, double *loss, double *y,
                              double *G, double *gx, double *gh0, double *gc0)
 {
+    lnn_loss ls = {gy, NULL, 0.0, 0};
+    return aura__lnn_grad_loss(m, P, B, L, x, dt, h0, c0, &ls, loss, y, G, gx, gh0, gc0);
+}
+
+aura_status aura__lnn_grad_loss(const aura_lnn_model *m, const double *P, size_t B, size_t L,
+                                const double *x, const double *dt, const double *h0,
+                                const double *c0, const lnn_loss *ls, double *loss, double *y,
+                                double *G, double *gx, double *gh0, double *gc0)
+{
+    const double *gy = ls->gy;
     size_t H = (size_t)m->H, C = (size_t)m->C, O = (size_t)m->O, ts = aura__lnn_tape_step(m);
     size_t wsn = aura__lnn_grad_ws(m);
     double *tp = aura__alloc_array(m->alloc, L * ts + 1, sizeof(double));
-    double *w = aura__alloc_array(m->alloc, wsn + 4 * H + C + 1, sizeof(double));
+    double *w = aura__alloc_array(m->alloc, wsn + 4 * H + C + L * O + 1, sizeof(double));
     if (!tp || !w) {
         aura__free(m->alloc, tp);
         aura__free(m->alloc, w);
@@ -579,13 +606,19 @@ aura_status aura__lnn_grad_d(const aura_lnn_model *m, const double *P, size_t B,
             }
             step_fwd(m, P, xb + s * C, dt ? dt[b * L + s] : 1.0, &t, w);
             for (size_t o = 0; o < O; o++) {
-                if (gy) {
+                if (gy && !ls->target) {
                     total += t.y[o] * gy[(b * L + s) * O + o];
                 }
                 if (y) {
                     y[(b * L + s) * O + o] = t.y[o];
                 }
             }
+        }
+        const double *gyb = gy ? gy + b * L * O : NULL;
+        if (ls->target) {
+            double *tmp = w + wsn + 4 * H + C;
+            total += mse_gy(ls, L, O, tp, ts, m, ls->target + b * L * O, tmp);
+            gyb = tmp;
         }
         if (!G) {
             continue;
@@ -597,8 +630,8 @@ aura_status aura__lnn_grad_d(const aura_lnn_model *m, const double *P, size_t B,
             if (!gx) {
                 memset(dxs, 0, sizeof(double) * C);
             }
-            step_bwd(m, P, G, xb + s * C, dt ? dt[b * L + s] : 1.0, &t, gy + (b * L + s) * O, dh,
-                     dc, dxs, w);
+            step_bwd(m, P, G, xb + s * C, dt ? dt[b * L + s] : 1.0, &t, gyb + s * O, dh, dc, dxs,
+                     w);
         }
         if (gh0) {
             memcpy(gh0 + b * H, dh, sizeof(double) * H);

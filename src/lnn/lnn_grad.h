@@ -19,4 +19,19 @@ aura_status aura__lnn_grad_d(const aura_lnn_model *m, const double *P, size_t B,
                              const double *c0, const double *gy, double *loss, double *y,
                              double *G, double *gx, double *gh0, double *gc0);
 
+/* The loss: sum(y * gy) when target is NULL; otherwise the mean-squared
+ * error scale * sum((y - target)^2) over every step (or only the last
+ * one with last_only). */
+typedef struct lnn_loss {
+    const double *gy;     /* (B, L, O) */
+    const double *target; /* (B, L, O) or NULL */
+    double scale;
+    int last_only;
+} lnn_loss;
+
+aura_status aura__lnn_grad_loss(const aura_lnn_model *m, const double *P, size_t B, size_t L,
+                                const double *x, const double *dt, const double *h0,
+                                const double *c0, const lnn_loss *ls, double *loss, double *y,
+                                double *G, double *gx, double *gh0, double *gc0);
+
 #endif /* AURA_LNN_GRAD_H */

@@ -159,3 +159,98 @@ AURA_TEST(lnn_grad_matches_finite_differences)
         aura_lnn_model_destroy(m);
     }
 }
+
+/* Sine task: from sin(w t + phase) predict cos(w t + phase). */
+static void sine_batch(aura_rng *r, size_t B, size_t L, float *x, float *y)
+{
+    for (size_t b = 0; b < B; b++) {
+        double ph = 6.283185307179586 * aura_rng_uniform(r), w = 0.3 + 0.2 * aura_rng_uniform(r);
+        for (size_t t = 0; t < L; t++) {
+            x[b * L + t] = (float)sin(w * (double)t + ph);
+            y[b * L + t] = (float)cos(w * (double)t + ph);
+        }
+    }
+}
+
+static void train_sine(aura_lnn_config c, int steps, double factor)
+{
+    enum { B = 8, L = 16 };
+    aura_lnn_model *m = NULL;
+    ASSERT_OK(aura_lnn_model_create(NULL, &c, 2024, &m));
+    aura_lnn_train_opts o = aura_lnn_train_opts_default();
+    o.lr = 0.02;
+    aura_lnn_trainer *tr = NULL;
+    ASSERT_OK(aura_lnn_trainer_create(m, &o, &tr));
+    aura_rng r;
+    aura_rng_init(&r, 99);
+    float xe[B * L], ye[B * L], x[B * L], y[B * L];
+    sine_batch(&r, B, L, xe, ye);
+    double l0 = 0, l1 = 0;
+    ASSERT_OK(aura_lnn_trainer_eval(tr, B, L, xe, NULL, ye, &l0));
+    for (int s = 0; s < steps; s++) {
+        sine_batch(&r, B, L, x, y);
+        double l;
+        ASSERT_OK(aura_lnn_trainer_step(tr, B, L, x, NULL, y, &l));
+    }
+    ASSERT_OK(aura_lnn_trainer_eval(tr, B, L, xe, NULL, ye, &l1));
+    fprintf(stderr, "sine: loss %.4g -> %.4g (x%.1f)\n", l0, l1, l0 / l1);
+    if (!(l1 * factor <= l0)) {
+        AURA_FAIL_("loss %.4g -> %.4g did not fall by %gx", l0, l1, factor);
+    }
+    if (m->cfg.kind == AURA_LNN_LTC && !m->cfg.implicit_param_constraints) {
+        for (size_t i = 0; i < (size_t)m->H * m->H; i++) {
+            ASSERT_TRUE(m->ltc.w[i] >= 0.0f);
+        }
+    }
+    /* the trained model saves and reloads to identical outputs */
+    const char *p = test_path("%s/trained.safetensors", test_tmpdir());
+    ASSERT_OK(aura_lnn_model_save(m, p));
+    aura_lnn_model *r2 = NULL;
+    char err[256];
+    ASSERT_OK(aura_lnn_model_load(NULL, p, &r2, err, sizeof err));
+    float h1[64] = {0}, h2[64] = {0}, c1[64] = {0}, c2[64] = {0}, y1[B * L * 4], y2[B * L * 4];
+    ASSERT_OK(aura_lnn_model_run(m, 1, L, xe, NULL, h1, c1, y1));
+    ASSERT_OK(aura_lnn_model_run(r2, 1, L, xe, NULL, h2, c2, y2));
+    ASSERT_TRUE(memcmp(y1, y2, sizeof(float) * L * (size_t)m->O) == 0);
+    aura_lnn_model_destroy(r2);
+    aura_lnn_trainer_destroy(tr);
+    aura_lnn_model_destroy(m);
+}
+
+AURA_TEST(lnn_train_cfc_sine_reduces_loss)
+{
+    aura_lnn_config c = aura_lnn_config_default();
+    c.input_size = 1;
+    c.units = 8;
+    c.backbone_units = 16;
+    c.proj_size = 1;
+    train_sine(c, 150, 10.0);
+}
+
+AURA_TEST(lnn_train_ltc_explicit_sine_reduces_loss)
+{
+    aura_lnn_config c = aura_lnn_config_default_ltc(1, 6);
+    c.wiring.output_size = 1;
+    c.implicit_param_constraints = 0;
+    c.ode_unfolds = 3;
+    train_sine(c, 120, 3.0);
+}
+
+AURA_TEST(lnn_trainer_rejects_bad_input)
+{
+    aura_lnn_config c = aura_lnn_config_default();
+    c.input_size = 1;
+    c.units = 4;
+    aura_lnn_model *m = NULL;
+    ASSERT_OK(aura_lnn_model_create(NULL, &c, 1, &m));
+    aura_lnn_train_opts o = aura_lnn_train_opts_default();
+    aura_lnn_trainer *tr = NULL;
+    o.lr = -1;
+    ASSERT_STATUS(AURA_E_INVAL, aura_lnn_trainer_create(m, &o, &tr));
+    ASSERT_OK(aura_lnn_trainer_create(m, NULL, &tr));
+    float x[2] = {0, NAN}, y[8] = {0};
+    ASSERT_STATUS(AURA_E_NUMERIC, aura_lnn_trainer_step(tr, 1, 2, x, NULL, y, NULL));
+    aura_lnn_trainer_destroy(tr);
+    aura_lnn_trainer_destroy(NULL);
+    aura_lnn_model_destroy(m);
+}
