@@ -8,16 +8,33 @@
 
 #include "aura/lnn.h"
 #include "cli.h"
+#include "cmd_lnn.h"
 
-static void usage(FILE *f)
+void cmd_lnn_usage(FILE *f)
 {
     fprintf(f,
             "usage: aura lnn run MODEL.safetensors --input IN.safetensors --out OUT.safetensors\n"
+            "       aura lnn grad MODEL.safetensors --input IN.safetensors --out OUT.safetensors\n"
+            "       aura lnn train DATA.csv|DATA.jsonl --out MODEL.safetensors [options]\n"
             "       aura lnn info MODEL.safetensors\n\n"
             "Runs a CfC, wired CfC or LTC model (ncps state_dict + `config` metadata).\n"
             "IN holds `input` (B, L, C) and optionally `timespans` (B, L), `h0` (B, H) and\n"
             "`c0` (B, H) (`io.`-prefixed names are accepted too); missing states start at 0.\n"
             "OUT receives `output` (B, L, O), `hn` (B, H) and, with mixed memory, `cn`.\n\n"
+            "grad: IN also holds `grad_output` (B, L, O); OUT receives `grad.<param>`,\n"
+            "`grad.input`, `grad.h0`, `grad.c0` (mixed memory) and `output`; the loss is\n"
+            "sum(output * grad_output).\n\n"
+            "train: DATA is CSV (header: seq, optional dt, inputs x..., targets y...; one row\n"
+            "per step, a sequence's rows consecutive) or JSON lines ({\"x\": [[..], ..],\n"
+            "\"y\": [[..], ..], \"dt\": [..]} per sequence); all sequences of one length.\n"
+            "Loss: mean squared error over every step (--last-only: the last step).\n"
+            "  --model cfc|ltc         (cfc)        --units N            (16)\n"
+            "  --mode default|pure|no_gate          --activation lecun_tanh|tanh|relu|silu|gelu\n"
+            "  --backbone-layers N     (1)          --backbone-units N   (32)\n"
+            "  --mixed-memory          LSTM memory  --init MODEL         start from a model\n"
+            "  --epochs N (50)  --batch N (16)  --lr X (0.01)  --clip X (1.0, 0 = off)\n"
+            "  --seed N (1)  --last-only\n"
+            "A progress line per epoch (loss, time) goes to stderr on a terminal.\n\n"
             "exit codes: 0 ok, 1 numerical failure, 2 usage, 3 bad file\n");
 }
 
@@ -32,12 +49,9 @@ static const float *get(const aura_lnn_tensors *t, const char *name, size_t sh[4
     return p;
 }
 
-typedef struct run_io {
-    const float *x, *ts, *h0, *c0;
-    size_t B, L;
-} run_io;
+typedef cmd_lnn_io run_io;
 
-static int read_inputs(const char *path, const aura_lnn_tensors *t, const aura_lnn_info *in,
+int cmd_lnn_read_inputs(const char *path, const aura_lnn_tensors *t, const aura_lnn_info *in,
                        run_io *io)
 {
     size_t sh[4];
@@ -112,7 +126,7 @@ done:
     return rc;
 }
 
-static int load_model(const char *path, aura_lnn_model **m)
+int cmd_lnn_load_model(const char *path, aura_lnn_model **m)
 {
     char err[512] = "";
     aura_status st = aura_lnn_model_load(NULL, path, m, err, sizeof err);
@@ -128,7 +142,7 @@ static int cmd_run(int argc, char **argv)
     const char *model = NULL, *in_path = NULL, *out_path = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
+            cmd_lnn_usage(stdout);
             return CLI_EXIT_OK;
         } else if (strcmp(argv[i], "--input") == 0 && i + 1 < argc) {
             in_path = argv[++i];
@@ -146,7 +160,7 @@ static int cmd_run(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     aura_lnn_model *m = NULL;
-    int rc = load_model(model, &m);
+    int rc = cmd_lnn_load_model(model, &m);
     if (rc != CLI_EXIT_OK) {
         return rc;
     }
@@ -161,7 +175,7 @@ static int cmd_run(int argc, char **argv)
     aura_lnn_info info;
     aura_lnn_model_get_info(m, &info);
     run_io io;
-    rc = read_inputs(in_path, t, &info, &io);
+    rc = cmd_lnn_read_inputs(in_path, t, &info, &io);
     if (rc == CLI_EXIT_OK) {
         rc = run_and_write(m, &info, &io, out_path);
     }
@@ -173,11 +187,11 @@ static int cmd_run(int argc, char **argv)
 static int cmd_info(int argc, char **argv)
 {
     if (argc != 2 || argv[1][0] == '-') {
-        usage(argc == 2 ? stdout : stderr);
+        cmd_lnn_usage(argc == 2 ? stdout : stderr);
         return argc == 2 && strcmp(argv[1], "--help") == 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     }
     aura_lnn_model *m = NULL;
-    int rc = load_model(argv[1], &m);
+    int rc = cmd_lnn_load_model(argv[1], &m);
     if (rc != CLI_EXIT_OK) {
         return rc;
     }
@@ -200,20 +214,26 @@ static int cmd_info(int argc, char **argv)
 int cmd_lnn(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
+        cmd_lnn_usage(stderr);
         return CLI_EXIT_USAGE;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
-        usage(stdout);
+        cmd_lnn_usage(stdout);
         return CLI_EXIT_OK;
     }
     if (strcmp(argv[1], "run") == 0) {
         return cmd_run(argc - 1, argv + 1);
     }
+    if (strcmp(argv[1], "grad") == 0) {
+        return cmd_lnn_grad(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "train") == 0) {
+        return cmd_lnn_train(argc - 1, argv + 1);
+    }
     if (strcmp(argv[1], "info") == 0) {
         return cmd_info(argc - 1, argv + 1);
     }
-    cli_errorf("lnn", "unknown subcommand '%s' (run, info)", argv[1]);
+    cli_errorf("lnn", "unknown subcommand '%s' (run, grad, train, info)", argv[1]);
     return CLI_EXIT_USAGE;
 }

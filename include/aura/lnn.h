@@ -182,6 +182,10 @@ AURA_API size_t aura_lnn_model_param_count(const aura_lnn_model *m);
 AURA_API aura_status aura_lnn_model_param_offset(const aura_lnn_model *m, const char *name,
                                                  size_t *offset, size_t *n_elems);
 
+/* The shape of parameter `name` (ndim 1 or 2 into shape), or AURA_E_NOTFOUND. */
+AURA_API aura_status aura_lnn_model_param_shape(const aura_lnn_model *m, const char *name,
+                                                size_t shape[2], int *ndim);
+
 /* ---- training ---- */
 
 /* Back-propagation through time of loss = sum(y * gy) over a batch of

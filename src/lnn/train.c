@@ -24,6 +24,21 @@ aura_status aura_lnn_model_param_offset(const aura_lnn_model *m, const char *nam
     return AURA_E_NOTFOUND;
 }
 
+aura_status aura_lnn_model_param_shape(const aura_lnn_model *m, const char *name, size_t shape[2],
+                                       int *ndim)
+{
+    AURA_CHECK_ARG(m && name && shape && ndim);
+    for (size_t i = 0; i < m->n_params; i++) {
+        if (strcmp(m->params[i].name, name) == 0) {
+            shape[0] = m->params[i].shape[0];
+            shape[1] = m->params[i].shape[1];
+            *ndim = m->params[i].ndim;
+            return AURA_OK;
+        }
+    }
+    return AURA_E_NOTFOUND;
+}
+
 static int finite_f(const float *v, size_t n)
 {
     for (size_t i = 0; v && i < n; i++) {

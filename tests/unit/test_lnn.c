@@ -769,3 +769,101 @@ AURA_TEST(lnn_grad_matches_ncps_golden)
         aura_lnn_tensors_destroy(t);
     }
 }
+
+AURA_TEST(lnn_cli_grad_matches_golden)
+{
+    const char *files[2] = {"cfc_mixed.safetensors", "ltc_autoncp.safetensors"};
+    for (int i = 0; i < 2; i++) {
+        char gp[512];
+        snprintf(gp, sizeof gp, "%s", golden(files[i]));
+        const char *out = test_path("%s/grad%d.safetensors", test_tmpdir(), i);
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd, "%s lnn grad %s --input %s --out %s", test_aura_bin(), gp, gp,
+                 out);
+        ASSERT_EQ(0, sh(cmd));
+        aura_lnn_tensors *o = NULL, *t = NULL;
+        char err[256];
+        ASSERT_OK(aura_lnn_tensors_load(NULL, out, &o, err, sizeof err));
+        ASSERT_OK(aura_lnn_tensors_load(NULL, gp, &t, err, sizeof err));
+        int checked = 0;
+        aura_lnn_model *m = NULL;
+        ASSERT_OK(aura_lnn_model_load(NULL, gp, &m, err, sizeof err));
+        for (size_t k = 0; k < aura_lnn_model_param_count(m) + 3; k++) {
+            char key[128];
+            size_t np = aura_lnn_model_param_count(m);
+            const char *extra[3] = {"input", "h0", "c0"};
+            snprintf(key, sizeof key, "grad.%s",
+                     k < np ? aura_lnn_model_param_name(m, k) : extra[k - np]);
+            size_t s1[4], s2[4];
+            int n1 = 0, n2 = 0;
+            const float *ref = aura_lnn_tensors_get(t, key, s2, &n2);
+            const float *got = aura_lnn_tensors_get(o, key, s1, &n1);
+            if (!ref) {
+                continue;
+            }
+            ASSERT_TRUE(got != NULL && n1 == n2);
+            size_t n = 1;
+            for (int d = 0; d < n1; d++) {
+                ASSERT_EQ(s1[d], s2[d]);
+                n *= s1[d];
+            }
+            ASSERT_TRUE(grad_err(got, ref, n) <= 1.0);
+            checked++;
+        }
+        ASSERT_TRUE(checked >= 10);
+        aura_lnn_model_destroy(m);
+        aura_lnn_tensors_destroy(o);
+        aura_lnn_tensors_destroy(t);
+    }
+}
+
+AURA_TEST(lnn_cli_train_csv_and_jsonl)
+{
+    const char *dir = test_tmpdir();
+    char csv[512], jl[512];
+    snprintf(csv, sizeof csv, "%s/sine.csv", dir);
+    snprintf(jl, sizeof jl, "%s/sine.jsonl", dir);
+    FILE *f = fopen(csv, "w"), *g = fopen(jl, "w");
+    ASSERT_TRUE(f && g);
+    fprintf(f, "seq,dt,x0,y0\n");
+    for (int s = 0; s < 24; s++) {
+        double ph = 0.7 * s, w = 0.3 + 0.01 * s;
+        fprintf(g, "{\"x\": [");
+        for (int t = 0; t < 12; t++) {
+            fprintf(f, "%d,1,%.6f,%.6f\n", s, sin(w * t + ph), cos(w * t + ph));
+            fprintf(g, "%s[%.6f]", t ? "," : "", sin(w * t + ph));
+        }
+        fprintf(g, "], \"y\": [");
+        for (int t = 0; t < 12; t++) {
+            fprintf(g, "%s%.6f", t ? "," : "", cos(w * t + ph));
+        }
+        fprintf(g, "]}\n");
+    }
+    fclose(f);
+    fclose(g);
+    char cmd[2048];
+    const char *bin = test_aura_bin();
+    snprintf(cmd, sizeof cmd, "%s lnn train %s --out %s/m1.st --epochs 3 --units 6 2>/dev/null",
+             bin, csv, dir);
+    ASSERT_EQ(0, sh(cmd));
+    snprintf(cmd, sizeof cmd,
+             "%s lnn train %s --out %s/m2.st --epochs 2 --model ltc --units 5 2>/dev/null", bin,
+             jl, dir);
+    ASSERT_EQ(0, sh(cmd));
+    aura_lnn_model *m = NULL;
+    char err[256];
+    ASSERT_OK(aura_lnn_model_load(NULL, test_path("%s/m2.st", dir), &m, err, sizeof err));
+    ASSERT_EQ(AURA_LNN_LTC, aura_lnn_model_config(m)->kind);
+    aura_lnn_model_destroy(m);
+    /* continue training from a model */
+    snprintf(cmd, sizeof cmd, "%s lnn train %s --init %s/m1.st --out %s/m3.st --epochs 1 2>/dev/null",
+             bin, csv, dir, dir);
+    ASSERT_EQ(0, sh(cmd));
+    f = fopen(csv, "a");
+    fprintf(f, "99,1,0.5\n");
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s lnn train %s --out %s/m4.st 2>/dev/null", bin, csv, dir);
+    ASSERT_EQ(3, sh(cmd));
+    snprintf(cmd, sizeof cmd, "%s lnn train %s 2>/dev/null", bin, csv);
+    ASSERT_EQ(2, sh(cmd));
+}
