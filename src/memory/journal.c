@@ -1,0 +1,122 @@
+/* journal.c -- the append-only journal of decisions and incidents, with
+ * their context, queryable by agent, kind and time range.
+ * SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "memory_int.h"
+
+int aura__memory_apply_journal(aura_memory_store *s, wop *op);
+
+int aura__memory_apply_journal(aura_memory_store *s, wop *op)
+{
+    const aura_memory_entry *e = op->entry;
+    int64_t ts = e->ts_ms > 0 ? e->ts_ms : aura__memory_now(s);
+    const void *ctx = e->context_len ? e->context : "";
+    uint32_t crc = aura__memory_entry_crc((int)e->kind, e->agent, ts, e->summary, ctx,
+                                          e->context_len);
+    sqlite3_stmt *st = s->st[ST_J_APPEND];
+    sqlite3_bind_int(st, 1, (int)e->kind);
+    sqlite3_bind_text(st, 2, e->agent, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, ts);
+    sqlite3_bind_text(st, 4, e->summary, -1, SQLITE_STATIC);
+    sqlite3_bind_blob64(st, 5, ctx, e->context_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, crc);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE) {
+        return rc;
+    }
+    op->id = sqlite3_last_insert_rowid(s->db);
+    op->st = AURA_OK;
+    return SQLITE_OK;
+}
+
+aura_status aura_memory_journal_append(aura_memory_store *s, const aura_memory_entry *e,
+                                       int64_t *id_out)
+{
+    AURA_CHECK_ARG(s && e);
+    if (e->kind != AURA_MEMORY_DECISION && e->kind != AURA_MEMORY_INCIDENT) {
+        aura__memory_setmsg(s, "journal entry kind %d is neither decision nor incident",
+                            (int)e->kind);
+        return AURA_E_INVAL;
+    }
+    if (!e->agent || !e->summary || (!e->context && e->context_len)) {
+        aura__memory_setmsg(s, "journal entry needs an agent and a summary");
+        return AURA_E_INVAL;
+    }
+    if (strlen(e->agent) > AURA_MEMORY_MAX_SCOPE_LEN ||
+        strlen(e->summary) > AURA_MEMORY_MAX_SUMMARY_LEN ||
+        e->context_len > AURA_MEMORY_MAX_VALUE_LEN) {
+        aura__memory_setmsg(s, "journal entry exceeds a limit (agent %u, summary %u, "
+                               "context %u bytes)", AURA_MEMORY_MAX_SCOPE_LEN,
+                            AURA_MEMORY_MAX_SUMMARY_LEN, AURA_MEMORY_MAX_VALUE_LEN);
+        return AURA_E_RANGE;
+    }
+    wop op = {.type = OP_APPEND, .entry = e};
+    aura_status st = aura__memory_submit(s, &op);
+    if (st == AURA_OK && id_out) {
+        *id_out = op.id;
+    }
+    return st;
+}
+
+aura_status aura_memory_journal_query(aura_memory_store *s, int kind, const char *agent,
+                                      int64_t from_ms, int64_t to_ms,
+                                      aura_memory_entry_fn fn, void *ctx)
+{
+    AURA_CHECK_ARG(s && fn);
+    const char *sql = agent
+        ? "SELECT id, kind, agent, ts_ms, summary, context, crc FROM journal"
+          " WHERE agent = ?1 AND ts_ms >= ?2 AND ts_ms < ?3 AND (?4 = 0 OR kind = ?4)"
+          " ORDER BY ts_ms, id"
+        : "SELECT id, kind, agent, ts_ms, summary, context, crc FROM journal"
+          " WHERE ts_ms >= ?2 AND ts_ms < ?3 AND (?4 = 0 OR kind = ?4) ORDER BY ts_ms, id";
+    pthread_mutex_lock(&s->db_mu);
+    sqlite3_stmt *st = NULL;
+    aura_status res = AURA_OK;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        res = aura__memory_sqlerr(s, rc, "journal query");
+        goto done;
+    }
+    if (agent) {
+        sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_int64(st, 2, from_ms);
+    sqlite3_bind_int64(st, 3, to_ms);
+    sqlite3_bind_int(st, 4, kind);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        aura_memory_entry e = {
+            .id = sqlite3_column_int64(st, 0),
+            .kind = (aura_memory_entry_kind)sqlite3_column_int(st, 1),
+            .agent = (const char *)sqlite3_column_text(st, 2),
+            .ts_ms = sqlite3_column_int64(st, 3),
+            .summary = (const char *)sqlite3_column_text(st, 4),
+            .context = sqlite3_column_blob(st, 5),
+            .context_len = (size_t)sqlite3_column_bytes(st, 5),
+        };
+        sqlite3_int64 stored = sqlite3_column_int64(st, 6);
+        if (!e.context) {
+            e.context = "";
+        }
+        if (!e.agent || !e.summary ||
+            aura__memory_entry_crc((int)e.kind, e.agent, e.ts_ms, e.summary, e.context,
+                                   e.context_len) != stored) {
+            aura__memory_setmsg(s, "checksum mismatch in journal entry %lld", (long long)e.id);
+            res = AURA_E_CORRUPT;
+            break;
+        }
+        if (fn(ctx, &e)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    if (res == AURA_OK && rc != SQLITE_DONE) {
+        res = aura__memory_sqlerr(s, rc, "journal query");
+    }
+done:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->db_mu);
+    return res;
+}
