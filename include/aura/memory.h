@@ -93,6 +93,15 @@ AURA_API const char *aura_memory_last_open_error(void);
  * verifies every record's checksum.  AURA_E_CORRUPT names the damage. */
 AURA_API aura_status aura_memory_store_check(aura_memory_store *s, int full);
 
+/* Counters since open: writes (put, cas, del, append, shape, expire) and
+ * the transactions that committed them (fewer under group commit). */
+typedef struct aura_memory_stats {
+    uint64_t writes;
+    uint64_t commits;
+} aura_memory_stats;
+
+AURA_API aura_status aura_memory_store_stats(aura_memory_store *s, aura_memory_stats *out);
+
 /* Forces the WAL into the database file and fsyncs it. */
 AURA_API aura_status aura_memory_store_sync(aura_memory_store *s);
 

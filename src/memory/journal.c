@@ -12,7 +12,12 @@ int aura__memory_apply_journal(aura_memory_store *s, wop *op)
     const aura_memory_entry *e = op->entry;
     int64_t ts = e->ts_ms > 0 ? e->ts_ms : aura__memory_now(s);
     const void *ctx = e->context_len ? e->context : "";
-    uint32_t crc = aura__memory_entry_crc((int)e->kind, e->agent, ts, e->summary, ctx,
+    int64_t id = 0;
+    int rc = aura__memory_next_id(s, ST_J_NEXT, &id);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+    uint32_t crc = aura__memory_entry_crc(id, (int)e->kind, e->agent, ts, e->summary, ctx,
                                           e->context_len);
     sqlite3_stmt *st = s->st[ST_J_APPEND];
     sqlite3_bind_int(st, 1, (int)e->kind);
@@ -21,13 +26,14 @@ int aura__memory_apply_journal(aura_memory_store *s, wop *op)
     sqlite3_bind_text(st, 4, e->summary, -1, SQLITE_STATIC);
     sqlite3_bind_blob64(st, 5, ctx, e->context_len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, crc);
-    int rc = sqlite3_step(st);
+    sqlite3_bind_int64(st, 7, id);
+    rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE) {
         return rc;
     }
-    op->id = sqlite3_last_insert_rowid(s->db);
+    op->id = id;
     op->st = AURA_OK;
     return SQLITE_OK;
 }
@@ -101,7 +107,7 @@ aura_status aura_memory_journal_query(aura_memory_store *s, int kind, const char
             e.context = "";
         }
         if (!e.agent || !e.summary ||
-            aura__memory_entry_crc((int)e.kind, e.agent, e.ts_ms, e.summary, e.context,
+            aura__memory_entry_crc(e.id, (int)e.kind, e.agent, e.ts_ms, e.summary, e.context,
                                    e.context_len) != stored) {
             aura__memory_setmsg(s, "checksum mismatch in journal entry %lld", (long long)e.id);
             res = AURA_E_CORRUPT;

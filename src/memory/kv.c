@@ -49,20 +49,21 @@ static uint32_t crc_str(uint32_t crc, const char *s)
 }
 
 uint32_t aura__memory_kv_crc(const char *scope, const char *key, const void *v, size_t n,
-                             uint64_t version, int64_t expires_ms)
+                             uint64_t version, int64_t expires_ms, int64_t updated_ms)
 {
     uint32_t c = crc_str(0, scope);
     c = crc_str(c, key);
     c = crc_i64(c, (int64_t)n);
     c = aura__memory_crc32c(c, v, n);
     c = crc_i64(c, (int64_t)version);
-    return crc_i64(c, expires_ms);
+    c = crc_i64(c, expires_ms);
+    return crc_i64(c, updated_ms);
 }
 
-uint32_t aura__memory_entry_crc(int kind, const char *agent, int64_t ts_ms, const char *summary,
-                                const void *ctx, size_t ctx_len)
+uint32_t aura__memory_entry_crc(int64_t id, int kind, const char *agent, int64_t ts_ms,
+                                const char *summary, const void *ctx, size_t ctx_len)
 {
-    uint32_t c = crc_i64(0, kind);
+    uint32_t c = crc_i64(crc_i64(0, id), kind);
     c = crc_str(c, agent);
     c = crc_i64(c, ts_ms);
     c = crc_str(c, summary);
@@ -70,10 +71,11 @@ uint32_t aura__memory_entry_crc(int kind, const char *agent, int64_t ts_ms, cons
     return aura__memory_crc32c(c, ctx, ctx_len);
 }
 
-uint32_t aura__memory_shape_crc(const char *label, const void *vec, size_t vec_bytes,
-                                const void *payload, size_t payload_len, int64_t ts_ms)
+uint32_t aura__memory_shape_crc(int64_t id, const char *label, const void *vec,
+                                size_t vec_bytes, const void *payload, size_t payload_len,
+                                int64_t ts_ms)
 {
-    uint32_t c = crc_str(0, label);
+    uint32_t c = crc_str(crc_i64(0, id), label);
     c = crc_i64(c, (int64_t)vec_bytes);
     c = aura__memory_crc32c(c, vec, vec_bytes);
     c = crc_i64(c, (int64_t)payload_len);
@@ -134,7 +136,7 @@ static int apply_put(aura_memory_store *s, wop *op)
     int64_t expires = op->ttl_ms > 0 ? now + op->ttl_ms : 0;
     const char *scope = scope_or_global(op->scope);
     uint32_t crc = aura__memory_kv_crc(scope, op->key, op->value, op->value_len, version,
-                                       expires);
+                                       expires, now);
     sqlite3_stmt *st = s->st[ST_KV_PUT];
     bind_sk(st, scope, op->key);
     sqlite3_bind_blob64(st, 3, op->value_len ? op->value : "", op->value_len, SQLITE_STATIC);
@@ -178,6 +180,18 @@ static int apply_expire(aura_memory_store *s, wop *op)
     op->count = (size_t)sqlite3_changes(s->db);
     op->st = AURA_OK;
     return SQLITE_OK;
+}
+
+int aura__memory_next_id(aura_memory_store *s, int stmt, int64_t *id)
+{
+    sqlite3_stmt *st = s->st[stmt];
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_reset(st);
+    return rc;
 }
 
 int aura__memory_apply_journal(aura_memory_store *s, wop *op);
@@ -278,7 +292,7 @@ static aura_status read_row(aura_memory_store *s, sqlite3_stmt *st, int c0,
         r->value = "";
     }
     uint32_t crc = aura__memory_kv_crc(r->scope, r->key, r->value, r->value_len, r->version,
-                                       r->expires_ms);
+                                       r->expires_ms, r->updated_ms);
     if (crc != stored || sqlite3_column_int64(st, c0 + 4) != (sqlite3_int64)stored) {
         aura__memory_setmsg(s, "checksum mismatch in record scope='%.64s' key='%.128s' "
                                "(stored %08x, computed %08x)", r->scope, r->key,

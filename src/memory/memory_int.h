@@ -19,6 +19,8 @@ enum {
     ST_KV_EXPIRE,
     ST_J_APPEND,
     ST_SHAPE_PUT,
+    ST_J_NEXT,      /* max(id) + 1 of journal */
+    ST_SHAPE_NEXT,  /* max(id) + 1 of shape */
     ST_N
 };
 
@@ -56,6 +58,7 @@ struct aura_memory_store {
     pthread_cond_t q_cv;     /* signalled when a batch is committed */
     wop *q_head, *q_tail;
     int leader_active;
+    uint64_t n_writes, n_commits; /* guarded by q_mu */
     /* everysec: the background syncer */
     pthread_t syncer;
     int syncer_running, stopping, dirty;
@@ -68,11 +71,16 @@ uint32_t aura__memory_crc32c(uint32_t crc, const void *buf, size_t len);
 
 /* The checksum stored with a kv record / journal entry / shape. */
 uint32_t aura__memory_kv_crc(const char *scope, const char *key, const void *v, size_t n,
-                             uint64_t version, int64_t expires_ms);
-uint32_t aura__memory_entry_crc(int kind, const char *agent, int64_t ts_ms, const char *summary,
-                                const void *ctx, size_t ctx_len);
-uint32_t aura__memory_shape_crc(const char *label, const void *vec, size_t vec_bytes,
-                                const void *payload, size_t payload_len, int64_t ts_ms);
+                             uint64_t version, int64_t expires_ms, int64_t updated_ms);
+uint32_t aura__memory_entry_crc(int64_t id, int kind, const char *agent, int64_t ts_ms,
+                                const char *summary, const void *ctx, size_t ctx_len);
+uint32_t aura__memory_shape_crc(int64_t id, const char *label, const void *vec,
+                                size_t vec_bytes, const void *payload, size_t payload_len,
+                                int64_t ts_ms);
+
+/* The next id of `table` (max(id) + 1), inside the write transaction, so
+ * that the checksum can cover the id. */
+int aura__memory_next_id(aura_memory_store *s, int stmt, int64_t *id);
 
 /* Maps a SQLite result code to an aura_status and records the message. */
 aura_status aura__memory_sqlerr(aura_memory_store *s, int rc, const char *what);

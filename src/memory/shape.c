@@ -14,7 +14,12 @@ int aura__memory_apply_shape(aura_memory_store *s, wop *op)
     int64_t ts = aura__memory_now(s);
     size_t vbytes = op->dim * sizeof(float);
     const void *payload = op->value_len ? op->value : "";
-    uint32_t crc = aura__memory_shape_crc(op->label, op->vec, vbytes, payload, op->value_len,
+    int64_t id = 0;
+    int rc = aura__memory_next_id(s, ST_SHAPE_NEXT, &id);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+    uint32_t crc = aura__memory_shape_crc(id, op->label, op->vec, vbytes, payload, op->value_len,
                                           ts);
     sqlite3_stmt *st = s->st[ST_SHAPE_PUT];
     sqlite3_bind_text(st, 1, op->label, -1, SQLITE_STATIC);
@@ -23,13 +28,14 @@ int aura__memory_apply_shape(aura_memory_store *s, wop *op)
     sqlite3_bind_blob64(st, 4, op->vec, vbytes, SQLITE_STATIC);
     sqlite3_bind_blob64(st, 5, payload, op->value_len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, crc);
-    int rc = sqlite3_step(st);
+    sqlite3_bind_int64(st, 7, id);
+    rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE) {
         return rc;
     }
-    op->id = sqlite3_last_insert_rowid(s->db);
+    op->id = id;
     op->st = AURA_OK;
     return SQLITE_OK;
 }
@@ -98,7 +104,7 @@ static aura_status shape_query(aura_memory_store *s, const char *sql, int64_t id
         }
         if (!sh.label || !sh.vec || sh.dim == 0 || sh.dim > AURA_MEMORY_MAX_DIM ||
             vbytes != sh.dim * sizeof(float) ||
-            aura__memory_shape_crc(sh.label, sh.vec, vbytes, sh.payload, sh.payload_len,
+            aura__memory_shape_crc(sh.id, sh.label, sh.vec, vbytes, sh.payload, sh.payload_len,
                                    sh.ts_ms) != stored) {
             aura__memory_setmsg(s, "checksum mismatch in shape %lld", (long long)sh.id);
             res = AURA_E_CORRUPT;

@@ -24,13 +24,13 @@ static const char *const schema_sql =
     " PRIMARY KEY(scope, key)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS kv_expiry ON kv(expires_ms) WHERE expires_ms > 0;"
     "CREATE TABLE IF NOT EXISTS journal("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT, kind INTEGER NOT NULL,"
+    " id INTEGER PRIMARY KEY, kind INTEGER NOT NULL,"
     " agent TEXT NOT NULL, ts_ms INTEGER NOT NULL, summary TEXT NOT NULL,"
     " context BLOB NOT NULL, crc INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS journal_agent_ts ON journal(agent, ts_ms);"
     "CREATE INDEX IF NOT EXISTS journal_ts ON journal(ts_ms);"
     "CREATE TABLE IF NOT EXISTS shape("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT, label TEXT NOT NULL,"
+    " id INTEGER PRIMARY KEY, label TEXT NOT NULL,"
     " ts_ms INTEGER NOT NULL, dim INTEGER NOT NULL, vec BLOB NOT NULL,"
     " payload BLOB NOT NULL, crc INTEGER NOT NULL);";
 
@@ -42,10 +42,12 @@ static const char *const stmt_sql[ST_N] = {
                   " updated_ms, crc) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_KV_DEL] = "DELETE FROM kv WHERE scope = ?1 AND key = ?2",
     [ST_KV_EXPIRE] = "DELETE FROM kv WHERE expires_ms > 0 AND expires_ms <= ?1",
-    [ST_J_APPEND] = "INSERT INTO journal(kind, agent, ts_ms, summary, context, crc)"
-                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-    [ST_SHAPE_PUT] = "INSERT INTO shape(label, ts_ms, dim, vec, payload, crc)"
-                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_J_APPEND] = "INSERT INTO journal(id, kind, agent, ts_ms, summary, context, crc)"
+                    " VALUES(?7, ?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_SHAPE_PUT] = "INSERT INTO shape(id, label, ts_ms, dim, vec, payload, crc)"
+                     " VALUES(?7, ?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_J_NEXT] = "SELECT coalesce(max(id), 0) + 1 FROM journal",
+    [ST_SHAPE_NEXT] = "SELECT coalesce(max(id), 0) + 1 FROM shape",
 };
 
 aura_memory_opts aura_memory_opts_default(void)
@@ -452,8 +454,10 @@ aura_status aura__memory_submit(aura_memory_store *s, wop *op)
         pthread_mutex_unlock(&s->q_mu);
         commit_batch(s, batch);
         pthread_mutex_lock(&s->q_mu);
+        s->n_commits++;
         for (wop *b = batch; b;) {
             wop *next = b->next;  /* b may vanish once done is seen */
+            s->n_writes++;
             b->done = 1;
             b = next;
         }
@@ -488,6 +492,15 @@ static void *syncer_main(void *arg)
     }
     pthread_mutex_unlock(&s->q_mu);
     return NULL;
+}
+
+aura_status aura_memory_store_stats(aura_memory_store *s, aura_memory_stats *out)
+{
+    AURA_CHECK_ARG(s && out);
+    pthread_mutex_lock(&s->q_mu);
+    *out = (aura_memory_stats){s->n_writes, s->n_commits};
+    pthread_mutex_unlock(&s->q_mu);
+    return AURA_OK;
 }
 
 aura_status aura_memory_store_sync(aura_memory_store *s)
