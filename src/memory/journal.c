@@ -72,12 +72,15 @@ aura_status aura_memory_journal_query(aura_memory_store *s, int kind, const char
                                       aura_memory_entry_fn fn, void *ctx)
 {
     AURA_CHECK_ARG(s && fn);
+    /* By agent: a range of the primary b-tree (agent, ts_ms, id).  Across
+     * agents: a full scan (no secondary index, whose damage quick_check
+     * would not see and which could silently hide entries). */
     const char *sql = agent
         ? "SELECT id, kind, agent, ts_ms, summary, context, crc FROM journal"
           " WHERE agent = ?1 AND ts_ms >= ?2 AND ts_ms < ?3 AND (?4 = 0 OR kind = ?4)"
           " ORDER BY ts_ms, id"
         : "SELECT id, kind, agent, ts_ms, summary, context, crc FROM journal"
-          " WHERE ts_ms >= ?2 AND ts_ms < ?3 AND (?4 = 0 OR kind = ?4) ORDER BY ts_ms, id";
+          " WHERE +ts_ms >= ?2 AND +ts_ms < ?3 AND (?4 = 0 OR kind = ?4) ORDER BY ts_ms, id";
     pthread_mutex_lock(&s->db_mu);
     sqlite3_stmt *st = NULL;
     aura_status res = AURA_OK;

@@ -188,7 +188,10 @@ int aura__memory_next_id(aura_memory_store *s, int stmt, int64_t *id)
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(st, 0);
-        rc = SQLITE_OK;
+        rc = sqlite3_step(st);  /* RETURNING: finish the statement */
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_CORRUPT;   /* an id query always yields a row */
     }
     sqlite3_reset(st);
     return rc;

@@ -19,7 +19,7 @@ enum {
     ST_KV_EXPIRE,
     ST_J_APPEND,
     ST_SHAPE_PUT,
-    ST_J_NEXT,      /* max(id) + 1 of journal */
+    ST_J_NEXT,      /* next journal id, from the seq table */
     ST_SHAPE_NEXT,  /* max(id) + 1 of shape */
     ST_N
 };

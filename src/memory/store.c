@@ -24,11 +24,11 @@ static const char *const schema_sql =
     " PRIMARY KEY(scope, key)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS kv_expiry ON kv(expires_ms) WHERE expires_ms > 0;"
     "CREATE TABLE IF NOT EXISTS journal("
-    " id INTEGER PRIMARY KEY, kind INTEGER NOT NULL,"
-    " agent TEXT NOT NULL, ts_ms INTEGER NOT NULL, summary TEXT NOT NULL,"
-    " context BLOB NOT NULL, crc INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS journal_agent_ts ON journal(agent, ts_ms);"
-    "CREATE INDEX IF NOT EXISTS journal_ts ON journal(ts_ms);"
+    " agent TEXT NOT NULL, ts_ms INTEGER NOT NULL, id INTEGER NOT NULL,"
+    " kind INTEGER NOT NULL, summary TEXT NOT NULL, context BLOB NOT NULL,"
+    " crc INTEGER NOT NULL, PRIMARY KEY(agent, ts_ms, id)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS seq(name TEXT PRIMARY KEY, next INTEGER NOT NULL)"
+    " WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS shape("
     " id INTEGER PRIMARY KEY, label TEXT NOT NULL,"
     " ts_ms INTEGER NOT NULL, dim INTEGER NOT NULL, vec BLOB NOT NULL,"
@@ -41,12 +41,18 @@ static const char *const stmt_sql[ST_N] = {
     [ST_KV_PUT] = "INSERT OR REPLACE INTO kv(scope, key, value, version, expires_ms,"
                   " updated_ms, crc) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_KV_DEL] = "DELETE FROM kv WHERE scope = ?1 AND key = ?2",
-    [ST_KV_EXPIRE] = "DELETE FROM kv WHERE expires_ms > 0 AND expires_ms <= ?1",
+    /* The index only proposes rows; the unary + makes SQLite re-check
+     * expires_ms on the table row itself, so a damaged index entry can
+     * never delete a live record. */
+    [ST_KV_EXPIRE] = "DELETE FROM kv WHERE (scope, key) IN (SELECT scope, key FROM kv"
+                     " WHERE expires_ms > 0 AND expires_ms <= ?1)"
+                     " AND +expires_ms > 0 AND +expires_ms <= ?1",
     [ST_J_APPEND] = "INSERT INTO journal(id, kind, agent, ts_ms, summary, context, crc)"
                     " VALUES(?7, ?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_SHAPE_PUT] = "INSERT INTO shape(id, label, ts_ms, dim, vec, payload, crc)"
                      " VALUES(?7, ?1, ?2, ?3, ?4, ?5, ?6)",
-    [ST_J_NEXT] = "SELECT coalesce(max(id), 0) + 1 FROM journal",
+    [ST_J_NEXT] = "INSERT INTO seq(name, next) VALUES('journal', 2) ON CONFLICT(name)"
+                  " DO UPDATE SET next = next + 1 RETURNING next - 1",
     [ST_SHAPE_NEXT] = "SELECT coalesce(max(id), 0) + 1 FROM shape",
 };
 
