@@ -216,6 +216,58 @@ static aura_status run_check(aura_memory_store *s, int full)
     return res;
 }
 
+/* The schema as SQLite records it: type, name, table and SQL text of every
+ * object, one string. */
+static int schema_text(sqlite3 *db, char *out, size_t cap)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT type, name, tbl_name, sql FROM sqlite_schema"
+                                    " ORDER BY name", -1, &st, NULL);
+    size_t n = 0;
+    out[0] = 0;
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int c = 0; c < 4; c++) {
+            const char *t = (const char *)sqlite3_column_text(st, c);
+            int w = snprintf(out + n, cap - n, "%s\x1f", t ? t : "(null)");
+            if (w < 0 || (size_t)w >= cap - n) {
+                sqlite3_finalize(st);
+                return SQLITE_TOOBIG;
+            }
+            n += (size_t)w;
+        }
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* A damaged byte in the stored schema text can change what a column means
+ * (e.g. "PRIMARY KEY" -> "PRIMARI KEY" unbinds id from the rowid) without
+ * any structural error, so the stored schema must equal the one we create,
+ * compared with a fresh in-memory copy. */
+static aura_status verify_schema(aura_memory_store *s)
+{
+    char want[4096], have[4096];
+    sqlite3 *mem = NULL;
+    int rc = sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(mem, schema_sql, NULL, NULL, NULL);
+    if (rc == SQLITE_OK) rc = schema_text(mem, want, sizeof want);
+    sqlite3_close(mem);
+    if (rc != SQLITE_OK) {
+        aura__memory_setmsg(s, "building the reference schema: %s", sqlite3_errstr(rc));
+        return rc == SQLITE_NOMEM ? AURA_E_NOMEM : AURA_E_INTERNAL;
+    }
+    rc = schema_text(s->db, have, sizeof have);
+    if (rc != SQLITE_OK) {
+        return aura__memory_sqlerr(s, rc, "reading the schema");
+    }
+    if (strcmp(want, have) != 0) {
+        aura__memory_setmsg(s, "the stored schema differs from AURA's (damaged or altered)");
+        return AURA_E_CORRUPT;
+    }
+    return AURA_OK;
+}
+
 static aura_status setup_schema(aura_memory_store *s)
 {
     long long app = 0, ver = 0, n_tables = 0;
@@ -323,6 +375,7 @@ static aura_status open_db(aura_memory_store *s, const char *dir)
         st = run_check(s, 0);
     }
     if (st == AURA_OK) st = setup_schema(s);
+    if (st == AURA_OK) st = verify_schema(s);
     if (st == AURA_OK) st = prepare_all(s);
     if (st != AURA_OK) {
         char tmp[sizeof s->errmsg];

@@ -383,7 +383,8 @@ static int flip_and_read(const char *dir, const unsigned char *orig, size_t n, s
 AURA_TEST(memory_flipped_byte_is_reported_never_served)
 {
     aura_rng rng;
-    aura_rng_init(&rng, 99);
+    aura_rng_init(&rng, getenv("AURA_MEMORY_FLIP_SEED") ? strtoull(getenv("AURA_MEMORY_FLIP_SEED"),
+                                                                    NULL, 10) : 99);
     char src[512], dir[512];  /* test_path's buffers rotate: keep copies */
     snprintf(src, sizeof src, "%s/flip-src", test_tmpdir());
     snprintf(dir, sizeof dir, "%s/flip", test_tmpdir());
@@ -399,7 +400,11 @@ AURA_TEST(memory_flipped_byte_is_reported_never_served)
     ASSERT_EQ(1, flip_and_read(dir, orig, n, (size_t)(m - orig) + 5, 0x01, &ref));
     /* Random bytes anywhere in the file, plus every byte of the header. */
     size_t detected = 0, trials = 0;
-    for (size_t pos = 0; pos < 100; pos++, trials++) {
+    /* AURA_MEMORY_FLIP_HEADER=N sweeps the first N bytes by hand (page 1
+     * holds the schema); by default the 100-byte file header. */
+    size_t n_head = getenv("AURA_MEMORY_FLIP_HEADER") ? (size_t)atol(getenv("AURA_MEMORY_FLIP_HEADER"))
+                                                      : 100;
+    for (size_t pos = 0; pos < n_head && pos < n; pos++, trials++) {
         detected += (size_t)flip_and_read(dir, orig, n, pos, 0x10, &ref);
     }
     /* AURA_MEMORY_FLIPS=N runs a longer campaign by hand. */
