@@ -72,23 +72,10 @@ aura_status aura_memory_journal_query(aura_memory_store *s, int kind, const char
                                       aura_memory_entry_fn fn, void *ctx)
 {
     AURA_CHECK_ARG(s && fn);
-    /* By agent: a range of the primary b-tree (agent, ts_ms, id).  Across
-     * agents: a full scan (no secondary index, whose damage quick_check
-     * would not see and which could silently hide entries). */
-    const char *sql = agent
-        ? "SELECT id, kind, agent, ts_ms, summary, context, crc FROM journal"
-          " WHERE agent = ?1 AND ts_ms >= ?2 AND ts_ms < ?3 AND (?4 = 0 OR kind = ?4)"
-          " ORDER BY ts_ms, id"
-        : "SELECT id, kind, agent, ts_ms, summary, context, crc FROM journal"
-          " WHERE +ts_ms >= ?2 AND +ts_ms < ?3 AND (?4 = 0 OR kind = ?4) ORDER BY ts_ms, id";
     pthread_mutex_lock(&s->db_mu);
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = s->st[agent ? ST_J_AGENT : ST_J_ALL];
     aura_status res = AURA_OK;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        res = aura__memory_sqlerr(s, rc, "journal query");
-        goto done;
-    }
+    int rc;
     if (agent) {
         sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
     }
@@ -124,8 +111,8 @@ aura_status aura_memory_journal_query(aura_memory_store *s, int kind, const char
     if (res == AURA_OK && rc != SQLITE_DONE) {
         res = aura__memory_sqlerr(s, rc, "journal query");
     }
-done:
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     pthread_mutex_unlock(&s->db_mu);
     return res;
 }

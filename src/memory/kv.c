@@ -380,19 +380,10 @@ aura_status aura_memory_kv_scan(aura_memory_store *s, const char *scope, int all
     }
     char upper[AURA_MEMORY_MAX_KEY_LEN + 1];
     int has_upper = prefix_upper(prefix, upper, sizeof upper);
-    const char *sql = all_scopes
-        ? "SELECT scope, key, value, version, expires_ms, updated_ms, crc FROM kv"
-          " WHERE key >= ?2 AND (?3 IS NULL OR key < ?3) ORDER BY scope, key"
-        : "SELECT scope, key, value, version, expires_ms, updated_ms, crc FROM kv"
-          " WHERE scope = ?1 AND key >= ?2 AND (?3 IS NULL OR key < ?3) ORDER BY key";
     pthread_mutex_lock(&s->db_mu);
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    sqlite3_stmt *st = s->st[all_scopes ? ST_SCAN_ALL : ST_SCAN_ONE];
     aura_status res = AURA_OK;
-    if (rc != SQLITE_OK) {
-        res = aura__memory_sqlerr(s, rc, "scan");
-        goto done;
-    }
+    int rc;
     if (!all_scopes) {
         sqlite3_bind_text(st, 1, scope_or_global(scope), -1, SQLITE_STATIC);
     }
@@ -424,8 +415,8 @@ aura_status aura_memory_kv_scan(aura_memory_store *s, const char *scope, int all
     if (res == AURA_OK && rc != SQLITE_DONE) {
         res = aura__memory_sqlerr(s, rc, "scan");
     }
-done:
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     pthread_mutex_unlock(&s->db_mu);
     return res;
 }

@@ -21,6 +21,14 @@ enum {
     ST_SHAPE_PUT,
     ST_J_NEXT,      /* next journal id, from the seq table */
     ST_SHAPE_NEXT,  /* max(id) + 1 of shape */
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_SCAN_ONE,    /* kv prefix scan in one scope */
+    ST_SCAN_ALL,    /* kv prefix scan in every scope */
+    ST_J_AGENT,     /* journal query of one agent */
+    ST_J_ALL,       /* journal query across agents */
+    ST_SHAPE_ONE,
+    ST_SHAPE_ALL,
     ST_N
 };
 

@@ -73,18 +73,16 @@ aura_status aura_memory_shape_put(aura_memory_store *s, const char *label, const
     return st;
 }
 
-static aura_status shape_query(aura_memory_store *s, const char *sql, int64_t id, int want_one,
+static aura_status shape_query(aura_memory_store *s, int64_t id, int want_one,
                                aura_memory_shape_fn fn, void *ctx)
 {
     pthread_mutex_lock(&s->db_mu);
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = s->st[want_one ? ST_SHAPE_ONE : ST_SHAPE_ALL];
     aura_status res = AURA_OK;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        res = aura__memory_sqlerr(s, rc, "shape query");
-        goto done;
+    int rc;
+    if (want_one) {
+        sqlite3_bind_int64(st, 1, id);
     }
-    sqlite3_bind_int64(st, 1, id);
     int seen = 0;
     static _Thread_local float vec[AURA_MEMORY_MAX_DIM];
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -126,8 +124,8 @@ static aura_status shape_query(aura_memory_store *s, const char *sql, int64_t id
         aura__memory_setmsg(s, "shape %lld not found", (long long)id);
         res = AURA_E_NOTFOUND;
     }
-done:
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     pthread_mutex_unlock(&s->db_mu);
     return res;
 }
@@ -136,13 +134,11 @@ aura_status aura_memory_shape_get(aura_memory_store *s, int64_t id, aura_memory_
                                   void *ctx)
 {
     AURA_CHECK_ARG(s && fn);
-    return shape_query(s, "SELECT id, label, ts_ms, dim, vec, payload, crc FROM shape"
-                          " WHERE id = ?1", id, 1, fn, ctx);
+    return shape_query(s, id, 1, fn, ctx);
 }
 
 aura_status aura_memory_shape_scan(aura_memory_store *s, aura_memory_shape_fn fn, void *ctx)
 {
     AURA_CHECK_ARG(s && fn);
-    return shape_query(s, "SELECT id, label, ts_ms, dim, vec, payload, crc FROM shape"
-                          " WHERE id >= ?1 ORDER BY id", INT64_MIN, 0, fn, ctx);
+    return shape_query(s, 0, 0, fn, ctx);
 }

@@ -54,6 +54,23 @@ static const char *const stmt_sql[ST_N] = {
     [ST_J_NEXT] = "INSERT INTO seq(name, next) VALUES('journal', 2) ON CONFLICT(name)"
                   " DO UPDATE SET next = next + 1 RETURNING next - 1",
     [ST_SHAPE_NEXT] = "SELECT coalesce(max(id), 0) + 1 FROM shape",
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_SCAN_ONE] = "SELECT scope, key, value, version, expires_ms, updated_ms, crc FROM kv"
+                    " WHERE scope = ?1 AND key >= ?2 AND (?3 IS NULL OR key < ?3) ORDER BY key",
+    [ST_SCAN_ALL] = "SELECT scope, key, value, version, expires_ms, updated_ms, crc FROM kv"
+                    " WHERE key >= ?2 AND (?3 IS NULL OR key < ?3) ORDER BY scope, key",
+    /* By agent: a range of the primary b-tree (agent, ts_ms, id).  Across
+     * agents: a full scan (no secondary index, whose damage quick_check
+     * would not see and which could silently hide entries). */
+    [ST_J_AGENT] = "SELECT id, kind, agent, ts_ms, summary, context, crc FROM journal"
+                   " WHERE agent = ?1 AND ts_ms >= ?2 AND ts_ms < ?3 AND (?4 = 0 OR kind = ?4)"
+                   " ORDER BY ts_ms, id",
+    [ST_J_ALL] = "SELECT id, kind, agent, ts_ms, summary, context, crc FROM journal"
+                 " WHERE +ts_ms >= ?2 AND +ts_ms < ?3 AND (?4 = 0 OR kind = ?4)"
+                 " ORDER BY ts_ms, id",
+    [ST_SHAPE_ONE] = "SELECT id, label, ts_ms, dim, vec, payload, crc FROM shape WHERE id = ?1",
+    [ST_SHAPE_ALL] = "SELECT id, label, ts_ms, dim, vec, payload, crc FROM shape ORDER BY id",
 };
 
 aura_memory_opts aura_memory_opts_default(void)
@@ -458,7 +475,9 @@ void aura_memory_store_destroy(aura_memory_store *s)
 static void commit_batch(aura_memory_store *s, wop *batch)
 {
     pthread_mutex_lock(&s->db_mu);
-    int rc = exec(s, "BEGIN IMMEDIATE");
+    int rc = sqlite3_step(s->st[ST_BEGIN]);
+    sqlite3_reset(s->st[ST_BEGIN]);
+    rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
     aura_status fail = AURA_OK;
     if (rc != SQLITE_OK) {
         fail = aura__memory_sqlerr(s, rc, "begin");
@@ -470,7 +489,9 @@ static void commit_batch(aura_memory_store *s, wop *batch)
         }
     }
     if (fail == AURA_OK) {
-        rc = exec(s, "COMMIT");
+        rc = sqlite3_step(s->st[ST_COMMIT]);
+        sqlite3_reset(s->st[ST_COMMIT]);
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
         if (rc != SQLITE_OK) {
             fail = aura__memory_sqlerr(s, rc, "commit");
         }
