@@ -390,6 +390,10 @@ aura_status aura_memory_kv_scan(aura_memory_store *s, const char *scope, int all
     sqlite3_bind_text(st, 2, prefix, -1, SQLITE_STATIC);
     if (has_upper) {
         sqlite3_bind_text(st, 3, upper, -1, SQLITE_STATIC);
+    } else {
+        /* No upper bound: every TEXT sorts before any BLOB in SQLite, and
+         * a bound (rather than "?3 IS NULL OR") keeps the range seek. */
+        sqlite3_bind_zeroblob(st, 3, 0);
     }
     int64_t now = aura__memory_now(s);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

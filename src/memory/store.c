@@ -57,9 +57,9 @@ static const char *const stmt_sql[ST_N] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_SCAN_ONE] = "SELECT scope, key, value, version, expires_ms, updated_ms, crc FROM kv"
-                    " WHERE scope = ?1 AND key >= ?2 AND (?3 IS NULL OR key < ?3) ORDER BY key",
+                    " WHERE scope = ?1 AND key >= ?2 AND key < ?3 ORDER BY key",
     [ST_SCAN_ALL] = "SELECT scope, key, value, version, expires_ms, updated_ms, crc FROM kv"
-                    " WHERE key >= ?2 AND (?3 IS NULL OR key < ?3) ORDER BY scope, key",
+                    " WHERE key >= ?2 AND key < ?3 ORDER BY scope, key",
     /* By agent: a range of the primary b-tree (agent, ts_ms, id).  Across
      * agents: a full scan (no secondary index, whose damage quick_check
      * would not see and which could silently hide entries). */
