@@ -6,9 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Packages per purpose.  Keep each list short and say why in the commit.
-BUILD_PKGS="build-essential cmake pkg-config libsimdjson-dev libcjson-dev"
+BUILD_PKGS="build-essential cmake pkg-config"
+BUILD_PKGS="$BUILD_PKGS libsimdjson-dev libcjson-dev"  # events: JSON lines; lnn: safetensors
+BUILD_PKGS="$BUILD_PKGS libsqlite3-dev"                # memory: context store
+BENCH_MEM_PKGS="liblmdb-dev sqlite3"                   # memory: LMDB comparison, sqlite3 shell
 TEST_PKGS="$BUILD_PKGS python3 python3-venv"
 BENCH_PKGS="$TEST_PKGS valgrind hyperfine time git"
+BENCH_PKGS="$BENCH_PKGS $BENCH_MEM_PKGS"
 FUZZ_PKGS="$BUILD_PKGS clang libclang-rt-14-dev"
 
 case "${1:-build}" in
