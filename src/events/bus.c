@@ -1,0 +1,339 @@
+/* bus.c -- aura_events_bus: options, create/destroy, subscribers with kind
+ * filters, and batched dispatch.  The ring itself (claims, waits, the
+ * backpressure policies) is in ring.c.
+ * SPDX-License-Identifier: MIT */
+#include "aura/events_bus.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+#include "core/core_int.h"
+#include "events/ring_int.h"
+
+#define MAX_CAPACITY ((size_t)1 << 26)
+
+typedef struct sub {
+    uint64_t id;            /* >= 1 */
+    uint32_t kinds;         /* AURA_EVENTS_BUS_KIND bits */
+    int live;               /* 0: unsubscribed during a dispatch, reaped after it */
+    aura_events_bus_fn fn;
+    void *ctx;
+} sub;
+
+struct aura_events_bus {
+    aura__ring ring;               /* first member: 64-byte aligned */
+    void *raw;                     /* the allocation holding this struct */
+    const aura_allocator *alloc;
+    size_t batch;                  /* most events per callback */
+    aura_events_event *scratch;    /* DROP_OLDEST copy of the batch (batch events) */
+    void *scratch_raw;
+    aura_events_event *filt;       /* one subscriber's filtered batch (batch events) */
+    void *filt_raw;
+    sub *subs;                     /* in subscription order */
+    size_t n_subs, cap_subs;
+    size_t n_dead;                 /* !live entries awaiting the reap */
+    size_t n_filtered;             /* live entries with kinds != ALL */
+    uint64_t next_id;
+    _Atomic int in_dispatch;       /* a dispatch runs (guards re-entry) */
+    _Atomic uint64_t dispatched;   /* written by the dispatching thread only */
+    _Atomic uint64_t delivered;
+    _Atomic uint32_t n_live;       /* live subscriptions, for get_stats */
+};
+
+aura_events_bus_opts aura_events_bus_opts_default(void)
+{
+    aura_events_bus_opts o;
+    memset(&o, 0, sizeof o);
+    o.alloc = NULL;
+    o.capacity = 8192;
+    o.batch = 256;
+    o.policy = AURA_EVENTS_BUS_BLOCK;
+    o.publish_timeout_ms = -1;
+    o.spin = 256;
+    return o;
+}
+
+static const char *const policy_names[] = {"block", "drop-oldest", "reject"};
+
+const char *aura_events_bus_policy_name(aura_events_bus_policy policy)
+{
+    if ((unsigned)policy >= sizeof policy_names / sizeof policy_names[0]) {
+        return NULL;
+    }
+    return policy_names[policy];
+}
+
+aura_status aura_events_bus_policy_parse(const char *s, aura_events_bus_policy *out)
+{
+    AURA_CHECK_ARG(s && out);
+    for (unsigned i = 0; i < sizeof policy_names / sizeof policy_names[0]; i++) {
+        if (strcmp(s, policy_names[i]) == 0) {
+            *out = (aura_events_bus_policy)i;
+            return AURA_OK;
+        }
+    }
+    return AURA_E_NOTFOUND;
+}
+
+/* ---- create / destroy ---- */
+
+static int opts_valid(const aura_events_bus_opts *o)
+{
+    return o->capacity >= 1 && o->capacity <= MAX_CAPACITY && o->batch >= 1 &&
+           o->batch <= o->capacity && (unsigned)o->policy <= AURA_EVENTS_BUS_REJECT &&
+           o->publish_timeout_ms >= -1;
+}
+
+static aura_events_event *alloc_events(const aura_allocator *a, size_t n, void **raw)
+{
+    *raw = aura__alloc(a, n * sizeof(aura_events_event) + AURA__RING_LINE - 1);
+    if (!*raw) {
+        return NULL;
+    }
+    uintptr_t p = ((uintptr_t)*raw + AURA__RING_LINE - 1) & ~(uintptr_t)(AURA__RING_LINE - 1);
+    return (aura_events_event *)p;
+}
+
+aura_status aura_events_bus_create(const aura_events_bus_opts *opts, aura_events_bus **out)
+{
+    AURA_CHECK_ARG(out);
+    aura_events_bus_opts o = opts ? *opts : aura_events_bus_opts_default();
+    if (!opts_valid(&o)) {
+        return AURA_E_INVAL;
+    }
+    void *raw = aura__alloc(o.alloc, sizeof(aura_events_bus) + AURA__RING_LINE - 1);
+    if (!raw) {
+        return AURA_E_NOMEM;
+    }
+    uintptr_t p = ((uintptr_t)raw + AURA__RING_LINE - 1) & ~(uintptr_t)(AURA__RING_LINE - 1);
+    aura_events_bus *bus = (aura_events_bus *)p;
+    memset(bus, 0, sizeof *bus);
+    bus->raw = raw;
+    bus->alloc = o.alloc;
+    bus->batch = o.batch;
+    bus->next_id = 1;
+    aura_status st = aura__ring_init(&bus->ring, o.alloc, &o);
+    if (st == AURA_OK) {
+        bus->filt = alloc_events(o.alloc, o.batch, &bus->filt_raw);
+        if (o.policy == AURA_EVENTS_BUS_DROP_OLDEST) {
+            bus->scratch = alloc_events(o.alloc, o.batch, &bus->scratch_raw);
+        }
+        if (!bus->filt || (o.policy == AURA_EVENTS_BUS_DROP_OLDEST && !bus->scratch)) {
+            st = AURA_E_NOMEM;
+        }
+    }
+    if (st != AURA_OK) {
+        aura_events_bus_destroy(bus);
+        return st;
+    }
+    *out = bus;
+    return AURA_OK;
+}
+
+void aura_events_bus_destroy(aura_events_bus *bus)
+{
+    if (!bus) {
+        return;
+    }
+    const aura_allocator *a = bus->alloc;
+    aura__ring_fini(&bus->ring, a);
+    aura__free(a, bus->filt_raw);
+    aura__free(a, bus->scratch_raw);
+    aura__free(a, bus->subs);
+    aura__free(a, bus->raw);
+}
+
+/* ---- publish (thread-safe; the work is in ring.c) ---- */
+
+aura_status aura_events_bus_publish(aura_events_bus *bus, const aura_events_event *ev)
+{
+    AURA_CHECK_ARG(bus && ev);
+    return aura__ring_publish(&bus->ring, ev, 1, NULL);
+}
+
+aura_status aura_events_bus_publish_batch(aura_events_bus *bus, const aura_events_event *evs,
+                                          size_t n, size_t *n_done)
+{
+    AURA_CHECK_ARG(bus && (evs || n == 0));
+    return aura__ring_publish(&bus->ring, evs, n, n_done);
+}
+
+void aura_events_bus_close(aura_events_bus *bus)
+{
+    if (bus) {
+        aura__ring_close(&bus->ring);
+    }
+}
+
+/* ---- subscribers (consumer side) ---- */
+
+static int dispatching(const aura_events_bus *bus)
+{
+    return atomic_load_explicit(&bus->in_dispatch, memory_order_relaxed) != 0;
+}
+
+aura_status aura_events_bus_subscribe(aura_events_bus *bus, uint32_t kinds,
+                                      aura_events_bus_fn fn, void *ctx, uint64_t *id)
+{
+    AURA_CHECK_ARG(bus && id);
+    if (!fn || kinds == 0) {
+        return AURA_E_INVAL;
+    }
+    if (bus->n_subs == bus->cap_subs) {
+        size_t cap = bus->cap_subs ? 2 * bus->cap_subs : 4;
+        sub *s = aura__realloc_array(bus->alloc, bus->subs, cap, sizeof(sub));
+        if (!s) {
+            return AURA_E_NOMEM;
+        }
+        bus->subs = s;
+        bus->cap_subs = cap;
+    }
+    sub *s = &bus->subs[bus->n_subs++];
+    *s = (sub){.id = bus->next_id++, .kinds = kinds, .live = 1, .fn = fn, .ctx = ctx};
+    bus->n_filtered += kinds != AURA_EVENTS_BUS_ALL_KINDS;
+    atomic_fetch_add_explicit(&bus->n_live, 1, memory_order_relaxed);
+    *id = s->id;
+    return AURA_OK;
+}
+
+/* Drops the entries marked dead, keeping the order of the others. */
+static void reap(aura_events_bus *bus)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < bus->n_subs; i++) {
+        if (bus->subs[i].live) {
+            bus->subs[j++] = bus->subs[i];
+        }
+    }
+    bus->n_subs = j;
+    bus->n_dead = 0;
+}
+
+aura_status aura_events_bus_unsubscribe(aura_events_bus *bus, uint64_t id)
+{
+    AURA_CHECK_ARG(bus);
+    for (size_t i = 0; i < bus->n_subs; i++) {
+        sub *s = &bus->subs[i];
+        if (s->id != id || !s->live) {
+            continue;
+        }
+        s->live = 0; /* a running dispatch skips it from now on */
+        bus->n_filtered -= s->kinds != AURA_EVENTS_BUS_ALL_KINDS;
+        bus->n_dead++;
+        atomic_fetch_sub_explicit(&bus->n_live, 1, memory_order_relaxed);
+        if (!dispatching(bus)) {
+            reap(bus);
+        }
+        return AURA_OK;
+    }
+    return AURA_E_NOTFOUND;
+}
+
+/* ---- dispatch (consumer side) ---- */
+
+static uint32_t kinds_present(const aura_events_event *evs, size_t k)
+{
+    uint32_t m = 0;
+    for (size_t i = 0; i < k; i++) {
+        m |= AURA_EVENTS_BUS_KIND(evs[i].kind);
+    }
+    return m;
+}
+
+static size_t gather(aura_events_event *dst, const aura_events_event *evs, size_t k,
+                     uint32_t kinds)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (kinds & AURA_EVENTS_BUS_KIND(evs[i].kind)) {
+            dst[j++] = evs[i];
+        }
+    }
+    return j;
+}
+
+/* Hands one batch to every live subscriber, whole or filtered.  Entries are
+ * re-read on each step because a callback may subscribe (realloc) or
+ * unsubscribe; subscriptions added here start with the next batch. */
+static void deliver(aura_events_bus *bus, const aura_events_event *evs, size_t k)
+{
+    uint32_t present = bus->n_filtered ? kinds_present(evs, k) : AURA_EVENTS_BUS_ALL_KINDS;
+    size_t n = bus->n_subs;
+    uint64_t delivered = 0;
+    for (size_t i = 0; i < n; i++) {
+        sub s = bus->subs[i];
+        if (!s.live || !(present & s.kinds)) {
+            continue;
+        }
+        if ((present & ~s.kinds) == 0) {
+            s.fn(s.ctx, evs, k);
+            delivered += k;
+        } else {
+            size_t j = gather(bus->filt, evs, k, s.kinds);
+            if (j > 0) {
+                s.fn(s.ctx, bus->filt, j);
+                delivered += j;
+            }
+        }
+    }
+    atomic_store_explicit(&bus->delivered,
+                          atomic_load_explicit(&bus->delivered, memory_order_relaxed) + delivered,
+                          memory_order_relaxed);
+}
+
+aura_status aura_events_bus_dispatch(aura_events_bus *bus, size_t max, int timeout_ms,
+                                     size_t *n_out)
+{
+    AURA_CHECK_ARG(bus);
+    if (atomic_exchange(&bus->in_dispatch, 1)) {
+        return AURA_E_STATE;
+    }
+    size_t total = 0;
+    aura_status st = AURA_OK;
+    while (total < max) {
+        size_t want = max - total < bus->batch ? max - total : bus->batch;
+        const aura_events_event *view = NULL;
+        size_t k = aura__ring_take(&bus->ring, want, bus->scratch, &view);
+        if (k == 0) {
+            if (total > 0) {
+                break;
+            }
+            st = aura__ring_wait(&bus->ring, timeout_ms);
+            if (st != AURA_OK) {
+                break;
+            }
+            continue;
+        }
+        deliver(bus, view, k);
+        aura__ring_done(&bus->ring, k);
+        total += k;
+        atomic_store_explicit(&bus->dispatched,
+                              atomic_load_explicit(&bus->dispatched, memory_order_relaxed) + k,
+                              memory_order_relaxed);
+    }
+    if (st == AURA_E_TIMEOUT) {
+        st = AURA_OK;
+    }
+    if (bus->n_dead) {
+        reap(bus);
+    }
+    atomic_store(&bus->in_dispatch, 0);
+    if (n_out) {
+        *n_out = total;
+    }
+    return st;
+}
+
+void aura_events_bus_get_stats(const aura_events_bus *bus, aura_events_bus_stats *st)
+{
+    if (!bus || !st) {
+        return;
+    }
+    aura_events_bus_stats s;
+    memset(&s, 0, sizeof s);
+    s.dispatched = atomic_load_explicit(&bus->dispatched, memory_order_relaxed);
+    s.delivered = atomic_load_explicit(&bus->delivered, memory_order_relaxed);
+    aura__ring_stats(&bus->ring, &s);
+    s.subscribers = atomic_load_explicit(&bus->n_live, memory_order_relaxed);
+    *st = s;
+}

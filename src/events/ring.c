@@ -1,0 +1,457 @@
+/* ring.c -- the bounded multi-producer ring of 64-byte events: claim,
+ * publish, take, release, and the spin-then-sleep waits (Linux futex).
+ * Subscribers and dispatch live in bus.c; the protocol and its memory
+ * ordering are described in ring_int.h.
+ * SPDX-License-Identifier: MIT */
+#include "events/ring_int.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/core_int.h"
+
+#define YIELD_ROUNDS 4 /* sched_yield() calls between spinning and sleeping */
+
+/* ---- small platform helpers ---- */
+
+static inline void cpu_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static void futex_wait(_Atomic uint32_t *addr, uint32_t key, const struct timespec *rel)
+{
+    /* EAGAIN (value changed), EINTR and ETIMEDOUT all mean: look again. */
+    syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, key, rel, NULL, 0);
+}
+
+static void futex_wake(_Atomic uint32_t *addr, int n)
+{
+    syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}
+
+static void *alloc_aligned(const aura_allocator *a, size_t size, void **raw)
+{
+    *raw = aura__alloc(a, size + AURA__RING_LINE - 1);
+    if (!*raw) {
+        return NULL;
+    }
+    uintptr_t p = ((uintptr_t)*raw + AURA__RING_LINE - 1) & ~(uintptr_t)(AURA__RING_LINE - 1);
+    return (void *)p;
+}
+
+/* ---- waiting: spin, then yield, then sleep ---- */
+
+typedef struct waiter {
+    unsigned round;        /* rounds waited so far */
+    int counted;           /* this wait is already in `waits` */
+    int timed;             /* deadline is set */
+    struct timespec deadline;
+} waiter;
+
+static void deadline_set(waiter *w, int timeout_ms)
+{
+    if (w->timed || timeout_ms < 0) {
+        return;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &w->deadline);
+    w->deadline.tv_sec += timeout_ms / 1000;
+    w->deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (w->deadline.tv_nsec >= 1000000000L) {
+        w->deadline.tv_sec++;
+        w->deadline.tv_nsec -= 1000000000L;
+    }
+    w->timed = 1;
+}
+
+/* Time left until the deadline into *rel; 0 if it has passed.  Without a
+ * deadline, *rel is NULLed (sleep without limit) and 1 is returned. */
+static int time_left(const waiter *w, struct timespec *rel, struct timespec **relp)
+{
+    if (!w->timed) {
+        *relp = NULL;
+        return 1;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    rel->tv_sec = w->deadline.tv_sec - now.tv_sec;
+    rel->tv_nsec = w->deadline.tv_nsec - now.tv_nsec;
+    if (rel->tv_nsec < 0) {
+        rel->tv_sec--;
+        rel->tv_nsec += 1000000000L;
+    }
+    *relp = rel;
+    return rel->tv_sec >= 0 && (rel->tv_sec > 0 || rel->tv_nsec > 0);
+}
+
+/* One round of the busy part of a wait; 0 once spinning and yielding are
+ * used up (the caller then sleeps). */
+static int backoff(const aura__ring *r, waiter *w)
+{
+    if (w->round < r->spin) {
+        w->round++;
+        cpu_pause();
+        return 1;
+    }
+    if (w->round < r->spin + YIELD_ROUNDS) {
+        w->round++;
+        sched_yield();
+        return 1;
+    }
+    return 0;
+}
+
+/* Waits on something that another thread finishes without sleeping (a
+ * producer writing its claimed slot, a release in claim order): spin, then
+ * yield, then nap briefly in case that thread was preempted. */
+static void short_wait(const aura__ring *r, waiter *w)
+{
+    if (!backoff(r, w)) {
+        struct timespec nap = {0, 50000};
+        nanosleep(&nap, NULL);
+    }
+}
+
+/* ---- init, fini, close ---- */
+
+aura_status aura__ring_init(aura__ring *r, const aura_allocator *a, const aura_events_bus_opts *o)
+{
+    uint64_t cap = 16;
+    while (cap < o->capacity) {
+        cap <<= 1;
+    }
+    r->slots = alloc_aligned(a, (size_t)cap * sizeof(aura_events_event), &r->slots_raw);
+    r->seq = alloc_aligned(a, (size_t)cap * sizeof(uint32_t), &r->seq_raw);
+    if (!r->slots || !r->seq) {
+        return AURA_E_NOMEM;
+    }
+    r->cap = cap;
+    r->mask = cap - 1;
+    r->policy = o->policy;
+    r->timeout_ms = o->publish_timeout_ms;
+    r->spin = o->spin;
+    for (uint64_t i = 0; i < cap; i++) {
+        /* slot i first holds position i: anything but i + 1 means unwritten */
+        atomic_init(&r->seq[i], (uint32_t)i);
+    }
+    atomic_init(&r->closed, 0);
+    atomic_init(&r->tail, 0);
+    atomic_init(&r->free, 0);
+    atomic_init(&r->read, 0);
+    return AURA_OK;
+}
+
+void aura__ring_fini(aura__ring *r, const aura_allocator *a)
+{
+    aura__free(a, r->slots_raw);
+    aura__free(a, r->seq_raw);
+    r->slots_raw = r->seq_raw = NULL;
+    r->slots = NULL;
+    r->seq = NULL;
+}
+
+void aura__ring_close(aura__ring *r)
+{
+    atomic_store(&r->closed, 1);
+    atomic_fetch_add(&r->cons_futex, 1);
+    futex_wake(&r->cons_futex, INT_MAX);
+    atomic_fetch_add(&r->prod_futex, 1);
+    futex_wake(&r->prod_futex, INT_MAX);
+}
+
+/* ---- release (consumer and droppers) ---- */
+
+static void wake_producers(aura__ring *r)
+{
+    atomic_thread_fence(memory_order_seq_cst); /* free store before waiters load */
+    if (atomic_load_explicit(&r->prod_waiters, memory_order_relaxed) != 0) {
+        atomic_fetch_add(&r->prod_futex, 1);
+        futex_wake(&r->prod_futex, INT_MAX);
+    }
+}
+
+/* Releases [from, to): waits for the releases claimed before it, so that
+ * free advances contiguously. */
+static void release_in_order(aura__ring *r, uint64_t from, uint64_t to)
+{
+    waiter w = {0};
+    while (atomic_load_explicit(&r->free, memory_order_acquire) != from) {
+        short_wait(r, &w);
+    }
+    atomic_store_explicit(&r->free, to, memory_order_release);
+    wake_producers(r);
+}
+
+static inline int is_published(const aura__ring *r, uint64_t pos)
+{
+    return atomic_load_explicit(&r->seq[pos & r->mask], memory_order_acquire) == (uint32_t)(pos + 1);
+}
+
+/* ---- producer side ---- */
+
+/* Claims up to `want` free slots (exactly `want` if all_or_nothing) with
+ * one CAS on tail.  Returns the count (0: no room), the first position and
+ * the tail value replaced (for its SLEEPING bit). */
+static inline size_t claim(aura__ring *r, size_t want, int all_or_nothing, uint64_t *pos_out,
+                           uint64_t *old_tail)
+{
+    uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    for (;;) {
+        uint64_t pos = t >> 1;
+        uint64_t room = atomic_load_explicit(&r->free, memory_order_acquire) + r->cap - pos;
+        size_t m = (uint64_t)want < room ? want : (size_t)room;
+        if (m == 0 || (all_or_nothing && m < want)) {
+            return 0;
+        }
+        if (atomic_compare_exchange_weak_explicit(&r->tail, &t, (pos + m) << 1,
+                                                  memory_order_acq_rel, memory_order_relaxed)) {
+            *pos_out = pos;
+            *old_tail = t;
+            return m;
+        }
+    }
+}
+
+static void wake_consumer(aura__ring *r)
+{
+    atomic_fetch_add(&r->cons_futex, 1);
+    futex_wake(&r->cons_futex, 1);
+}
+
+/* Writes the claimed run [pos, pos+m) and marks each slot published. */
+static inline void fill(aura__ring *r, uint64_t pos, const aura_events_event *evs, size_t m,
+                        uint64_t old_tail)
+{
+    for (size_t i = 0; i < m; i++) {
+        uint64_t p = pos + i;
+        r->slots[p & r->mask] = evs[i];
+        atomic_store_explicit(&r->seq[p & r->mask], (uint32_t)(p + 1), memory_order_release);
+    }
+    if (old_tail & AURA__RING_SLEEPING) {
+        wake_consumer(r);
+    }
+}
+
+static int has_room(aura__ring *r)
+{
+    uint64_t pos = atomic_load(&r->tail) >> 1;
+    return atomic_load(&r->free) + r->cap > pos;
+}
+
+/* BLOCK: waits until a slot may be free.  AURA_OK to retry the claim. */
+static aura_status wait_room(aura__ring *r, waiter *w)
+{
+    if (r->timeout_ms == 0) {
+        return AURA_E_TIMEOUT;
+    }
+    if (!w->counted) {
+        w->counted = 1;
+        atomic_fetch_add_explicit(&r->waits, 1, memory_order_relaxed);
+        deadline_set(w, r->timeout_ms);
+    }
+    if (backoff(r, w)) {
+        return AURA_OK;
+    }
+    struct timespec rel, *relp;
+    if (!time_left(w, &rel, &relp)) {
+        return AURA_E_TIMEOUT;
+    }
+    uint32_t key = atomic_load(&r->prod_futex);
+    atomic_fetch_add(&r->prod_waiters, 1);
+    if (!has_room(r) && !atomic_load(&r->closed)) {
+        atomic_fetch_add_explicit(&r->sleeps, 1, memory_order_relaxed);
+        futex_wait(&r->prod_futex, key, relp);
+    }
+    atomic_fetch_sub(&r->prod_waiters, 1);
+    return AURA_OK;
+}
+
+/* DROP_OLDEST: discards up to `want` of the oldest queued events so that
+ * the caller can claim slots.  If slots are only held by the consumer's
+ * copy in progress, waits for it instead. */
+static void drop_oldest(aura__ring *r, size_t want, waiter *w)
+{
+    uint64_t rd = atomic_load_explicit(&r->read, memory_order_acquire);
+    uint64_t pos = atomic_load_explicit(&r->tail, memory_order_relaxed) >> 1;
+    if (rd + r->cap > pos) {
+        if (!w->counted) {
+            w->counted = 1;
+            atomic_fetch_add_explicit(&r->waits, 1, memory_order_relaxed);
+        }
+        short_wait(r, w);
+        return;
+    }
+    uint64_t d = want < r->cap ? want : r->cap; /* rd + d <= pos: only claimed slots */
+    if (!atomic_compare_exchange_strong_explicit(&r->read, &rd, rd + d, memory_order_acq_rel,
+                                                 memory_order_relaxed)) {
+        return; /* the consumer or another dropper moved first: retry */
+    }
+    for (uint64_t p = rd; p < rd + d; p++) {
+        waiter pw = {0};
+        while (!is_published(r, p)) { /* its producer is still writing it */
+            short_wait(r, &pw);
+        }
+    }
+    release_in_order(r, rd, rd + d);
+    atomic_fetch_add_explicit(&r->dropped, d, memory_order_relaxed);
+}
+
+aura_status aura__ring_publish(aura__ring *r, const aura_events_event *evs, size_t n,
+                               size_t *n_done)
+{
+    size_t done = 0;
+    aura_status st = AURA_OK;
+    int reject = r->policy == AURA_EVENTS_BUS_REJECT;
+    waiter w = {0};
+    if (reject && n > r->cap) {
+        st = AURA_E_RANGE;
+    }
+    while (st == AURA_OK && done < n) {
+        if (atomic_load_explicit(&r->closed, memory_order_relaxed)) {
+            st = AURA_E_STATE;
+            break;
+        }
+        uint64_t pos, old_tail;
+        size_t m = claim(r, n - done, reject, &pos, &old_tail);
+        if (m > 0) {
+            fill(r, pos, evs + done, m, old_tail);
+            done += m;
+        } else if (reject) {
+            atomic_fetch_add_explicit(&r->rejected, n, memory_order_relaxed);
+            st = AURA_E_FULL;
+        } else if (r->policy == AURA_EVENTS_BUS_DROP_OLDEST) {
+            drop_oldest(r, n - done, &w);
+        } else {
+            st = wait_room(r, &w);
+        }
+    }
+    if (n_done) {
+        *n_done = done;
+    }
+    return st;
+}
+
+/* ---- consumer side ---- */
+
+/* Published events from h on, at most max and not past the array's end. */
+static size_t count_ready(const aura__ring *r, uint64_t h, size_t max)
+{
+    uint64_t to_end = r->cap - (h & r->mask);
+    size_t lim = (uint64_t)max < to_end ? max : (size_t)to_end;
+    size_t k = 0;
+    while (k < lim && is_published(r, h + k)) {
+        k++;
+    }
+    return k;
+}
+
+size_t aura__ring_take(aura__ring *r, size_t max, aura_events_event *scratch,
+                       const aura_events_event **view)
+{
+    if (r->policy != AURA_EVENTS_BUS_DROP_OLDEST) {
+        uint64_t h = atomic_load_explicit(&r->read, memory_order_relaxed);
+        *view = &r->slots[h & r->mask];
+        return count_ready(r, h, max);
+    }
+    for (;;) {
+        uint64_t h = atomic_load_explicit(&r->read, memory_order_acquire);
+        size_t k = count_ready(r, h, max);
+        if (k == 0) {
+            return 0;
+        }
+        if (!atomic_compare_exchange_strong_explicit(&r->read, &h, h + k, memory_order_acq_rel,
+                                                     memory_order_relaxed)) {
+            continue; /* a dropper took the oldest ones meanwhile */
+        }
+        memcpy(scratch, &r->slots[h & r->mask], k * sizeof(*scratch));
+        release_in_order(r, h, h + k); /* droppers need not wait for subscribers */
+        *view = scratch;
+        return k;
+    }
+}
+
+void aura__ring_done(aura__ring *r, size_t k)
+{
+    if (r->policy == AURA_EVENTS_BUS_DROP_OLDEST || k == 0) {
+        return;
+    }
+    uint64_t h = atomic_load_explicit(&r->read, memory_order_relaxed) + k;
+    atomic_store_explicit(&r->read, h, memory_order_relaxed);
+    atomic_store_explicit(&r->free, h, memory_order_release);
+    wake_producers(r);
+}
+
+/* The consumer's sleep: announce it in tail (only if the ring is empty, so
+ * that the next claim sees the bit), then sleep on cons_futex. */
+static void consumer_sleep(aura__ring *r, uint64_t t, waiter *w)
+{
+    struct timespec rel, *relp;
+    if (!time_left(w, &rel, &relp)) {
+        return;
+    }
+    uint32_t key = atomic_load(&r->cons_futex);
+    if (!(t & AURA__RING_SLEEPING) &&
+        !atomic_compare_exchange_strong_explicit(&r->tail, &t, t | AURA__RING_SLEEPING,
+                                                 memory_order_acq_rel, memory_order_relaxed)) {
+        return; /* a producer claimed meanwhile */
+    }
+    if (atomic_load(&r->closed)) {
+        return;
+    }
+    atomic_fetch_add_explicit(&r->sleeps, 1, memory_order_relaxed);
+    futex_wait(&r->cons_futex, key, relp);
+}
+
+aura_status aura__ring_wait(aura__ring *r, int timeout_ms)
+{
+    waiter w = {0};
+    deadline_set(&w, timeout_ms);
+    for (;;) {
+        uint64_t h = atomic_load_explicit(&r->read, memory_order_acquire);
+        if (is_published(r, h)) {
+            return AURA_OK;
+        }
+        uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
+        struct timespec rel, *relp;
+        int expired = timeout_ms == 0 || !time_left(&w, &rel, &relp);
+        if ((t >> 1) != h) { /* claimed, not yet written */
+            if (expired) {
+                return AURA_E_TIMEOUT;
+            }
+            short_wait(r, &w);
+            continue;
+        }
+        if (atomic_load(&r->closed)) {
+            return AURA_E_STATE;
+        }
+        if (expired) {
+            return AURA_E_TIMEOUT;
+        }
+        if (!backoff(r, &w)) {
+            consumer_sleep(r, t, &w);
+        }
+    }
+}
+
+void aura__ring_stats(const aura__ring *r, aura_events_bus_stats *st)
+{
+    uint64_t rd = atomic_load(&r->read);
+    uint64_t pos = atomic_load(&r->tail) >> 1;
+    st->published = pos;
+    st->queued = pos >= rd ? pos - rd : 0;
+    st->dropped = atomic_load(&r->dropped);
+    st->rejected = atomic_load(&r->rejected);
+    st->waits = atomic_load(&r->waits);
+    st->sleeps = atomic_load(&r->sleeps);
+    st->capacity = (size_t)r->cap;
+}

@@ -1,0 +1,100 @@
+/* ring_int.h -- the bounded multi-producer ring under aura_events_bus.
+ *
+ * Positions are 64-bit counters that never wrap in practice; slot = pos &
+ * mask.  Four counters, each on its own cache line:
+ *   tail  next position to claim, stored as pos << 1 | SLEEPING.  Producers
+ *         claim runs of slots with one CAS; the consumer sets SLEEPING (CAS)
+ *         before it sleeps, and the producer whose CAS clears it wakes it.
+ *   read  next position the consumer (or, under DROP_OLDEST, a dropping
+ *         producer) takes.  Plain consumer-owned counter unless DROP_OLDEST,
+ *         where takers claim [read, read+k) by CAS.
+ *   free  positions below it may be overwritten: free <= read <= tail.
+ *         Releases happen in claim order (each releaser waits for free ==
+ *         its start), so free only ever moves forward contiguously.
+ *   seq[] one 32-bit mark per slot: (uint32_t)(pos + 1) once the event for
+ *         pos is written.  Lap-specific, so no reset is needed; 32 bits are
+ *         enough because a slot cannot fall 2^32 positions behind (the ring
+ *         cannot move past an unpublished slot).
+ *
+ * Memory ordering (C11):
+ *   - producer: room is computed from free (acquire), pairing with the
+ *     releaser's free store (release): the consumer's reads of the old event
+ *     happen before the producer overwrites it.  The event is written, then
+ *     seq is stored with release; the consumer loads seq with acquire before
+ *     reading the event.
+ *   - claim CAS on tail is acq_rel: a producer that sees SLEEPING also sees
+ *     the consumer's earlier load of the futex key, so its later increment
+ *     of that key cannot be missed (no lost wake-up).
+ *   - producer sleep (BLOCK): increment prod_waiters (seq_cst), re-check room
+ *     (seq_cst load), sleep on prod_futex.  Releaser: store free, seq_cst
+ *     fence, load prod_waiters.  Dekker's pattern: one of the two sees the
+ *     other, so a sleeping producer is always woken.
+ * SPDX-License-Identifier: MIT */
+#ifndef AURA_EVENTS_RING_INT_H
+#define AURA_EVENTS_RING_INT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aura/events.h"
+#include "aura/events_bus.h"
+
+#define AURA__RING_SLEEPING ((uint64_t)1) /* tail bit: the consumer sleeps */
+#define AURA__RING_LINE 64
+
+typedef struct aura__ring {
+    /* configuration, read-only after init (and `closed`, written once) */
+    aura_events_event *slots;     /* cap events, 64-byte aligned */
+    _Atomic uint32_t *seq;        /* cap publication marks */
+    void *slots_raw, *seq_raw;    /* the allocations behind them */
+    uint64_t cap, mask;
+    aura_events_bus_policy policy;
+    int timeout_ms;               /* BLOCK: longest wait for room, -1 = none */
+    unsigned spin;                /* pause rounds before yielding/sleeping */
+    _Atomic int closed;
+    /* producers' line */
+    _Alignas(AURA__RING_LINE) _Atomic uint64_t tail;
+    /* releasers' line (consumer; droppers under DROP_OLDEST) */
+    _Alignas(AURA__RING_LINE) _Atomic uint64_t free;
+    /* takers' line */
+    _Alignas(AURA__RING_LINE) _Atomic uint64_t read;
+    /* sleeping and waking */
+    _Alignas(AURA__RING_LINE) _Atomic uint32_t cons_futex; /* bumped to wake the consumer */
+    _Atomic uint32_t prod_futex;   /* bumped to wake producers waiting for room */
+    _Atomic uint32_t prod_waiters; /* producers about to sleep or sleeping */
+    /* slow-path counters */
+    _Alignas(AURA__RING_LINE) _Atomic uint64_t dropped;
+    _Atomic uint64_t rejected;
+    _Atomic uint64_t waits;
+    _Atomic uint64_t sleeps;
+} aura__ring;
+
+/* Allocates the slots; `r` must be zeroed and 64-byte aligned. */
+aura_status aura__ring_init(aura__ring *r, const aura_allocator *a, const aura_events_bus_opts *o);
+void aura__ring_fini(aura__ring *r, const aura_allocator *a);
+
+/* Producer side (thread-safe): see aura_events_bus_publish_batch. */
+aura_status aura__ring_publish(aura__ring *r, const aura_events_event *evs, size_t n,
+                               size_t *n_done);
+
+/* Consumer side (one thread).  take: up to `max` published events, at most
+ * up to the end of the slot array, as a view (*view) that stays valid until
+ * aura__ring_done(k).  Under DROP_OLDEST the events are copied into
+ * `scratch` (room for max) and their slots released at once.  Returns k,
+ * 0 if nothing is ready. */
+size_t aura__ring_take(aura__ring *r, size_t max, aura_events_event *scratch,
+                       const aura_events_event **view);
+void aura__ring_done(aura__ring *r, size_t k);
+
+/* Waits until an event may be ready: AURA_OK, AURA_E_TIMEOUT, or
+ * AURA_E_STATE (closed and empty). */
+aura_status aura__ring_wait(aura__ring *r, int timeout_ms);
+
+void aura__ring_close(aura__ring *r);
+
+/* Fills the ring's counters in *st (published, dropped, rejected, waits,
+ * sleeps, queued, capacity). */
+void aura__ring_stats(const aura__ring *r, aura_events_bus_stats *st);
+
+#endif /* AURA_EVENTS_RING_INT_H */

@@ -1,0 +1,343 @@
+/* test_events_bus_mt.c -- the event bus under threads: several producers
+ * against one dispatcher for each backpressure policy, with per-producer
+ * sequence numbers (no loss, no duplicate, per-producer order) and payload
+ * checks (no torn event); sleeping consumers woken by publishes; close
+ * waking blocked producers and a sleeping dispatcher.
+ * SPDX-License-Identifier: MIT */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "aura/events_bus.h"
+#include "test.h"
+
+#define MAXP 4
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 31;
+    x *= 0x9E3779B97F4A7C15ull;
+    return x ^ (x >> 29);
+}
+
+/* Every field is a function of (producer, seq), so a torn copy shows. */
+static aura_events_event make_event(uint32_t p, int64_t seq)
+{
+    aura_events_event e;
+    memset(&e, 0, sizeof e);
+    e.ts_us = seq;
+    e.src = p;
+    e.dst = (uint32_t)(seq * 7 + p);
+    e.kind = (uint16_t)(seq % 3);
+    e.trace = mix((uint64_t)seq * MAXP + p);
+    e.span = ~e.trace;
+    e.correlation = e.trace ^ 0x5555;
+    e.tokens = (uint32_t)seq;
+    e.latency_ms = (float)(seq & 1023);
+    return e;
+}
+
+static int event_ok(const aura_events_event *e)
+{
+    aura_events_event w = make_event(e->src, e->ts_us);
+    return memcmp(&w, e, sizeof w) == 0;
+}
+
+typedef struct stress {
+    aura_events_bus *bus;
+    aura_events_bus_policy policy;
+    int n_prod;
+    int64_t per_prod;
+    _Atomic int finished;           /* producers done */
+    int64_t last[MAXP];             /* consumer side: last seq seen per producer */
+    int64_t got[MAXP];
+    int64_t calls_seen;             /* filtered subscriber: CALL events */
+    int bad;                        /* first failure code, 0 = none */
+} stress;
+
+typedef struct prod_arg {
+    stress *s;
+    uint32_t id;
+} prod_arg;
+
+static void *producer(void *arg)
+{
+    prod_arg *pa = arg;
+    stress *s = pa->s;
+    aura_events_event buf[40];
+    uint64_t rng = 0x1234567 + pa->id;
+    int64_t seq = 0;
+    while (seq < s->per_prod) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        size_t n = 1 + (size_t)((rng >> 33) % 40);
+        if ((int64_t)n > s->per_prod - seq) {
+            n = (size_t)(s->per_prod - seq);
+        }
+        for (size_t i = 0; i < n; i++) {
+            buf[i] = make_event(pa->id, seq + (int64_t)i);
+        }
+        aura_status st;
+        size_t done = 0;
+        if (n == 1) {
+            st = aura_events_bus_publish(s->bus, buf);
+            done = st == AURA_OK;
+        } else {
+            st = aura_events_bus_publish_batch(s->bus, buf, n, &done);
+        }
+        if (st == AURA_E_FULL) {
+            sched_yield(); /* REJECT: nothing was published; try again */
+            continue;
+        }
+        if (st != AURA_OK || done != n) {
+            s->bad = 100 + (int)st;
+            break;
+        }
+        seq += (int64_t)n;
+    }
+    atomic_fetch_add(&s->finished, 1);
+    return NULL;
+}
+
+static void check_fn(void *ctx, const aura_events_event *evs, size_t n)
+{
+    stress *s = ctx;
+    for (size_t i = 0; i < n && !s->bad; i++) {
+        const aura_events_event *e = &evs[i];
+        if (e->src >= (uint32_t)s->n_prod || !event_ok(e)) {
+            s->bad = 1; /* torn or foreign event */
+        } else if (s->policy == AURA_EVENTS_BUS_DROP_OLDEST ? e->ts_us <= s->last[e->src]
+                                                             : e->ts_us != s->last[e->src] + 1) {
+            s->bad = 2; /* lost, duplicated or reordered */
+        } else {
+            s->last[e->src] = e->ts_us;
+            s->got[e->src]++;
+        }
+    }
+}
+
+static void calls_fn(void *ctx, const aura_events_event *evs, size_t n)
+{
+    stress *s = ctx;
+    for (size_t i = 0; i < n; i++) {
+        if (evs[i].kind != AURA_EVENTS_CALL) {
+            s->bad = 3;
+        }
+    }
+    s->calls_seen += (int64_t)n;
+}
+
+static void run_stress(aura_events_bus_policy pol, size_t cap, int n_prod, int64_t per_prod)
+{
+    static stress s;
+    memset(&s, 0, sizeof s);
+    s.policy = pol;
+    s.n_prod = n_prod;
+    s.per_prod = per_prod;
+    for (int p = 0; p < MAXP; p++) {
+        s.last[p] = -1;
+    }
+    aura_events_bus_opts o = aura_events_bus_opts_default();
+    o.capacity = cap;
+    o.batch = 32;
+    o.policy = pol;
+    o.spin = 64;
+    ASSERT_OK(aura_events_bus_create(&o, &s.bus));
+    uint64_t id;
+    ASSERT_OK(aura_events_bus_subscribe(s.bus, AURA_EVENTS_BUS_ALL_KINDS, check_fn, &s, &id));
+    ASSERT_OK(aura_events_bus_subscribe(s.bus, AURA_EVENTS_BUS_KIND(AURA_EVENTS_CALL), calls_fn,
+                                        &s, &id));
+    pthread_t th[MAXP];
+    prod_arg args[MAXP];
+    for (int p = 0; p < n_prod; p++) {
+        args[p] = (prod_arg){&s, (uint32_t)p};
+        ASSERT_EQ(0, pthread_create(&th[p], NULL, producer, &args[p]));
+    }
+    for (;;) {
+        int fin = atomic_load(&s.finished) == n_prod; /* before the drain */
+        size_t n = 0;
+        ASSERT_OK(aura_events_bus_dispatch(s.bus, SIZE_MAX, 10, &n));
+        if (fin && n == 0) {
+            break;
+        }
+    }
+    for (int p = 0; p < n_prod; p++) {
+        pthread_join(th[p], NULL);
+    }
+    ASSERT_EQ(0, s.bad);
+    aura_events_bus_stats st;
+    aura_events_bus_get_stats(s.bus, &st);
+    int64_t total = n_prod * per_prod, got = 0;
+    for (int p = 0; p < n_prod; p++) {
+        got += s.got[p];
+        if (pol != AURA_EVENTS_BUS_DROP_OLDEST) {
+            ASSERT_EQ(per_prod, s.got[p]);
+            ASSERT_EQ(per_prod - 1, s.last[p]);
+        }
+    }
+    ASSERT_EQ(total, st.published);
+    ASSERT_EQ(got, st.dispatched);
+    ASSERT_EQ(total, st.dispatched + st.dropped);
+    ASSERT_EQ(0, st.queued);
+    ASSERT_EQ(got + s.calls_seen, st.delivered);
+    if (pol != AURA_EVENTS_BUS_DROP_OLDEST) {
+        ASSERT_EQ(0, st.dropped);
+        ASSERT_EQ((per_prod + 2) / 3 * n_prod, s.calls_seen); /* seq % 3 == 0 */
+    }
+    if (pol != AURA_EVENTS_BUS_REJECT) {
+        ASSERT_EQ(0, st.rejected);
+    }
+    aura_events_bus_destroy(s.bus);
+}
+
+AURA_TEST(events_bus_mt_block_no_loss_no_dup_in_order)
+{
+    run_stress(AURA_EVENTS_BUS_BLOCK, 64, 4, 200000);
+}
+
+AURA_TEST(events_bus_mt_reject_with_retry_no_loss)
+{
+    run_stress(AURA_EVENTS_BUS_REJECT, 64, 3, 100000);
+}
+
+AURA_TEST(events_bus_mt_drop_oldest_no_dup_in_order)
+{
+    run_stress(AURA_EVENTS_BUS_DROP_OLDEST, 32, 4, 200000);
+}
+
+AURA_TEST(events_bus_mt_single_producer_large_ring)
+{
+    run_stress(AURA_EVENTS_BUS_BLOCK, 4096, 1, 500000);
+}
+
+/* ---- a trickle: the consumer sleeps between events and is woken ---- */
+
+typedef struct trickle {
+    aura_events_bus *bus;
+    int64_t next;
+    int bad;
+} trickle;
+
+static void trickle_fn(void *ctx, const aura_events_event *evs, size_t n)
+{
+    trickle *t = ctx;
+    for (size_t i = 0; i < n; i++) {
+        if (evs[i].ts_us != t->next++) {
+            t->bad = 1;
+        }
+    }
+}
+
+static void *trickle_consumer(void *arg)
+{
+    trickle *t = arg;
+    while (t->next < 200) {
+        size_t n;
+        if (aura_events_bus_dispatch(t->bus, SIZE_MAX, -1, &n) != AURA_OK) {
+            t->bad = 2;
+            break;
+        }
+    }
+    return NULL;
+}
+
+AURA_TEST(events_bus_mt_sleeping_consumer_is_woken)
+{
+    aura_events_bus_opts o = aura_events_bus_opts_default();
+    o.capacity = 64;
+    o.batch = 16;
+    o.spin = 0; /* sleep at once */
+    static trickle t;
+    memset(&t, 0, sizeof t);
+    ASSERT_OK(aura_events_bus_create(&o, &t.bus));
+    uint64_t id;
+    ASSERT_OK(aura_events_bus_subscribe(t.bus, AURA_EVENTS_BUS_ALL_KINDS, trickle_fn, &t, &id));
+    pthread_t th;
+    ASSERT_EQ(0, pthread_create(&th, NULL, trickle_consumer, &t));
+    for (int i = 0; i < 200; i++) {
+        aura_events_event e = make_event(0, i);
+        ASSERT_OK(aura_events_bus_publish(t.bus, &e));
+        if (i % 10 == 0) {
+            struct timespec ts = {0, 200000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    pthread_join(th, NULL); /* hangs (test timeout) if a wake-up is lost */
+    ASSERT_EQ(0, t.bad);
+    ASSERT_EQ(200, t.next);
+    aura_events_bus_destroy(t.bus);
+}
+
+/* ---- close ---- */
+
+typedef struct closer {
+    aura_events_bus *bus;
+    aura_status st;
+    size_t done;
+} closer;
+
+static void *blocked_producer(void *arg)
+{
+    closer *c = arg;
+    aura_events_event e[4];
+    for (int i = 0; i < 4; i++) {
+        e[i] = make_event(0, 100 + i);
+    }
+    c->st = aura_events_bus_publish_batch(c->bus, e, 4, &c->done);
+    return NULL;
+}
+
+static void *sleeping_dispatcher(void *arg)
+{
+    closer *c = arg;
+    c->st = aura_events_bus_dispatch(c->bus, SIZE_MAX, -1, &c->done);
+    return NULL;
+}
+
+AURA_TEST(events_bus_mt_close_wakes_producers_and_dispatcher)
+{
+    aura_events_bus_opts o = aura_events_bus_opts_default();
+    o.capacity = 16;
+    o.batch = 16;
+    o.spin = 8;
+    aura_events_bus *bus = NULL;
+    ASSERT_OK(aura_events_bus_create(&o, &bus));
+    aura_events_event evs[16];
+    for (int i = 0; i < 16; i++) {
+        evs[i] = make_event(0, i);
+    }
+    ASSERT_OK(aura_events_bus_publish_batch(bus, evs, 16, NULL)); /* full */
+    closer c1 = {bus, AURA_OK, 99}, c2 = {bus, AURA_OK, 99};
+    pthread_t t1, t2;
+    ASSERT_EQ(0, pthread_create(&t1, NULL, blocked_producer, &c1));
+    ASSERT_EQ(0, pthread_create(&t2, NULL, blocked_producer, &c2));
+    struct timespec ts = {0, 5000000};
+    nanosleep(&ts, NULL); /* let them block (the test holds either way) */
+    aura_events_bus_close(bus);
+    aura_events_bus_close(bus);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    ASSERT_STATUS(AURA_E_STATE, c1.st);
+    ASSERT_STATUS(AURA_E_STATE, c2.st);
+    ASSERT_EQ(0, c1.done + c2.done);
+    ASSERT_STATUS(AURA_E_STATE, aura_events_bus_publish(bus, evs));
+    size_t n = 0;
+    ASSERT_OK(aura_events_bus_dispatch(bus, SIZE_MAX, -1, &n)); /* drains */
+    ASSERT_EQ(16, n);
+    ASSERT_STATUS(AURA_E_STATE, aura_events_bus_dispatch(bus, SIZE_MAX, -1, &n));
+    ASSERT_EQ(0, n);
+    aura_events_bus_destroy(bus);
+
+    /* a dispatcher asleep on an empty bus */
+    ASSERT_OK(aura_events_bus_create(&o, &bus));
+    closer c3 = {bus, AURA_OK, 99};
+    pthread_t t3;
+    ASSERT_EQ(0, pthread_create(&t3, NULL, sleeping_dispatcher, &c3));
+    nanosleep(&ts, NULL);
+    aura_events_bus_close(bus);
+    pthread_join(t3, NULL);
+    ASSERT_STATUS(AURA_E_STATE, c3.st);
+    ASSERT_EQ(0, c3.done);
+    aura_events_bus_destroy(bus);
+}
