@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Packages per purpose.  Keep each list short and say why in the commit.
-BUILD_PKGS="build-essential cmake pkg-config"
+BUILD_PKGS="build-essential cmake pkg-config libsimdjson-dev libcjson-dev"
 TEST_PKGS="$BUILD_PKGS python3 python3-venv"
 BENCH_PKGS="$TEST_PKGS valgrind hyperfine time git"
 
