@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 BUILD_PKGS="build-essential cmake pkg-config"
 BUILD_PKGS="$BUILD_PKGS libsimdjson-dev libcjson-dev"  # events: JSON lines; lnn: safetensors
 BUILD_PKGS="$BUILD_PKGS libsqlite3-dev"                # memory: context store
+BUILD_PKGS="$BUILD_PKGS libhiredis-dev"                # events/memory: Redis client
 BENCH_MEM_PKGS="liblmdb-dev sqlite3"                   # memory: LMDB comparison, sqlite3 shell
-TEST_PKGS="$BUILD_PKGS python3 python3-venv"
+TEST_PKGS="$BUILD_PKGS python3 python3-venv redis-server"
 BENCH_PKGS="$TEST_PKGS valgrind hyperfine time git"
 BENCH_PKGS="$BENCH_PKGS $BENCH_MEM_PKGS"
 FUZZ_PKGS="$BUILD_PKGS clang libclang-rt-14-dev"

@@ -106,4 +106,12 @@ const aura_allocator *test_failing_alloc(long fail_at);
 long test_alloc_live_blocks(void);
 long test_alloc_calls(void);
 
+/* A private redis-server on 127.0.0.1:port with its files in dir (AOF
+ * with appendfsync always if aof_always); fails the test if it does not
+ * listen within 5 s.  $AURA_REDIS_SERVER overrides the binary.  Stop it
+ * with test_redis_stop (SIGTERM, or SIGKILL if hard) before the test ends. */
+int test_free_port(void);
+int test_redis_start(int port, const char *dir, int aof_always);
+void test_redis_stop(int pid, int hard);
+
 #endif /* AURA_TEST_H */

@@ -488,10 +488,37 @@ static void put_string(out_cursor *o, const char *s)
     }
 }
 
+/* Values with at most three decimals (milliseconds with microsecond
+ * resolution, loads in thousandths) are the common case: print them with
+ * integer arithmetic when that reads back as the same float. */
+static int put_float_fast(out_cursor *o, float v)
+{
+    double k = nearbyint((double)v * 1000.0);
+    if (!(fabs(k) < 1e12) || (float)(k / 1000.0) != v) {
+        return 0;
+    }
+    char tmp[32];
+    long long q = (long long)k;
+    unsigned long long m = (unsigned long long)(q < 0 ? -q : q);
+    int n = snprintf(tmp, sizeof tmp, "%s%llu", q < 0 ? "-" : "", m / 1000);
+    unsigned frac = (unsigned)(m % 1000);
+    if (frac) {
+        n += snprintf(tmp + n, sizeof tmp - (size_t)n, ".%03u", frac);
+        while (tmp[n - 1] == '0') {
+            tmp[--n] = '\0';
+        }
+    }
+    puts_(o, tmp);
+    return 1;
+}
+
 /* Shortest decimal that reads back as the same float. */
 static void put_float(out_cursor *o, float v)
 {
     char tmp[32];
+    if (put_float_fast(o, v)) {
+        return;
+    }
     for (int prec = 1; prec <= 9; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, (double)v);
         if (strtof(tmp, NULL) == v) {
