@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "aura/events_stream.h"
 #include "core/core_int.h"
+#include "core/redis_int.h"
 
 #define PIPELINE_CHUNK 1024 /* commands in flight at once */
 #define LINE_CAP 4096       /* a formatted event without meta fits easily */
@@ -24,14 +24,13 @@ struct aura_events_stream {
     char *host, *key, *group, *consumer;
     aura_events_interner *agents; /* borrowed */
     aura_events_reader *reader;   /* parses entry payloads */
-    redisContext *c;
+    aura__redis conn;
     char claim_cursor[48];
     aura_events_stream_stats stats;
     char line[LINE_CAP];
-    char errmsg[256];
 };
 
-static _Thread_local char g_connect_error[256];
+static _Thread_local char g_connect_error[512];
 
 aura_events_stream_opts aura_events_stream_opts_default(void)
 {
@@ -53,73 +52,15 @@ const char *aura_events_stream_last_connect_error(void)
 
 const char *aura_events_stream_errmsg(const aura_events_stream *s)
 {
-    return s ? s->errmsg : "";
+    return s ? s->conn.errmsg : "";
 }
 
 void aura_events_stream_get_stats(const aura_events_stream *s, aura_events_stream_stats *st)
 {
     if (s && st) {
         *st = s->stats;
+        st->reconnects = s->conn.reconnects;
     }
-}
-
-static struct timeval tv_ms(int ms)
-{
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    return tv;
-}
-
-static void set_conn_error(aura_events_stream *s, const char *what)
-{
-    snprintf(s->errmsg, sizeof s->errmsg, "redis %s:%d: %s%s%s", s->host, s->opts.port, what,
-             s->c && s->c->err ? ": " : "", s->c && s->c->err ? s->c->errstr : "");
-}
-
-static aura_status open_connection(aura_events_stream *s)
-{
-    if (s->c) {
-        redisFree(s->c);
-    }
-    s->c = redisConnectWithTimeout(s->host, s->opts.port, tv_ms(s->opts.timeout_ms));
-    if (!s->c) {
-        snprintf(s->errmsg, sizeof s->errmsg, "redis %s:%d: out of memory", s->host,
-                 s->opts.port);
-        return AURA_E_NOMEM;
-    }
-    if (s->c->err) {
-        set_conn_error(s, "cannot connect");
-        return AURA_E_CONN;
-    }
-    /* Reads may block for block_ms on the server before answering. */
-    redisSetTimeout(s->c, tv_ms(s->opts.timeout_ms + s->opts.block_ms));
-    return AURA_OK;
-}
-
-/* A reply's error as the stream's message. */
-static aura_status reply_error(aura_events_stream *s, const redisReply *r, const char *cmd)
-{
-    snprintf(s->errmsg, sizeof s->errmsg, "redis %s: %.*s", cmd,
-             r && r->str ? (int)(r->len > 200 ? 200 : r->len) : 0, r && r->str ? r->str : "");
-    return AURA_E_CONN;
-}
-
-/* Runs one command; on a broken connection reconnects once and retries.
- * Returns the reply (caller frees) or NULL with errmsg set. */
-static redisReply *run(aura_events_stream *s, int argc, const char **argv, const size_t *lens)
-{
-    for (int attempt = 0; attempt < 2; attempt++) {
-        if (s->c && !s->c->err) {
-            redisReply *r = redisCommandArgv(s->c, argc, argv, lens);
-            if (r) {
-                return r;
-            }
-        }
-        set_conn_error(s, "connection lost");
-        if (attempt == 0 && open_connection(s) == AURA_OK) {
-            s->stats.reconnects++;
-        }
-    }
-    return NULL;
 }
 
 static aura_status ensure_group(aura_events_stream *s)
@@ -129,13 +70,13 @@ static aura_status ensure_group(aura_events_stream *s)
     for (int i = 0; i < 6; i++) {
         lens[i] = strlen(argv[i]);
     }
-    redisReply *r = run(s, 6, argv, lens);
+    redisReply *r = aura__redis_run(&s->conn, 6, argv, lens);
     if (!r) {
         return AURA_E_CONN;
     }
     aura_status st = AURA_OK;
     if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "BUSYGROUP", 9) != 0) {
-        st = reply_error(s, r, "XGROUP CREATE");
+        st = aura__redis_reply_error(&s->conn, r, "XGROUP CREATE");
     }
     freeReplyObject(r);
     return st;
@@ -146,9 +87,7 @@ void aura_events_stream_destroy(aura_events_stream *s)
     if (!s) {
         return;
     }
-    if (s->c) {
-        redisFree(s->c);
-    }
+    aura__redis_close(&s->conn);
     aura_events_reader_destroy(s->reader);
     aura__free(s->opts.alloc, s->host);
     aura__free(s->opts.alloc, s->key);
@@ -199,14 +138,14 @@ aura_status aura_events_stream_connect(const aura_events_stream_opts *opts,
         st = aura_events_reader_create(&jo, agents, &s->reader);
     }
     if (st == AURA_OK) {
-        st = open_connection(s);
+        st = aura__redis_open(&s->conn, s->host, o.port, o.timeout_ms, o.block_ms);
     }
     if (st == AURA_OK) {
         st = ensure_group(s);
     }
     if (st != AURA_OK) {
         snprintf(g_connect_error, sizeof g_connect_error, "%s",
-                 s->errmsg[0] ? s->errmsg : aura_status_str(st));
+                 s->conn.errmsg[0] ? s->conn.errmsg : aura_status_str(st));
         aura_events_stream_destroy(s);
         return st;
     }
@@ -222,7 +161,8 @@ static aura_status append_xadd(aura_events_stream *s, const aura_events_event *e
     size_t len;
     aura_status st = aura_events_event_format(ev, s->agents, NULL, s->line, sizeof s->line, &len);
     if (st != AURA_OK) {
-        snprintf(s->errmsg, sizeof s->errmsg, "cannot format event: %s", aura_status_str(st));
+        snprintf(s->conn.errmsg, sizeof s->conn.errmsg, "cannot format event: %s",
+                 aura_status_str(st));
         return st;
     }
     char maxlen[24];
@@ -244,8 +184,8 @@ static aura_status append_xadd(aura_events_stream *s, const aura_events_event *e
     }
     argv[argc] = s->line;
     lens[argc++] = len - 1; /* without the newline */
-    if (redisAppendCommandArgv(s->c, argc, argv, lens) != REDIS_OK) {
-        set_conn_error(s, "cannot queue XADD");
+    if (redisAppendCommandArgv(s->conn.c, argc, argv, lens) != REDIS_OK) {
+        aura__redis_set_error(&s->conn, "cannot queue XADD");
         return AURA_E_CONN;
     }
     return AURA_OK;
@@ -263,12 +203,12 @@ static aura_status publish_chunk(aura_events_stream *s, const aura_events_event 
     }
     for (size_t i = 0; i < n; i++) {
         redisReply *r = NULL;
-        if (redisGetReply(s->c, (void **)&r) != REDIS_OK || !r) {
-            set_conn_error(s, "connection lost during XADD");
+        if (redisGetReply(s->conn.c, (void **)&r) != REDIS_OK || !r) {
+            aura__redis_set_error(&s->conn, "connection lost during XADD");
             return AURA_E_CONN;
         }
         if (r->type == REDIS_REPLY_ERROR) {
-            st = reply_error(s, r, "XADD");
+            st = aura__redis_reply_error(&s->conn, r, "XADD");
         } else {
             s->stats.published++;
         }
@@ -284,18 +224,16 @@ aura_status aura_events_stream_publish(aura_events_stream *s, const aura_events_
     for (size_t done = 0; done < n;) {
         size_t k = n - done < PIPELINE_CHUNK ? n - done : PIPELINE_CHUNK;
         aura_status st = AURA_E_CONN;
-        if (s->c && !s->c->err) {
+        int server_error = 0;
+        if (s->conn.c && !s->conn.c->err) {
             st = publish_chunk(s, events + done, k);
+            server_error = st != AURA_OK && s->conn.c && !s->conn.c->err;
         }
-        if (st == AURA_E_CONN && s->c && s->c->err == 0 && strstr(s->errmsg, "redis XADD")) {
-            return st; /* a server-side error: retrying would not help */
-        }
-        if (st == AURA_E_CONN) {
+        if (st == AURA_E_CONN && !server_error) {
             /* Lost the connection: reconnect once and resend the chunk. */
-            if (open_connection(s) != AURA_OK) {
+            if (aura__redis_reconnect(&s->conn) != AURA_OK) {
                 return AURA_E_CONN;
             }
-            s->stats.reconnects++;
             st = publish_chunk(s, events + done, k);
         }
         if (st != AURA_OK) {
@@ -403,14 +341,14 @@ aura_status aura_events_stream_read(aura_events_stream *s, aura_events_event *ou
     for (int i = 0; i < argc; i++) {
         lens[i] = strlen(argv[i]);
     }
-    redisReply *r = run(s, argc, argv, lens);
+    redisReply *r = aura__redis_run(&s->conn, argc, argv, lens);
     if (!r) {
         return AURA_E_CONN;
     }
     size_t n = 0;
     aura_status st = AURA_OK;
     if (r->type == REDIS_REPLY_ERROR) {
-        st = reply_error(s, r, "XREADGROUP");
+        st = aura__redis_reply_error(&s->conn, r, "XREADGROUP");
     } else if (r->type == REDIS_REPLY_ARRAY) {
         /* [[key, [entries...]]] */
         for (size_t i = 0; i < r->elements; i++) {
@@ -442,14 +380,14 @@ aura_status aura_events_stream_claim(aura_events_stream *s, int64_t min_idle_ms,
     for (int i = 0; i < 8; i++) {
         lens[i] = strlen(argv[i]);
     }
-    redisReply *r = run(s, 8, argv, lens);
+    redisReply *r = aura__redis_run(&s->conn, 8, argv, lens);
     if (!r) {
         return AURA_E_CONN;
     }
     size_t n = 0;
     aura_status st = AURA_OK;
     if (r->type == REDIS_REPLY_ERROR) {
-        st = reply_error(s, r, "XAUTOCLAIM");
+        st = aura__redis_reply_error(&s->conn, r, "XAUTOCLAIM");
     } else if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 &&
                r->element[0]->type == REDIS_REPLY_STRING) {
         /* [next-cursor, [entries...], (Redis 7: [deleted ids])] */
@@ -461,7 +399,7 @@ aura_status aura_events_stream_claim(aura_events_stream *s, int64_t min_idle_ms,
         }
         take_entries(s, r->element[1], out, ids, cap, &n);
     } else {
-        snprintf(s->errmsg, sizeof s->errmsg, "redis XAUTOCLAIM: unexpected reply");
+        snprintf(s->conn.errmsg, sizeof s->conn.errmsg, "redis XAUTOCLAIM: unexpected reply");
         st = AURA_E_CONN;
     }
     freeReplyObject(r);
@@ -490,13 +428,13 @@ static aura_status ack_ids(aura_events_stream *s, const aura_events_stream_id *i
         for (size_t i = 0; i < 3 + k; i++) {
             lens[i] = strlen(argv[i]);
         }
-        redisReply *r = run(s, (int)(3 + k), argv, lens);
+        redisReply *r = aura__redis_run(&s->conn, (int)(3 + k), argv, lens);
         if (!r) {
             return AURA_E_CONN;
         }
         aura_status st = AURA_OK;
         if (r->type == REDIS_REPLY_ERROR) {
-            st = reply_error(s, r, "XACK");
+            st = aura__redis_reply_error(&s->conn, r, "XACK");
         } else if (r->type == REDIS_REPLY_INTEGER) {
             s->stats.acked += (uint64_t)r->integer;
         }
