@@ -70,19 +70,23 @@ aura_status aura__redis_reconnect(aura__redis *r)
 
 redisReply *aura__redis_run(aura__redis *r, int argc, const char **argv, const size_t *lens)
 {
-    for (int attempt = 0; attempt < 2; attempt++) {
-        if (r->c && !r->c->err) {
-            redisReply *rep = redisCommandArgv(r->c, argc, argv, lens);
-            if (rep) {
-                return rep;
-            }
-        }
-        aura__redis_set_error(r, "connection lost");
-        if (attempt == 0 && connect_now(r) == AURA_OK) {
-            r->reconnects++;
+    redisReply *rep = NULL;
+    if (r->c && !r->c->err) {
+        rep = redisCommandArgv(r->c, argc, argv, lens);
+        if (rep) {
+            return rep;
         }
     }
-    return NULL;
+    /* Broken connection: one reconnect, one retry. */
+    if (connect_now(r) != AURA_OK) {
+        return NULL; /* errmsg says "cannot connect" */
+    }
+    r->reconnects++;
+    rep = redisCommandArgv(r->c, argc, argv, lens);
+    if (!rep) {
+        aura__redis_set_error(r, "connection lost");
+    }
+    return rep;
 }
 
 aura_status aura__redis_reply_error(aura__redis *r, const redisReply *reply, const char *cmd)
