@@ -38,6 +38,7 @@ typedef struct cob {
     int nv;
     float diam;
     uint16_t coef;
+    uint16_t coef_sign[2]; /* coef and -coef mod p */
     int64_t pos[MAXV], end[MAXV]; /* sparse: cursors walking rows downwards */
     tda_nbr nb;                   /* sparse: the current common neighbour */
 } cob;
@@ -242,13 +243,55 @@ static entry pop_pivot(work *w, evec *h)
     return pivot.coef == 0 ? NONE : pivot;
 }
 
+/* Removes p[c], a child of the root holding the root's key: the last
+ * element only needs to sift down from c. */
+static inline void heap_remove_child(evec *h, size_t c)
+{
+    entry *p = h->p;
+    entry last = p[--h->n];
+    size_t n = h->n;
+    if (c == n) {
+        return;
+    }
+    for (;;) {
+        size_t d = 2 * c + 1;
+        if (d >= n) {
+            break;
+        }
+        if (d + 1 < n && before(p[d + 1], p[d])) {
+            d++;
+        }
+        if (!before(p[d], last)) {
+            break;
+        }
+        p[c] = p[d];
+        c = d;
+    }
+    p[c] = last;
+}
+
+/* The pivot, left on top of the heap with its copies summed into it (pop
+ * and push back, without the push). */
 static entry get_pivot(work *w, evec *h)
 {
-    entry pivot = pop_pivot(w, h);
-    if (pivot.index != -1 && !heap_push(w, h, pivot)) {
-        return NONE;
+    while (h->n > 0) {
+        entry *p = h->p;
+        uint32_t coef = p[0].coef;
+        while (h->n > 1) {
+            size_t c = (h->n > 2 && before(p[2], p[1])) ? 2 : 1;
+            if (p[c].index != p[0].index) {
+                break;
+            }
+            coef = (coef + p[c].coef) % w->p;
+            heap_remove_child(h, c);
+        }
+        if (coef != 0) {
+            p[0].coef = (uint16_t)coef;
+            return p[0];
+        }
+        heap_pop(h);
     }
-    return pivot;
+    return NONE;
 }
 
 /* ------------------------------------------------------------ pivot map */
@@ -336,6 +379,8 @@ static void cob_start(const work *w, cob *c, entry s, int dim)
     c->k = dim + 1;
     c->diam = s.diam;
     c->coef = s.coef;
+    c->coef_sign[0] = s.coef;
+    c->coef_sign[1] = (uint16_t)((w->p - 1) * (uint32_t)s.coef % w->p);
     c->nv = dim + 1;
     if (w->sparse) {
         for (int i = 0; i <= dim; i++) {
@@ -411,10 +456,9 @@ static inline int cob_has_next(const work *w, cob *c, int all)
     return c->j >= c->k && (all || binom(w, c->j, c->k) > c->idx_below);
 }
 
-static inline uint16_t cob_coef(const work *w, const cob *c)
+static inline uint16_t cob_coef(const cob *c)
 {
-    uint32_t sign = (c->k & 1) ? w->p - 1 : 1;
-    return (uint16_t)(sign * c->coef % w->p);
+    return c->coef_sign[c->k & 1];
 }
 
 static inline entry cob_next(const work *w, cob *c)
@@ -424,7 +468,7 @@ static inline entry cob_next(const work *w, cob *c)
         c->pos[0]--;
         e.diam = c->diam > c->nb.d ? c->diam : c->nb.d;
         e.index = c->idx_above + binom(w, c->nb.idx, c->k + 1) + c->idx_below;
-        e.coef = cob_coef(w, c);
+        e.coef = cob_coef(c);
         return e;
     }
     while (binom(w, c->j, c->k) <= c->idx_below) {
@@ -445,7 +489,7 @@ static inline entry cob_next(const work *w, cob *c)
     e.diam = d;
     e.index = c->idx_above + binom(w, c->j, c->k + 1) + c->idx_below;
     c->j--;
-    e.coef = cob_coef(w, c);
+    e.coef = cob_coef(c);
     return e;
 }
 
