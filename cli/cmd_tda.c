@@ -266,9 +266,18 @@ int cmd_tda(int argc, char **argv)
     st = aura_tda_input_compute(&opts, in, &res);
     aura_tda_input_shape sh = aura_tda_input_get_shape(in);
     aura_tda_input_destroy(in);
+    if (st == AURA_E_RANGE) {
+        cli_errorf(CMD, "--dim %d: at most 60 dimensions are supported", opts.max_dim);
+        return CLI_EXIT_USAGE;
+    }
+    if (st == AURA_E_OVERFLOW) {
+        cli_errorf(CMD, "%s: %zu points up to dimension %d: simplex indices overflow 64 bits",
+                   name, sh.n, opts.max_dim);
+        return CLI_EXIT_INPUT;
+    }
     if (st != AURA_OK) {
         cli_errorf(CMD, "%s: %s", name, aura_status_str(st));
-        return st == AURA_E_OVERFLOW || st == AURA_E_RANGE ? CLI_EXIT_INPUT : CLI_EXIT_FAIL;
+        return CLI_EXIT_FAIL;
     }
     static char obuf[1 << 16];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);

@@ -38,6 +38,7 @@ typedef struct cob {
     int nv;
     float diam;
     uint16_t coef;
+    uint16_t coef_sign[2]; /* coef and -coef mod p */
     int64_t pos[MAXV], end[MAXV]; /* sparse: cursors walking rows downwards */
     tda_nbr nb;                   /* sparse: the current common neighbour */
 } cob;
@@ -72,7 +73,7 @@ typedef struct work {
     size_t *bounds;
     size_t bounds_cap;
     pmap map;
-    cob c_main, c_aux;
+    cob c_main;
     aura_tda_result *res;
 } work;
 
@@ -242,13 +243,55 @@ static entry pop_pivot(work *w, evec *h)
     return pivot.coef == 0 ? NONE : pivot;
 }
 
+/* Removes p[c], a child of the root holding the root's key: the last
+ * element only needs to sift down from c. */
+static inline void heap_remove_child(evec *h, size_t c)
+{
+    entry *p = h->p;
+    entry last = p[--h->n];
+    size_t n = h->n;
+    if (c == n) {
+        return;
+    }
+    for (;;) {
+        size_t d = 2 * c + 1;
+        if (d >= n) {
+            break;
+        }
+        if (d + 1 < n && before(p[d + 1], p[d])) {
+            d++;
+        }
+        if (!before(p[d], last)) {
+            break;
+        }
+        p[c] = p[d];
+        c = d;
+    }
+    p[c] = last;
+}
+
+/* The pivot, left on top of the heap with its copies summed into it (pop
+ * and push back, without the push). */
 static entry get_pivot(work *w, evec *h)
 {
-    entry pivot = pop_pivot(w, h);
-    if (pivot.index != -1 && !heap_push(w, h, pivot)) {
-        return NONE;
+    while (h->n > 0) {
+        entry *p = h->p;
+        uint32_t coef = p[0].coef;
+        while (h->n > 1) {
+            size_t c = (h->n > 2 && before(p[2], p[1])) ? 2 : 1;
+            if (p[c].index != p[0].index) {
+                break;
+            }
+            coef = (coef + p[c].coef) % w->p;
+            heap_remove_child(h, c);
+        }
+        if (coef != 0) {
+            p[0].coef = (uint16_t)coef;
+            return p[0];
+        }
+        heap_pop(h);
     }
-    return pivot;
+    return NONE;
 }
 
 /* ------------------------------------------------------------ pivot map */
@@ -336,6 +379,8 @@ static void cob_start(const work *w, cob *c, entry s, int dim)
     c->k = dim + 1;
     c->diam = s.diam;
     c->coef = s.coef;
+    c->coef_sign[0] = s.coef;
+    c->coef_sign[1] = (uint16_t)((w->p - 1) * (uint32_t)s.coef % w->p);
     c->nv = dim + 1;
     if (w->sparse) {
         for (int i = 0; i <= dim; i++) {
@@ -348,13 +393,6 @@ static void cob_start(const work *w, cob *c, entry s, int dim)
 static void cob_set(const work *w, cob *c, entry s, int dim)
 {
     vertices(w, s.index, dim, c->v);
-    cob_start(w, c, s, dim);
-}
-
-/* As cob_set, with the vertices of s already known. */
-static void cob_set_v(const work *w, cob *c, const int64_t *v, entry s, int dim)
-{
-    memcpy(c->v, v, (size_t)(dim + 1) * sizeof(int64_t));
     cob_start(w, c, s, dim);
 }
 
@@ -411,10 +449,9 @@ static inline int cob_has_next(const work *w, cob *c, int all)
     return c->j >= c->k && (all || binom(w, c->j, c->k) > c->idx_below);
 }
 
-static inline uint16_t cob_coef(const work *w, const cob *c)
+static inline uint16_t cob_coef(const cob *c)
 {
-    uint32_t sign = (c->k & 1) ? w->p - 1 : 1;
-    return (uint16_t)(sign * c->coef % w->p);
+    return c->coef_sign[c->k & 1];
 }
 
 static inline entry cob_next(const work *w, cob *c)
@@ -424,7 +461,7 @@ static inline entry cob_next(const work *w, cob *c)
         c->pos[0]--;
         e.diam = c->diam > c->nb.d ? c->diam : c->nb.d;
         e.index = c->idx_above + binom(w, c->nb.idx, c->k + 1) + c->idx_below;
-        e.coef = cob_coef(w, c);
+        e.coef = cob_coef(c);
         return e;
     }
     while (binom(w, c->j, c->k) <= c->idx_below) {
@@ -445,7 +482,7 @@ static inline entry cob_next(const work *w, cob *c)
     e.diam = d;
     e.index = c->idx_above + binom(w, c->j, c->k + 1) + c->idx_below;
     c->j--;
-    e.coef = cob_coef(w, c);
+    e.coef = cob_coef(c);
     return e;
 }
 
@@ -456,28 +493,88 @@ static inline entry cob_next(const work *w, cob *c)
  * vertex the facet lacks. */
 static entry zero_pivot_facet_v(const work *w, const int64_t *v, entry s, int dim, int *removed)
 {
-    /* facet k keeps the diameter iff some longest edge of s avoids vertex k */
-    int at_max[MAXV] = {0}, n_max = 0;
-    for (int a = 1; a <= dim; a++) {
+    /* facet k keeps the diameter iff some longest edge of s avoids v[k].
+     * Facets come in the order k = dim, dim-1, ..., 0. */
+    int64_t below = s.index, above = 0;
+    float rest = -INFINITY; /* diameter of the facet without v[dim] */
+    for (int a = 1; a < dim; a++) {
         for (int b = 0; b < a; b++) {
-            if (dist(w, v[a], v[b]) == s.diam) {
-                at_max[a]++;
-                at_max[b]++;
-                n_max++;
-            }
+            float d = dist(w, v[a], v[b]);
+            rest = d > rest ? d : rest;
         }
     }
-    int64_t below = s.index, above = 0;
-    for (int k = dim; k >= 0; k--) {
-        int64_t j = v[k];
-        if (at_max[k] < n_max) {
-            uint32_t sign = (k & 1) ? w->p - 1 : 1;
-            *removed = k;
-            return (entry){above - binom(w, j, k + 1) + below, s.diam,
-                           (uint16_t)(sign * s.coef % w->p)};
+    int k = dim;
+    if (rest != s.diam) {
+        /* every longest edge contains v[dim]: edges (v[dim], v[b]) */
+        int hits = 0, last = -1;
+        for (int b = 0; b < dim; b++) {
+            if (dist(w, v[dim], v[b]) == s.diam) {
+                hits++;
+                last = b;
+            }
         }
-        below -= binom(w, j, k + 1);
-        above += binom(w, j, k);
+        below -= binom(w, v[dim], dim + 1);
+        above += binom(w, v[dim], dim);
+        for (k = dim - 1; k >= 0; k--) {
+            if (hits >= 2 || (hits == 1 && last != k)) {
+                break;
+            }
+            below -= binom(w, v[k], k + 1);
+            above += binom(w, v[k], k);
+        }
+        if (k < 0) {
+            return NONE;
+        }
+    }
+    uint32_t sign = (k & 1) ? w->p - 1 : 1;
+    *removed = k;
+    return (entry){above - binom(w, v[k], k + 1) + below, s.diam,
+                   (uint16_t)(sign * s.coef % w->p)};
+}
+
+/* Sparse case of zero_pivot_cofacet_v: the largest common neighbour j of
+ * the vertices of s with every edge to them <= diam(s). */
+static entry zero_pivot_cofacet_sparse(const work *w, const int64_t *v, entry s, int dim,
+                                       int64_t *cv)
+{
+    int64_t pos[MAXV], end[MAXV];
+    for (int i = 0; i <= dim; i++) {
+        pos[i] = w->off[v[i] + 1] - 1;
+        end[i] = w->off[v[i]] - 1;
+    }
+    for (; pos[0] != end[0]; pos[0]--) {
+        tda_nbr nb = w->nbr[pos[0]];
+        if (nb.d > s.diam) {
+            continue;
+        }
+        int i = 1;
+        for (; i <= dim; i++) {
+            while (w->nbr[pos[i]].idx > nb.idx) {
+                if (--pos[i] == end[i]) {
+                    return NONE;
+                }
+            }
+            tda_nbr o = w->nbr[pos[i]];
+            if (o.idx != nb.idx || o.d > s.diam) {
+                break;
+            }
+        }
+        if (i <= dim) {
+            continue;
+        }
+        int64_t j = nb.idx;
+        int k = 0; /* vertices of s below j */
+        while (k <= dim && v[k] < j) {
+            k++;
+        }
+        int64_t index = binom(w, j, k + 1);
+        for (int q = 0; q <= dim; q++) {
+            index += binom(w, v[q], q < k ? q + 1 : q + 2);
+            cv[q < k ? q : q + 1] = v[q];
+        }
+        cv[k] = j;
+        uint32_t sign = (k & 1) ? w->p - 1 : 1;
+        return (entry){index, s.diam, (uint16_t)(sign * s.coef % w->p)};
     }
     return NONE;
 }
@@ -519,19 +616,8 @@ static entry zero_pivot_cofacet_dense(const work *w, const int64_t *v, entry s, 
  * go to cv. */
 static entry zero_pivot_cofacet_v(work *w, const int64_t *v, entry s, int dim, int64_t *cv)
 {
-    if (!w->sparse) {
-        return zero_pivot_cofacet_dense(w, v, s, dim, cv);
-    }
-    cob *c = &w->c_aux;
-    cob_set_v(w, c, v, s, dim);
-    while (cob_has_next(w, c, 1)) {
-        entry e = cob_next(w, c);
-        if (e.diam == s.diam) {
-            cob_last_vertices(w, c, cv);
-            return e;
-        }
-    }
-    return NONE;
+    return w->sparse ? zero_pivot_cofacet_sparse(w, v, s, dim, cv)
+                     : zero_pivot_cofacet_dense(w, v, s, dim, cv);
 }
 
 /* The facet f of s such that (f, s) is an apparent pair, or NONE. */

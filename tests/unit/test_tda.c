@@ -185,6 +185,14 @@ AURA_TEST(tda_cli_rejects_bad_input)
         d[16 + k] = (unsigned char)(n >> (8 * k));
     }
     expect_cli_error("--format dipha", (const char *)d, 24, 3, "needs");
+    /* 64-bit simplex indices overflow: 3000 points in dimension 40 */
+    static char big[3000 * 12];
+    size_t k = 0;
+    for (int i = 0; i < 2999; i++) {
+        k += (size_t)snprintf(big + k, sizeof big - k, "%d 0 1\n", i);
+    }
+    expect_cli_error("--format sparse --dim 40", big, k, 3, "overflow");
+    expect_cli_error("--format lower-distance --dim 100", "1\n", 2, 0, NULL);
     const char *dir = test_tmpdir();
     int rc = run_cli(test_path("%s/does-not-exist", dir), test_path("%s/o", dir),
                      test_path("%s/e", dir));

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# bench_tda.sh -- `aura tda` against Ripser, side by side, on the issue's
+# cases: barcode equality, wall time and peak memory (max RSS, from
+# /usr/bin/time), with ratios AURA/Ripser.  With CALLGRIND=1 it also counts
+# instructions (valgrind --tool=callgrind) on the three small cases.
+#
+# Usage: bench/bench_tda.sh [BUILD_DIR]       (default build)
+# Env:   RIPSER  Ripser binary (default /work/ref/ripser/ripser: Ripser
+#                master built with g++ -O3 -DNDEBUG outside this repo)
+#        SHARED  reference data (default ../shared)
+#        CASES   space-separated subset of case names (default: all)
+#        CALLGRIND=1  also run the instruction counts (slow)
+#        RUNS    runs per program and case, best time kept (default 1)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=${1:-build}
+AURA="$B/aura"
+RIPSER=${RIPSER:-/work/ref/ripser/ripser}
+SHARED=${SHARED:-../shared}
+D="$SHARED/tda-data"
+RUNS=${RUNS:-1}
+TIME=/usr/bin/time
+for t in "$AURA" "$RIPSER" "$TIME"; do
+  [ -x "$t" ] || { echo "bench_tda: missing $t (set RIPSER=..., run make, install time)" >&2; exit 1; }
+done
+
+# name | arguments (shared by both programs)
+ALL_CASES="
+sphere_3_192_d2|--format lower-distance --dim 2 $D/ripser/sphere_3_192.lower_distance_matrix
+o3_1024_t1.8_d3|--format point-cloud --dim 3 --threshold 1.8 $D/ripser/o3_1024.txt
+o3_4096_t1.4_d3|--format point-cloud --dim 3 --threshold 1.4 $D/ripser/o3_4096.txt
+dragon1000_d1|--format point-cloud --dim 1 $D/ph-roadmap/dragon_vrip.ply.txt_1000_.txt
+dragon2000_d1|--format point-cloud --dim 1 $D/ph-roadmap/dragon_vrip.ply.txt_2000_.txt
+klein400_d2|--format point-cloud --dim 2 $D/ph-roadmap/klein_bottle_pointcloud_new_400.txt
+klein900_d2|--format point-cloud --dim 2 $D/ph-roadmap/klein_bottle_pointcloud_new_900.txt
+celegans_d3|--format distance --dim 3 $D/ripserpp/celegans.distance_matrix
+"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# best wall time and its max RSS over $RUNS runs: prints "seconds kbytes"
+measure() {
+  local out=$1; shift
+  local best="" rss=""
+  for _ in $(seq "$RUNS"); do
+    nice "$TIME" -f "%e %M" -o "$tmp/t" "$@" >"$out"
+    read -r s m <"$tmp/t"
+    if [ -z "$best" ] || awk "BEGIN{exit !($s < $best)}"; then best=$s; rss=$m; fi
+  done
+  echo "$best $rss"
+}
+
+echo "AURA: $AURA   Ripser: $RIPSER   runs: $RUNS   machine: $(nproc) cores"
+printf "%-18s %9s %9s %6s %10s %10s %6s  %s\n" case aura_s ripser_s ratio aura_MB ripser_MB ratio barcode
+echo "$ALL_CASES" | while IFS='|' read -r name args; do
+  [ -n "$name" ] || continue
+  if [ -n "${CASES:-}" ] && ! echo " $CASES " | grep -q " $name "; then continue; fi
+  # shellcheck disable=SC2086
+  read -r ta ma < <(measure "$tmp/aura.txt" "$AURA" tda $args)
+  # shellcheck disable=SC2086
+  read -r tr mr < <(measure "$tmp/ripser.txt" "$RIPSER" $args)
+  if cmp -s "$tmp/aura.txt" "$tmp/ripser.txt"; then
+    same="identical"
+  elif python3 "$SHARED/tools/barcode-compare.py" --quiet "$tmp/ripser.txt" "$tmp/aura.txt"; then
+    same="same multiset"
+  else
+    same="DIFFERENT"
+  fi
+  awk -v n="$name" -v ta="$ta" -v tr="$tr" -v ma="$ma" -v mr="$mr" -v s="$same" 'BEGIN {
+    printf "%-18s %9.2f %9.2f %6.2f %10.1f %10.1f %6.2f  %s\n", n, ta, tr,
+           (tr > 0 ? ta / tr : 0), ma / 1024, mr / 1024, (mr > 0 ? ma / mr : 0), s }'
+done
+
+if [ "${CALLGRIND:-0}" = 1 ]; then
+  echo
+  echo "instructions (valgrind --tool=callgrind, Ir):"
+  printf "%-18s %14s %14s %6s\n" case aura_Ir ripser_Ir ratio
+  for name in sphere_3_192_d2 o3_1024_t1.8_d3 dragon1000_d1; do
+    args=$(echo "$ALL_CASES" | grep "^$name|" | cut -d'|' -f2)
+    # shellcheck disable=SC2086
+    ia=$(nice valgrind --tool=callgrind --callgrind-out-file=/dev/null "$AURA" tda $args 2>&1 >/dev/null |
+         sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+    # shellcheck disable=SC2086
+    ir=$(nice valgrind --tool=callgrind --callgrind-out-file=/dev/null "$RIPSER" $args 2>&1 >/dev/null |
+         sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+    awk -v n="$name" -v a="$ia" -v r="$ir" 'BEGIN { printf "%-18s %14d %14d %6.3f\n", n, a, r, a / r }'
+  done
+fi
