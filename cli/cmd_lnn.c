@@ -16,7 +16,8 @@ void cmd_lnn_usage(FILE *f)
             "usage: aura lnn run MODEL.safetensors --input IN.safetensors --out OUT.safetensors\n"
             "       aura lnn grad MODEL.safetensors --input IN.safetensors --out OUT.safetensors\n"
             "       aura lnn train DATA.csv|DATA.jsonl --out MODEL.safetensors [options]\n"
-            "       aura lnn info MODEL.safetensors\n\n"
+            "       aura lnn info MODEL.safetensors\n"
+            "       aura lnn bench MODEL.safetensors [--batch B] [--seq L] [--iters N]\n\n"
             "Runs a CfC, wired CfC or LTC model (ncps state_dict + `config` metadata).\n"
             "IN holds `input` (B, L, C) and optionally `timespans` (B, L), `h0` (B, H) and\n"
             "`c0` (B, H) (`io.`-prefixed names are accepted too); missing states start at 0.\n"
@@ -231,9 +232,12 @@ int cmd_lnn(int argc, char **argv)
     if (strcmp(argv[1], "train") == 0) {
         return cmd_lnn_train(argc - 1, argv + 1);
     }
+    if (strcmp(argv[1], "bench") == 0) {
+        return cmd_lnn_bench(argc - 1, argv + 1);
+    }
     if (strcmp(argv[1], "info") == 0) {
         return cmd_info(argc - 1, argv + 1);
     }
-    cli_errorf("lnn", "unknown subcommand '%s' (run, grad, train, info)", argv[1]);
+    cli_errorf("lnn", "unknown subcommand '%s' (run, grad, train, info, bench)", argv[1]);
     return CLI_EXIT_USAGE;
 }

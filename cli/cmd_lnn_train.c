@@ -663,3 +663,79 @@ int cmd_lnn_train(int argc, char **argv)
     ds_free(&d);
     return rc;
 }
+
+/* ---- aura lnn bench ---- */
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Times model steps (--seq 1) or whole sequences on random inputs and
+ * prints median and p99 latency per call and throughput. */
+int cmd_lnn_bench(int argc, char **argv)
+{
+    const char *model = NULL;
+    long B = 1, L = 1, iters = 2000;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
+            B = atol(argv[++i]);
+        } else if (strcmp(argv[i], "--seq") == 0 && i + 1 < argc) {
+            L = atol(argv[++i]);
+        } else if (strcmp(argv[i], "--iters") == 0 && i + 1 < argc) {
+            iters = atol(argv[++i]);
+        } else if (argv[i][0] != '-' && !model) {
+            model = argv[i];
+        } else {
+            cli_errorf("lnn", "usage: aura lnn bench MODEL [--batch B] [--seq L] [--iters N]");
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (!model || B < 1 || L < 1 || iters < 1 || B > 100000 || L > 100000) {
+        cli_errorf("lnn", "usage: aura lnn bench MODEL [--batch B] [--seq L] [--iters N]");
+        return CLI_EXIT_USAGE;
+    }
+    aura_lnn_model *m = NULL;
+    int rc = cmd_lnn_load_model(model, &m);
+    if (rc != CLI_EXIT_OK) {
+        return rc;
+    }
+    aura_lnn_info in;
+    aura_lnn_model_get_info(m, &in);
+    size_t nx = (size_t)(B * L * in.input_size), ns = (size_t)B * (size_t)in.state_size;
+    float *x = malloc(nx * 4), *h = calloc(ns, 4), *c = calloc(ns, 4);
+    float *y = malloc((size_t)(B * L * in.output_size) * 4);
+    double *t = malloc((size_t)iters * sizeof(double));
+    aura_rng r;
+    aura_rng_init(&r, 1);
+    for (size_t i = 0; x && i < nx; i++) {
+        x[i] = (float)aura_rng_normal(&r);
+    }
+    aura_status st = x && h && c && y && t ? AURA_OK : AURA_E_NOMEM;
+    for (long k = -iters / 10; st == AURA_OK && k < iters; k++) {
+        memset(h, 0, ns * 4);
+        memset(c, 0, ns * 4);
+        double t0 = now_s();
+        st = aura_lnn_model_run(m, (size_t)B, (size_t)L, x, NULL, h, c, y);
+        if (k >= 0) {
+            t[k] = now_s() - t0;
+        }
+    }
+    if (st == AURA_OK) {
+        qsort(t, (size_t)iters, sizeof(double), cmp_d);
+        double med = t[iters / 2], p99 = t[(size_t)((double)iters * 0.99)];
+        printf("batch %ld seq %ld: median %.3f us, p99 %.3f us, %.4g sample-steps/s\n", B, L,
+               med * 1e6, p99 * 1e6, (double)(B * L) / med);
+    } else {
+        cli_errorf("lnn", "bench: %s", aura_status_str(st));
+        rc = CLI_EXIT_FAIL;
+    }
+    free(x);
+    free(h);
+    free(c);
+    free(y);
+    free(t);
+    aura_lnn_model_destroy(m);
+    return rc;
+}

@@ -250,8 +250,11 @@ static aura_status model_alloc(const aura_lnn_opts *opts, const aura_lnn_config 
     }
     m->ws_len = aura__lnn_ws_len(m);
     m->pdata = aura__calloc(a, m->pdata_len, sizeof(float));
-    m->ws = aura__alloc_array(a, m->ws_len, sizeof(float));
-    if (!m->pdata || !m->ws || aura__lnn_bind(m) != AURA_OK) {
+    m->ws = aura__alloc_array(a, m->ws_len * LNN_BLOCK, sizeof(float));
+    m->pk_len = aura__lnn_pack_len(m);
+    m->pk = aura__calloc(a, m->pk_len + 1, sizeof(float));
+    m->dirty = 1;
+    if (!m->pdata || !m->ws || !m->pk || aura__lnn_bind(m) != AURA_OK) {
         aura_lnn_model_destroy(m);
         return AURA_E_NOMEM;
     }
@@ -266,6 +269,7 @@ void aura_lnn_model_destroy(aura_lnn_model *m)
     }
     aura__free(m->alloc, m->pdata);
     aura__free(m->alloc, m->ws);
+    aura__free(m->alloc, m->pk);
     aura__free(m->alloc, m);
 }
 
@@ -627,6 +631,7 @@ float *aura_lnn_model_param(aura_lnn_model *m, const char *name, size_t *n_elems
     if (!p) {
         return NULL;
     }
+    m->dirty = 1; /* the caller may write through the pointer */
     if (n_elems) {
         *n_elems = p->n;
     }
