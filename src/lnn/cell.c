@@ -13,16 +13,16 @@
 
 static float sigm(float z)
 {
-    return 1.0f / (1.0f + expf(-z));
+    return aura__lnn_sigmoidf(z);
 }
 
 static float act(aura_lnn_act a, float z)
 {
     switch (a) {
     case AURA_LNN_ACT_LECUN_TANH:
-        return 1.7159f * tanhf(0.666f * z);
+        return 1.7159f * aura__lnn_tanhf(0.666f * z);
     case AURA_LNN_ACT_TANH:
-        return tanhf(z);
+        return aura__lnn_tanhf(z);
     case AURA_LNN_ACT_RELU:
         return z > 0.0f ? z : 0.0f;
     case AURA_LNN_ACT_SILU:
@@ -37,6 +37,27 @@ size_t aura__lnn_ws_len(const aura_lnn_model *m)
 {
     size_t C = (size_t)m->C, H = (size_t)m->H, U = (size_t)m->cfg.backbone_units;
     return 2 * C + 24 * H + 2 * U + 64; /* floats per sample; see block_step */
+}
+
+/* act over an array; one loop per activation so that each vectorises. */
+static void act_array(aura_lnn_act a, float *v, size_t n)
+{
+    switch (a) {
+    case AURA_LNN_ACT_LECUN_TANH:
+        for (size_t i = 0; i < n; i++) {
+            v[i] = 1.7159f * aura__lnn_tanhf(0.666f * v[i]);
+        }
+        return;
+    case AURA_LNN_ACT_TANH:
+        for (size_t i = 0; i < n; i++) {
+            v[i] = aura__lnn_tanhf(v[i]);
+        }
+        return;
+    default:
+        for (size_t i = 0; i < n; i++) {
+            v[i] = act(a, v[i]);
+        }
+    }
 }
 
 /* One CfC cell for S samples: inp (S, in; stride ldi), hs (S, n; stride
@@ -56,9 +77,7 @@ static void cfc_block(const aura_lnn_model *m, const lnn_cfc *cl, int S, const f
     for (int l = 0; l < cl->n_bb; l++) {
         float *o = (l & 1) ? Bq : A;
         aura__lnn_gemm_t(cl->bbT[l], cl->bb_b[l], cur, S, K, K, U, o, 0);
-        for (size_t i = 0; i < (size_t)S * U; i++) {
-            o[i] = act(m->cfg.activation, o[i]);
-        }
+        act_array(m->cfg.activation, o, (size_t)S * U);
         cur = o;
         K = U;
     }
@@ -73,11 +92,17 @@ static void cfc_block(const aura_lnn_model *m, const lnn_cfc *cl, int S, const f
             }
             continue;
         }
-        int gate = m->cfg.mode == AURA_LNN_MODE_DEFAULT;
-        for (int j = 0; j < n; j++) {
-            float a = tanhf(f1[j]), b = tanhf(f2[j]);
-            float g = sigm(ta[j] * d + tb[j]);
-            o[j] = gate ? a * (1.0f - g) + g * b : a + g * b;
+        if (m->cfg.mode == AURA_LNN_MODE_DEFAULT) {
+            for (int j = 0; j < n; j++) {
+                float a = aura__lnn_tanhf(f1[j]), b = aura__lnn_tanhf(f2[j]);
+                float g = aura__lnn_sigmoidf(ta[j] * d + tb[j]);
+                o[j] = a * (1.0f - g) + g * b;
+            }
+        } else {
+            for (int j = 0; j < n; j++) {
+                float a = aura__lnn_tanhf(f1[j]), b = aura__lnn_tanhf(f2[j]);
+                o[j] = a + aura__lnn_sigmoidf(ta[j] * d + tb[j]) * b;
+            }
         }
     }
 }
@@ -128,10 +153,10 @@ static void lstm_block(const aura_lnn_model *m, int S, const float *x, size_t ld
         const float *q = sb + (size_t)s * 4 * H;
         size_t o = (size_t)s * H;
         for (int j = 0; j < H; j++) {
-            float in = tanhf(q[j]), ig = sigm(q[H + j]), fg = sigm(q[2 * H + j] + 1.0f);
-            float og = sigm(q[3 * H + j]);
+            float in = aura__lnn_tanhf(q[j]), ig = sigm(q[H + j]);
+            float fg = sigm(q[2 * H + j] + 1.0f), og = sigm(q[3 * H + j]);
             c_new[o + j] = c[o + j] * fg + in * ig;
-            hh[o + j] = tanhf(c_new[o + j]) * og;
+            hh[o + j] = aura__lnn_tanhf(c_new[o + j]) * og;
         }
     }
 }

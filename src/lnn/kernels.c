@@ -17,29 +17,55 @@
 #define LNN_CLONES
 #endif
 
-/* Y (S, n) = [Y +] Z (S, K; row stride ldz) * WT (K, n) [+ b]. */
+#define OB 32 /* outputs kept in registers per pass */
+
+/* Y (S, n) = [Y +] Z (S, K; row stride ldz) * WT (K, n) [+ b].  Outputs
+ * are processed OB at a time with the accumulators in registers; each
+ * output still sums its terms in input order (bias or old Y first). */
 LNN_CLONES
 void aura__lnn_gemm_t(const float *restrict WT, const float *restrict b, const float *restrict Z,
                       int S, int K, int ldz, int n, float *restrict Y, int acc)
 {
-    for (int s = 0; s < S; s++) {
-        float *y = Y + (size_t)s * n;
-        if (acc) {
-            continue;
+    int o0 = 0;
+    for (; o0 + OB <= n; o0 += OB) {
+        for (int s = 0; s < S; s++) {
+            float a[OB];
+            float *y = Y + (size_t)s * n + o0;
+            const float *z = Z + (size_t)s * ldz;
+            for (int k = 0; k < OB; k++) {
+                a[k] = acc ? y[k] : b ? b[o0 + k] : 0.0f;
+            }
+            for (int i = 0; i < K; i++) {
+                const float zi = z[i];
+                const float *row = WT + (size_t)i * n + o0;
+                for (int k = 0; k < OB; k++) {
+                    a[k] += row[k] * zi;
+                }
+            }
+            for (int k = 0; k < OB; k++) {
+                y[k] = a[k];
+            }
         }
-        if (b) {
-            memcpy(y, b, sizeof(float) * (size_t)n);
-        } else {
-            memset(y, 0, sizeof(float) * (size_t)n);
+    }
+    if (o0 == n) {
+        return;
+    }
+    int w = n - o0;
+    for (int s = 0; s < S; s++) {
+        float *y = Y + (size_t)s * n + o0;
+        if (!acc) {
+            for (int k = 0; k < w; k++) {
+                y[k] = b ? b[o0 + k] : 0.0f;
+            }
         }
     }
     for (int i = 0; i < K; i++) {
-        const float *row = WT + (size_t)i * n;
+        const float *row = WT + (size_t)i * n + o0;
         for (int s = 0; s < S; s++) {
             const float zi = Z[(size_t)s * ldz + i];
-            float *y = Y + (size_t)s * n;
-            for (int o = 0; o < n; o++) {
-                y[o] += row[o] * zi;
+            float *y = Y + (size_t)s * n + o0;
+            for (int k = 0; k < w; k++) {
+                y[k] += row[k] * zi;
             }
         }
     }

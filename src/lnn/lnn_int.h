@@ -154,6 +154,30 @@ static inline float aura__lnn_sigmoidf(float z)
     return r;
 }
 
+/* tanh(x), vectorisable: x - x^3/3 + 2x^5/15 - 17x^7/315 for |x| < 1/16,
+ * else sign(x) (1 - e) / (1 + e) with e = exp(-2|x|); relative error
+ * below about 1e-6. */
+static inline float aura__lnn_tanhf(float x)
+{
+    int xb, ab, pb, qb;
+    __builtin_memcpy(&xb, &x, sizeof xb);
+    ab = xb & 0x7fffffff;
+    int small = -(ab < 0x3d800000); /* all ones when |x| < 1/16 */
+    int cb = ab < 0x42200000 ? ab : 0x42200000; /* |x| <= 40 */
+    float a;
+    __builtin_memcpy(&a, &cb, sizeof a);
+    float e = aura__lnn_exp_neg(-2.0f * a), q = (1.0f - e) / (1.0f + e);
+    float x2 = x * x;
+    float p = x + x * x2 * (-0.333333333f + x2 * (0.133333333f + x2 * -0.053968254f));
+    __builtin_memcpy(&pb, &p, sizeof pb);
+    __builtin_memcpy(&qb, &q, sizeof qb);
+    qb |= xb & (int)0x80000000u; /* sign of x */
+    int rb = (pb & small) | (qb & ~small);
+    float r;
+    __builtin_memcpy(&r, &rb, sizeof r);
+    return r;
+}
+
 /* Packed, transposed copies of the parameters for the forward pass;
  * rebuilt when m->dirty is set (parameters may have changed). */
 size_t aura__lnn_pack_len(const aura_lnn_model *m);
