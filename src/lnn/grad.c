@@ -61,12 +61,8 @@ static void lin(const double *W, const double *b, const double *M, const double 
                 double *y)
 {
     for (int o = 0; o < n; o++) {
-        double s = b ? b[o] : 0.0;
-        const double *w = W + (size_t)o * k;
-        for (int i = 0; i < k; i++) {
-            s += w[i] * (M ? M[(size_t)o * k + i] : 1.0) * z[i];
-        }
-        y[o] = s;
+        size_t r = (size_t)o * k;
+        y[o] = (b ? b[o] : 0.0) + aura__lnn_dot_d(W + r, M ? M + r : NULL, z, k);
     }
 }
 
@@ -82,13 +78,10 @@ static void lin_b(const double *W, const double *M, const double *z, const doubl
         if (db) {
             db[o] += g;
         }
-        const double *w = W + (size_t)o * k;
-        for (int i = 0; i < k; i++) {
-            double mk = M ? M[(size_t)o * k + i] : 1.0;
-            dW[(size_t)o * k + i] += g * z[i] * mk;
-            if (dz) {
-                dz[i] += g * w[i] * mk;
-            }
+        size_t r = (size_t)o * k;
+        aura__lnn_axpy_d(g, z, M ? M + r : NULL, dW + r, k);
+        if (dz) {
+            aura__lnn_axpy_d(g, W + r, M ? M + r : NULL, dz, k);
         }
     }
 }

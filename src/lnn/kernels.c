@@ -90,3 +90,52 @@ void aura__lnn_ltc_syn(const float *restrict wm, const float *restrict sigma,
         }
     }
 }
+
+/* ---- double-precision helpers of the training path (grad.c) ---- */
+
+/* sum_i a_i b_i [m_i] with 8 partial sums (vectorises without
+ * reassociation flags; the order differs from a plain loop only by
+ * rounding, which double precision makes immaterial). */
+LNN_CLONES
+double aura__lnn_dot_d(const double *restrict a, const double *restrict m,
+                       const double *restrict b, int k)
+{
+    double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int i = 0;
+    if (m) {
+        for (; i + 8 <= k; i += 8) {
+            for (int j = 0; j < 8; j++) {
+                s[j] += a[i + j] * m[i + j] * b[i + j];
+            }
+        }
+        for (; i < k; i++) {
+            s[0] += a[i] * m[i] * b[i];
+        }
+    } else {
+        for (; i + 8 <= k; i += 8) {
+            for (int j = 0; j < 8; j++) {
+                s[j] += a[i + j] * b[i + j];
+            }
+        }
+        for (; i < k; i++) {
+            s[0] += a[i] * b[i];
+        }
+    }
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+/* y_i += g x_i [m_i]. */
+LNN_CLONES
+void aura__lnn_axpy_d(double g, const double *restrict x, const double *restrict m,
+                      double *restrict y, int k)
+{
+    if (m) {
+        for (int i = 0; i < k; i++) {
+            y[i] += g * x[i] * m[i];
+        }
+    } else {
+        for (int i = 0; i < k; i++) {
+            y[i] += g * x[i];
+        }
+    }
+}

@@ -112,6 +112,11 @@ void aura__lnn_ltc_syn(const float *restrict wm, const float *restrict sigma,
                        const float *restrict v, int n_src, int N, float *restrict num,
                        float *restrict den);
 
+double aura__lnn_dot_d(const double *restrict a, const double *restrict m,
+                       const double *restrict b, int k);
+void aura__lnn_axpy_d(double g, const double *restrict x, const double *restrict m,
+                      double *restrict y, int k);
+
 /* exp(x) for x in [-87, 0], vectorisable (no calls, no float compares):
  * Cephes-style range reduction and a degree-6 polynomial; relative error
  * about 2e-7. */
