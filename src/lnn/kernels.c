@@ -1,9 +1,10 @@
 /* kernels.c -- the dense kernels of the lnn forward pass.  Weights are
  * packed transposed (in, out) so that the inner loop runs over outputs
  * and vectorises without reassociating any sum: every output is
- * accumulated in input order, the same for every instruction set.  On
- * x86-64 GCC builds AVX-512, AVX2 and baseline clones of each kernel and
- * picks one at load time (ifunc), so one binary runs everywhere.
+ * accumulated in input order.  On x86-64 GCC builds AVX-512, AVX2 and
+ * baseline versions of each kernel (the matrix kernel with fused
+ * multiply-adds where available) and picks one at run time from the CPU,
+ * so one binary runs everywhere.
  * SPDX-License-Identifier: MIT */
 
 #include <string.h>
@@ -21,55 +22,91 @@
 
 /* Y (S, n) = [Y +] Z (S, K; row stride ldz) * WT (K, n) [+ b].  Outputs
  * are processed OB at a time with the accumulators in registers; each
- * output still sums its terms in input order (bias or old Y first). */
-LNN_CLONES
-void aura__lnn_gemm_t(const float *restrict WT, const float *restrict b, const float *restrict Z,
-                      int S, int K, int ldz, int n, float *restrict Y, int acc)
+ * output still sums its terms in input order (bias or old Y first).
+ * MADD(a, w, z) is a + w z: a fused multiply-add where the instruction
+ * set has one, else a multiply and an add. */
+#define GEMM_BODY(MADD)                                                              \
+    int o0 = 0;                                                                      \
+    for (; o0 + OB <= n; o0 += OB) {                                                 \
+        for (int s = 0; s < S; s++) {                                                \
+            float a[OB];                                                             \
+            float *y = Y + (size_t)s * n + o0;                                       \
+            const float *z = Z + (size_t)s * ldz;                                    \
+            for (int k = 0; k < OB; k++) {                                           \
+                a[k] = acc ? y[k] : b ? b[o0 + k] : 0.0f;                            \
+            }                                                                        \
+            for (int i = 0; i < K; i++) {                                            \
+                const float zi = z[i];                                               \
+                const float *row = WT + (size_t)i * n + o0;                          \
+                for (int k = 0; k < OB; k++) {                                       \
+                    a[k] = MADD(a[k], row[k], zi);                                   \
+                }                                                                    \
+            }                                                                        \
+            for (int k = 0; k < OB; k++) {                                           \
+                y[k] = a[k];                                                         \
+            }                                                                        \
+        }                                                                            \
+    }                                                                                \
+    if (o0 == n) {                                                                   \
+        return;                                                                      \
+    }                                                                                \
+    int w = n - o0;                                                                  \
+    for (int s = 0; s < S && !acc; s++) {                                            \
+        float *y = Y + (size_t)s * n + o0;                                           \
+        for (int k = 0; k < w; k++) {                                                \
+            y[k] = b ? b[o0 + k] : 0.0f;                                             \
+        }                                                                            \
+    }                                                                                \
+    for (int i = 0; i < K; i++) {                                                    \
+        const float *row = WT + (size_t)i * n + o0;                                  \
+        for (int s = 0; s < S; s++) {                                                \
+            const float zi = Z[(size_t)s * ldz + i];                                 \
+            float *y = Y + (size_t)s * n + o0;                                       \
+            for (int k = 0; k < w; k++) {                                            \
+                y[k] = MADD(y[k], row[k], zi);                                       \
+            }                                                                        \
+        }                                                                            \
+    }
+
+#define MADD_PLAIN(a, w, z) ((a) + (w) * (z))
+#define MADD_FMA(a, w, z) __builtin_fmaf((w), (z), (a))
+#define GEMM_ARGS                                                                     \
+    const float *restrict WT, const float *restrict b, const float *restrict Z, int S, \
+        int K, int ldz, int n, float *restrict Y, int acc
+
+static void gemm_plain(GEMM_ARGS)
 {
-    int o0 = 0;
-    for (; o0 + OB <= n; o0 += OB) {
-        for (int s = 0; s < S; s++) {
-            float a[OB];
-            float *y = Y + (size_t)s * n + o0;
-            const float *z = Z + (size_t)s * ldz;
-            for (int k = 0; k < OB; k++) {
-                a[k] = acc ? y[k] : b ? b[o0 + k] : 0.0f;
-            }
-            for (int i = 0; i < K; i++) {
-                const float zi = z[i];
-                const float *row = WT + (size_t)i * n + o0;
-                for (int k = 0; k < OB; k++) {
-                    a[k] += row[k] * zi;
-                }
-            }
-            for (int k = 0; k < OB; k++) {
-                y[k] = a[k];
-            }
-        }
-    }
-    if (o0 == n) {
-        return;
-    }
-    int w = n - o0;
-    for (int s = 0; s < S; s++) {
-        float *y = Y + (size_t)s * n + o0;
-        if (!acc) {
-            for (int k = 0; k < w; k++) {
-                y[k] = b ? b[o0 + k] : 0.0f;
-            }
-        }
-    }
-    for (int i = 0; i < K; i++) {
-        const float *row = WT + (size_t)i * n + o0;
-        for (int s = 0; s < S; s++) {
-            const float zi = Z[(size_t)s * ldz + i];
-            float *y = Y + (size_t)s * n + o0;
-            for (int k = 0; k < w; k++) {
-                y[k] += row[k] * zi;
-            }
-        }
+    GEMM_BODY(MADD_PLAIN)
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(AURA_NO_TARGET_CLONES)
+__attribute__((target("avx512f,fma"))) static void gemm_avx512(GEMM_ARGS)
+{
+    GEMM_BODY(MADD_FMA)
+}
+
+__attribute__((target("avx2,fma"))) static void gemm_avx2(GEMM_ARGS)
+{
+    GEMM_BODY(MADD_FMA)
+}
+
+void aura__lnn_gemm_t(GEMM_ARGS)
+{
+    if (__builtin_cpu_supports("avx512f")) {
+        gemm_avx512(WT, b, Z, S, K, ldz, n, Y, acc);
+    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        gemm_avx2(WT, b, Z, S, K, ldz, n, Y, acc);
+    } else {
+        gemm_plain(WT, b, Z, S, K, ldz, n, Y, acc);
     }
 }
+#else
+void aura__lnn_gemm_t(GEMM_ARGS)
+{
+    gemm_plain(WT, b, Z, S, K, ldz, n, Y, acc);
+}
+#endif
 
 /* LTC synapses of one unfold: for each source i and target j,
  * a = wm_ij * sigmoid(sigma_ij (v_i - mu_ij)); num_j += a erev_ij;
