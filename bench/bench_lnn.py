@@ -9,7 +9,7 @@ ncps' outputs, then times:
   * batch 64 x sequence 100 (throughput; ncps: the sequence wrapper),
   * training steps per second on a sine task (batch 16 x 20 steps, Adam).
 Both sides run on one thread.  Usage:
-  NCPS=/path/to/ncps/checkout python3 bench/bench_lnn.py [build/aura]
+  NCPS=/path/to/ncps/checkout nice python3 bench/bench_lnn.py [--build build | AURA_BIN]
 PyTorch comes from Debian's python3-torch (/usr/lib/python3/dist-packages
 is added to sys.path if torch is not importable); ncps from $NCPS, else
 an installed `ncps` package (bench/requirements.txt pins 1.0.1).
@@ -37,7 +37,11 @@ from ncps.torch import CfC, LTC  # noqa: E402
 from ncps.wirings import AutoNCP  # noqa: E402
 
 torch.set_num_threads(1)
-AURA = sys.argv[1] if len(sys.argv) > 1 else "build/aura"
+AURA = "build/aura"
+if len(sys.argv) > 2 and sys.argv[1] == "--build":
+    AURA = os.path.join(sys.argv[2], "aura")
+elif len(sys.argv) > 1:
+    AURA = sys.argv[1]
 OUT = tempfile.mkdtemp(prefix="bench_lnn_")
 
 

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # Packages per purpose.  Keep each list short and say why in the commit.
 BUILD_PKGS="build-essential cmake pkg-config libcjson-dev"
 TEST_PKGS="$BUILD_PKGS python3 python3-venv"
-BENCH_PKGS="$TEST_PKGS valgrind hyperfine time git"
+BENCH_PKGS="$TEST_PKGS valgrind hyperfine time git python3-torch python3-numpy"
 
 case "${1:-build}" in
   build) want=$BUILD_PKGS ;;

@@ -232,8 +232,63 @@ aura_status aura__lnn_bind(aura_lnn_model *m)
 
 /* ---- creation ---- */
 
+/* Every parameter of the layout present in t with its shape; nothing is
+ * allocated, so a file cannot make us allocate what it does not hold. */
+static aura_status check_tensors(const aura_lnn_model *m, const aura_lnn_tensors *t, char *err,
+                                 size_t cap)
+{
+    char missing[200] = "";
+    size_t n_missing = 0;
+    for (size_t i = 0; i < m->n_params; i++) {
+        const lnn_param *p = &m->params[i];
+        size_t shape[4];
+        int nd;
+        if (!aura_lnn_tensors_get(t, p->name, shape, &nd)) {
+            size_t len = strlen(missing);
+            if (len + strlen(p->name) + 8 < sizeof missing) {
+                snprintf(missing + len, sizeof missing - len, "%s%s", n_missing ? ", " : "",
+                         p->name);
+            }
+            n_missing++;
+            continue;
+        }
+        int ok = nd == p->ndim && shape[0] == p->shape[0] && (nd == 1 || shape[1] == p->shape[1]);
+        if (!ok) {
+            aura__lnn_errf(err, cap,
+                           "tensor '%s' has shape (%zu%s%zu) but the config implies (%zu%s%zu)",
+                           p->name, shape[0], nd > 1 ? ", " : "", nd > 1 ? shape[1] : 0,
+                           p->shape[0], p->ndim > 1 ? ", " : "", p->ndim > 1 ? p->shape[1] : 0);
+            return AURA_E_FORMAT;
+        }
+    }
+    if (n_missing) {
+        aura__lnn_errf(err, cap, "%zu missing tensor(s): %s", n_missing, missing);
+        return AURA_E_FORMAT;
+    }
+    return AURA_OK;
+}
+
+/* Copies the (checked) tensors of t into the parameters. */
+static aura_status fill_from_tensors(aura_lnn_model *m, const aura_lnn_tensors *t, char *err,
+                                     size_t cap)
+{
+    for (size_t i = 0; i < m->n_params; i++) {
+        const lnn_param *p = &m->params[i];
+        const float *d = aura_lnn_tensors_get(t, p->name, NULL, NULL);
+        for (size_t k = 0; k < p->n; k++) {
+            if (!isfinite(d[k])) {
+                aura__lnn_errf(err, cap, "tensor '%s' holds NaN/Inf at index %zu", p->name, k);
+                return AURA_E_NUMERIC;
+            }
+        }
+        memcpy(m->pdata + p->off, d, p->n * sizeof(float));
+    }
+    return AURA_OK;
+}
+
 static aura_status model_alloc(const aura_lnn_opts *opts, const aura_lnn_config *cfg,
-                               aura_lnn_model **out, char *err, size_t cap)
+                               const aura_lnn_tensors *t, aura_lnn_model **out, char *err,
+                               size_t cap)
 {
     const aura_allocator *a = opts ? opts->alloc : NULL;
     aura_lnn_model *m = aura__calloc(a, 1, sizeof(*m));
@@ -245,6 +300,10 @@ static aura_status model_alloc(const aura_lnn_opts *opts, const aura_lnn_config 
     aura_status st = aura__lnn_layout(m);
     if (st != AURA_OK) {
         aura__lnn_errf(err, cap, "%s", m->errmsg);
+        aura__free(a, m);
+        return st;
+    }
+    if (t && (st = check_tensors(m, t, err, cap)) != AURA_OK) {
         aura__free(a, m);
         return st;
     }
@@ -446,7 +505,7 @@ aura_status aura_lnn_model_create(const aura_lnn_opts *opts, const aura_lnn_conf
 {
     AURA_CHECK_ARG(cfg && out);
     aura_lnn_model *m = NULL;
-    aura_status st = model_alloc(opts, cfg, &m, NULL, 0);
+    aura_status st = model_alloc(opts, cfg, NULL, &m, NULL, 0);
     if (st != AURA_OK) {
         return st;
     }
@@ -476,48 +535,6 @@ aura_status aura_lnn_model_create(const aura_lnn_opts *opts, const aura_lnn_conf
 
 /* ---- loading ---- */
 
-static aura_status fill_from_tensors(aura_lnn_model *m, const aura_lnn_tensors *t, char *err,
-                                     size_t cap)
-{
-    char missing[200] = "";
-    size_t n_missing = 0;
-    for (size_t i = 0; i < m->n_params; i++) {
-        const lnn_param *p = &m->params[i];
-        size_t shape[4];
-        int nd;
-        const float *d = aura_lnn_tensors_get(t, p->name, shape, &nd);
-        if (!d) {
-            size_t len = strlen(missing);
-            if (len + strlen(p->name) + 8 < sizeof missing) {
-                snprintf(missing + len, sizeof missing - len, "%s%s", n_missing ? ", " : "",
-                         p->name);
-            }
-            n_missing++;
-            continue;
-        }
-        int ok = nd == p->ndim && shape[0] == p->shape[0] && (nd == 1 || shape[1] == p->shape[1]);
-        if (!ok) {
-            aura__lnn_errf(err, cap,
-                           "tensor '%s' has shape (%zu%s%zu) but the config implies (%zu%s%zu)",
-                           p->name, shape[0], nd > 1 ? ", " : "", nd > 1 ? shape[1] : 0,
-                           p->shape[0], p->ndim > 1 ? ", " : "", p->ndim > 1 ? p->shape[1] : 0);
-            return AURA_E_FORMAT;
-        }
-        for (size_t k = 0; k < p->n; k++) {
-            if (!isfinite(d[k])) {
-                aura__lnn_errf(err, cap, "tensor '%s' holds NaN/Inf at index %zu", p->name, k);
-                return AURA_E_NUMERIC;
-            }
-        }
-        memcpy(m->pdata + p->off, d, p->n * sizeof(float));
-    }
-    if (n_missing) {
-        aura__lnn_errf(err, cap, "%zu missing tensor(s): %s", n_missing, missing);
-        return AURA_E_FORMAT;
-    }
-    return AURA_OK;
-}
-
 static aura_status load_from(const aura_lnn_opts *opts, const aura_lnn_tensors *t,
                              aura_lnn_model **out, char *err, size_t cap)
 {
@@ -532,7 +549,7 @@ static aura_status load_from(const aura_lnn_opts *opts, const aura_lnn_tensors *
         return st;
     }
     aura_lnn_model *m = NULL;
-    st = model_alloc(opts, &cfg, &m, err, cap);
+    st = model_alloc(opts, &cfg, t, &m, err, cap);
     if (st == AURA_E_INVAL) {
         st = AURA_E_FORMAT;
     }
