@@ -44,14 +44,8 @@ static void act_array(aura_lnn_act a, float *v, size_t n)
 {
     switch (a) {
     case AURA_LNN_ACT_LECUN_TANH:
-        for (size_t i = 0; i < n; i++) {
-            v[i] = 1.7159f * aura__lnn_tanhf(0.666f * v[i]);
-        }
-        return;
     case AURA_LNN_ACT_TANH:
-        for (size_t i = 0; i < n; i++) {
-            v[i] = aura__lnn_tanhf(v[i]);
-        }
+        aura__lnn_tanh_array(v, n, a == AURA_LNN_ACT_LECUN_TANH);
         return;
     default:
         for (size_t i = 0; i < n; i++) {
@@ -83,7 +77,7 @@ static void cfc_block(const aura_lnn_model *m, const lnn_cfc *cl, int S, const f
     }
     aura__lnn_gemm_t(cl->hT, cl->hb, cur, S, K, K, cl->nh, F, 0);
     for (int s = 0; s < S; s++) {
-        const float *f1 = F + (size_t)s * cl->nh, *f2 = f1 + n, *ta = f2 + n, *tb = ta + n;
+        const float *f1 = F + (size_t)s * cl->nh;
         float d = dt[s], *o = out + s * ldo;
         if (m->cfg.mode == AURA_LNN_MODE_PURE) {
             for (int j = 0; j < n; j++) {
@@ -92,18 +86,7 @@ static void cfc_block(const aura_lnn_model *m, const lnn_cfc *cl, int S, const f
             }
             continue;
         }
-        if (m->cfg.mode == AURA_LNN_MODE_DEFAULT) {
-            for (int j = 0; j < n; j++) {
-                float a = aura__lnn_tanhf(f1[j]), b = aura__lnn_tanhf(f2[j]);
-                float g = aura__lnn_sigmoidf(ta[j] * d + tb[j]);
-                o[j] = a * (1.0f - g) + g * b;
-            }
-        } else {
-            for (int j = 0; j < n; j++) {
-                float a = aura__lnn_tanhf(f1[j]), b = aura__lnn_tanhf(f2[j]);
-                o[j] = a + aura__lnn_sigmoidf(ta[j] * d + tb[j]) * b;
-            }
-        }
+        aura__lnn_cfc_gate(f1, n, d, m->cfg.mode == AURA_LNN_MODE_DEFAULT, o);
     }
 }
 
@@ -150,14 +133,8 @@ static void lstm_block(const aura_lnn_model *m, int S, const float *x, size_t ld
     aura__lnn_gemm_t(m->wiT, m->lstm_bi, x, S, m->C, (int)ldx, 4 * H, sb, 0);
     aura__lnn_gemm_t(m->wrT, NULL, h, S, H, H, 4 * H, sb, 1);
     for (int s = 0; s < S; s++) {
-        const float *q = sb + (size_t)s * 4 * H;
         size_t o = (size_t)s * H;
-        for (int j = 0; j < H; j++) {
-            float in = aura__lnn_tanhf(q[j]), ig = sigm(q[H + j]);
-            float fg = sigm(q[2 * H + j] + 1.0f), og = sigm(q[3 * H + j]);
-            c_new[o + j] = c[o + j] * fg + in * ig;
-            hh[o + j] = aura__lnn_tanhf(c_new[o + j]) * og;
-        }
+        aura__lnn_lstm_gates(sb + 4 * o, c + o, H, c_new + o, hh + o);
     }
 }
 

@@ -176,3 +176,55 @@ void aura__lnn_axpy_d(double g, const double *restrict x, const double *restrict
         }
     }
 }
+
+/* ---- element-wise parts of the CfC and LSTM steps ---- */
+
+/* v <- 1.7159 tanh(0.666 v) (lecun) or tanh(v). */
+LNN_CLONES
+void aura__lnn_tanh_array(float *restrict v, size_t n, int lecun)
+{
+    if (lecun) {
+        for (size_t i = 0; i < n; i++) {
+            v[i] = 1.7159f * aura__lnn_tanhf(0.666f * v[i]);
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            v[i] = aura__lnn_tanhf(v[i]);
+        }
+    }
+}
+
+/* CfC heads F = [f1 | f2 | ta | tb] (n each) -> out: default
+ * tanh(f1)(1-g) + g tanh(f2), no_gate tanh(f1) + g tanh(f2), with
+ * g = sigmoid(ta dt + tb). */
+LNN_CLONES
+void aura__lnn_cfc_gate(const float *restrict F, int n, float dt, int gated, float *restrict out)
+{
+    const float *f1 = F, *f2 = F + n, *ta = f2 + n, *tb = ta + n;
+    if (gated) {
+        for (int j = 0; j < n; j++) {
+            float a = aura__lnn_tanhf(f1[j]), b = aura__lnn_tanhf(f2[j]);
+            float g = aura__lnn_sigmoidf(ta[j] * dt + tb[j]);
+            out[j] = a * (1.0f - g) + g * b;
+        }
+    } else {
+        for (int j = 0; j < n; j++) {
+            float a = aura__lnn_tanhf(f1[j]), b = aura__lnn_tanhf(f2[j]);
+            out[j] = a + aura__lnn_sigmoidf(ta[j] * dt + tb[j]) * b;
+        }
+    }
+}
+
+/* LSTM gates q = [in | ig | fg | og] (H each): c' = c sigmoid(fg + 1) +
+ * tanh(in) sigmoid(ig); hh = tanh(c') sigmoid(og). */
+LNN_CLONES
+void aura__lnn_lstm_gates(const float *restrict q, const float *restrict c, int H,
+                          float *restrict c_new, float *restrict hh)
+{
+    for (int j = 0; j < H; j++) {
+        float in = aura__lnn_tanhf(q[j]), ig = aura__lnn_sigmoidf(q[H + j]);
+        float fg = aura__lnn_sigmoidf(q[2 * H + j] + 1.0f), og = aura__lnn_sigmoidf(q[3 * H + j]);
+        c_new[j] = c[j] * fg + in * ig;
+        hh[j] = aura__lnn_tanhf(c_new[j]) * og;
+    }
+}

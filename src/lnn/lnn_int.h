@@ -112,6 +112,10 @@ void aura__lnn_ltc_syn(const float *restrict wm, const float *restrict sigma,
                        const float *restrict v, int n_src, int N, float *restrict num,
                        float *restrict den);
 
+void aura__lnn_tanh_array(float *restrict v, size_t n, int lecun);
+void aura__lnn_cfc_gate(const float *restrict F, int n, float dt, int gated, float *restrict out);
+void aura__lnn_lstm_gates(const float *restrict q, const float *restrict c, int H,
+                          float *restrict c_new, float *restrict hh);
 double aura__lnn_dot_d(const double *restrict a, const double *restrict m,
                        const double *restrict b, int k);
 void aura__lnn_axpy_d(double g, const double *restrict x, const double *restrict m,
