@@ -124,8 +124,9 @@ static tape tape_at(const aura_lnn_model *m, double *base)
     return t;
 }
 
-/* Per CfC cell: z (in+n), then per backbone layer pre (U) and out (U),
- * then f1, f2, ta, tb (n each). */
+/* Per CfC cell: z (in+n), then per backbone layer act'(pre) (U) and out
+ * (U), then f1, f2, ta, tb (n each; after the forward pass of a gated
+ * mode: tanh(f1), tanh(f2), g, tb). */
 static double *cell_tape(const aura_lnn_model *m, double *cell, int l)
 {
     for (int k = 0; k < l; k++) {
@@ -152,6 +153,7 @@ static void cfc_fwd(const aura_lnn_model *m, const double *P, const lnn_cfc *cl,
         lin(P + OFF(cl->bb_w[l]), P + OFF(cl->bb_b[l]), NULL, cur, U, K, pre);
         for (int i = 0; i < U; i++) {
             o[i] = actd(m->cfg.activation, pre[i], &d);
+            pre[i] = d; /* the tape keeps act'(pre) for the backward pass */
         }
         cur = o;
         K = U;
@@ -173,6 +175,9 @@ static void cfc_fwd(const aura_lnn_model *m, const double *P, const lnn_cfc *cl,
     for (int j = 0; j < cl->n; j++) {
         double a = tanh(f1[j]), b = tanh(f2[j]), g = sg(ta[j] * dt + tb[j]);
         out[j] = m->cfg.mode == AURA_LNN_MODE_DEFAULT ? a * (1.0 - g) + g * b : a + g * b;
+        f1[j] = a; /* the tape keeps tanh(f1), tanh(f2), g */
+        f2[j] = b;
+        ta[j] = g;
     }
 }
 
@@ -328,7 +333,7 @@ static void cfc_bwd(const aura_lnn_model *m, const double *P, double *G, const l
 {
     int D = cl->in + cl->n, U = cl->bb_units, n = cl->n;
     const double *z = tp, *bb = z + D, *f1 = bb + (size_t)2 * cl->n_bb * U, *f2 = f1 + n,
-                 *ta = f2 + n, *tb = ta + n;
+                 *ta = f2 + n;
     const double *cur = cl->n_bb ? bb + (size_t)2 * (cl->n_bb - 1) * U + U : z;
     int K = cl->n_bb ? U : D;
     double *df1 = w1, *df2 = df1 + n, *dta = df2 + n, *dtb = dta + n, *dcur = dtb + n;
@@ -347,7 +352,7 @@ static void cfc_bwd(const aura_lnn_model *m, const double *P, double *G, const l
     } else {
         int gate = m->cfg.mode == AURA_LNN_MODE_DEFAULT;
         for (int j = 0; j < n; j++) {
-            double a = tanh(f1[j]), b = tanh(f2[j]), g = sg(ta[j] * dt + tb[j]);
+            double a = f1[j], b = f2[j], g = ta[j]; /* taped tanh(f1), tanh(f2), g */
             double dg = dout[j] * (gate ? b - a : b);
             df1[j] = dout[j] * (gate ? 1.0 - g : 1.0) * (1.0 - a * a);
             df2[j] = dout[j] * g * (1.0 - b * b);
@@ -364,10 +369,8 @@ static void cfc_bwd(const aura_lnn_model *m, const double *P, double *G, const l
         const double *pre = bb + (size_t)2 * l * U;
         const double *below = l == 0 ? z : bb + (size_t)2 * (l - 1) * U + U;
         int kb = l == 0 ? D : U;
-        double d;
         for (int i = 0; i < U; i++) {
-            actd(m->cfg.activation, pre[i], &d);
-            w2[i] = dcur[i] * d;
+            w2[i] = dcur[i] * pre[i]; /* taped act'(pre) */
         }
         memset(dcur, 0, sizeof(double) * (size_t)(kb > U ? kb : U));
         lin_b(P + OFF(cl->bb_w[l]), NULL, below, w2, U, kb, G + OFF(cl->bb_w[l]),
