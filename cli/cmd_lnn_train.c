@@ -739,3 +739,69 @@ int cmd_lnn_bench(int argc, char **argv)
     aura_lnn_model_destroy(m);
     return rc;
 }
+
+/* ---- aura lnn init ---- */
+
+/* A fresh, seeded model from a config JSON (inline or @FILE). */
+int cmd_lnn_init(int argc, char **argv)
+{
+    const char *cfg = NULL, *out = NULL;
+    uint64_t seed = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            cmd_lnn_usage(stdout);
+            return CLI_EXIT_OK;
+        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            cfg = argv[++i];
+        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            out = argv[++i];
+        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+            seed = strtoull(argv[++i], NULL, 10);
+        } else {
+            cli_errorf("lnn", "unexpected argument '%s' (see aura lnn --help)", argv[i]);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (!cfg || !out) {
+        cli_errorf("lnn", "init needs --config JSON|@FILE and --out MODEL");
+        return CLI_EXIT_USAGE;
+    }
+    char *text = NULL;
+    if (cfg[0] == '@') {
+        FILE *f = fopen(cfg + 1, "rb");
+        long n = -1;
+        if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+            text = calloc((size_t)n + 1, 1);
+            if (text && fread(text, 1, (size_t)n, f) != (size_t)n) {
+                free(text);
+                text = NULL;
+            }
+        }
+        if (f) {
+            fclose(f);
+        }
+        if (!text) {
+            cli_errorf("lnn", "%s: cannot read", cfg + 1);
+            return CLI_EXIT_INPUT;
+        }
+    }
+    aura_lnn_config c;
+    char err[256] = "";
+    aura_status st = aura_lnn_config_parse(text ? text : cfg, &c, err, sizeof err);
+    free(text);
+    if (st != AURA_OK) {
+        cli_errorf("lnn", "%s", err);
+        return CLI_EXIT_INPUT;
+    }
+    aura_lnn_model *m = NULL;
+    st = aura_lnn_model_create(NULL, &c, seed, &m);
+    if (st == AURA_OK) {
+        st = aura_lnn_model_save(m, out);
+    }
+    aura_lnn_model_destroy(m);
+    if (st != AURA_OK) {
+        cli_errorf("lnn", "init: %s", aura_status_str(st));
+        return cli_exit_code(st);
+    }
+    return CLI_EXIT_OK;
+}

@@ -105,6 +105,15 @@ AURA_API aura_lnn_config aura_lnn_config_default(void);
 /* A default LTC config on FullyConnected(units). */
 AURA_API aura_lnn_config aura_lnn_config_default_ltc(int input_size, int units);
 
+/* Parses a config from the JSON of the safetensors `config` metadata
+ * (keys as in the golden README §3: "model", "input_size", "units",
+ * "mode", "activation", "backbone_*", "proj_size", "mixed_memory",
+ * "wired", "wiring" {...}, "ode_unfolds", "epsilon",
+ * "implicit_param_constraints", "input_mapping", "output_mapping").
+ * AURA_E_FORMAT with a message for bad JSON or an impossible config. */
+AURA_API aura_status aura_lnn_config_parse(const char *json, aura_lnn_config *out, char *err,
+                                           size_t err_cap);
+
 typedef struct aura_lnn_opts {
     const aura_allocator *alloc; /* NULL = default */
 } aura_lnn_opts;

@@ -195,7 +195,10 @@ aura_status aura__lnn_layout(aura_lnn_model *m)
         c->wiring = r;
         m->H = n;
         c->units = n;
-        m->O = mo;
+        /* LTC outputs the motor neurons; a wired CfC its last layer (the
+         * motor layer of an NCP, every neuron of a FullyConnected wiring,
+         * as in ncps' WiredCfCCell) */
+        m->O = c->kind == AURA_LNN_LTC ? mo : m->layer_sizes[m->n_layers - 1];
         m->ltc.n = n;
         m->ltc.c = m->C;
         m->ltc.m = mo;
