@@ -309,15 +309,11 @@ static int csv_row(char *line, const csv_cols *cc, double *vals)
     return 1;
 }
 
-static int read_csv(FILE *f, const char *path, dataset *d)
+/* Reads the data rows as (seq, dt, x..., y...) into *out (rows x w). */
+static int csv_rows(FILE *f, const char *path, const csv_cols *cc, const dataset *d,
+                    double **out, size_t *n_rows)
 {
-    char line[1 << 14];
-    csv_cols cc;
-    if (!fgets(line, sizeof line, f) || !csv_header(line, &cc, d)) {
-        cli_errorf("lnn", "%s:1: header must name 'seq', inputs 'x...' and targets 'y...'", path);
-        return 0;
-    }
-    /* First pass: rows into a growing buffer of (seq, dt, x, y). */
+    static char line[1 << 14];
     size_t rows = 0, cap = 0, w = 2 + d->C + d->O;
     double *buf = NULL, vals[256];
     long lineno = 1;
@@ -326,8 +322,8 @@ static int read_csv(FILE *f, const char *path, dataset *d)
         if (line[0] == '\n' || line[0] == '\r') {
             continue;
         }
-        if (!csv_row(line, &cc, vals)) {
-            cli_errorf("lnn", "%s:%ld: expected %d numbers", path, lineno, cc.ncol);
+        if (!csv_row(line, cc, vals)) {
+            cli_errorf("lnn", "%s:%ld: expected %d numbers", path, lineno, cc->ncol);
             free(buf);
             return 0;
         }
@@ -342,21 +338,27 @@ static int read_csv(FILE *f, const char *path, dataset *d)
         }
         double *r = buf + rows * w;
         size_t xi = 0, yi = 0;
-        r[0] = vals[cc.seq];
-        r[1] = cc.dt >= 0 ? vals[cc.dt] : 1.0;
-        for (int c = 0; c < cc.ncol; c++) {
-            if (cc.kind[c] == 1) {
+        r[0] = vals[cc->seq];
+        r[1] = cc->dt >= 0 ? vals[cc->dt] : 1.0;
+        for (int c = 0; c < cc->ncol; c++) {
+            if (cc->kind[c] == 1) {
                 r[2 + xi++] = vals[c];
-            } else if (cc.kind[c] == 2) {
+            } else if (cc->kind[c] == 2) {
                 r[2 + d->C + yi++] = vals[c];
             }
         }
         rows++;
     }
-    /* Sequences: runs of equal seq id, all of one length. */
-    size_t start = 0;
-    int ok = rows > 0;
-    while (ok && start < rows) {
+    *out = buf;
+    *n_rows = rows;
+    return 1;
+}
+
+/* Sequences are runs of rows with one seq id, all of one length. */
+static int csv_group(const char *path, const double *buf, size_t rows, dataset *d)
+{
+    size_t start = 0, w = 2 + d->C + d->O;
+    while (start < rows) {
         size_t end = start;
         while (end < rows && buf[end * w] == buf[start * w]) {
             end++;
@@ -367,11 +369,12 @@ static int read_csv(FILE *f, const char *path, dataset *d)
         if (end - start != d->L) {
             cli_errorf("lnn", "%s: sequence %g has %zu steps, the first one %zu", path,
                        buf[start * w], end - start, d->L);
-            ok = 0;
-            break;
+            return 0;
         }
-        ok = ds_grow(d);
-        for (size_t s = 0; ok && s < d->L; s++) {
+        if (!ds_grow(d)) {
+            return 0;
+        }
+        for (size_t s = 0; s < d->L; s++) {
             const double *r = buf + (start + s) * w;
             d->dt[d->n * d->L + s] = (float)r[1];
             for (size_t k = 0; k < d->C; k++) {
@@ -381,9 +384,26 @@ static int read_csv(FILE *f, const char *path, dataset *d)
                 d->y[(d->n * d->L + s) * d->O + k] = (float)r[2 + d->C + k];
             }
         }
-        d->n += ok;
+        d->n++;
         start = end;
     }
+    return 1;
+}
+
+static int read_csv(FILE *f, const char *path, dataset *d)
+{
+    char line[1 << 14];
+    csv_cols cc;
+    if (!fgets(line, sizeof line, f) || !csv_header(line, &cc, d)) {
+        cli_errorf("lnn", "%s:1: header must name 'seq', inputs 'x...' and targets 'y...'", path);
+        return 0;
+    }
+    double *buf = NULL;
+    size_t rows = 0;
+    if (!csv_rows(f, path, &cc, d, &buf, &rows)) {
+        return 0;
+    }
+    int ok = rows > 0 && csv_group(path, buf, rows, d);
     if (rows == 0) {
         cli_errorf("lnn", "%s: no data rows", path);
     }

@@ -384,6 +384,43 @@ static void cfc_bwd(const aura_lnn_model *m, const double *P, double *G, const l
     }
 }
 
+/* The input-synapse part of ltc_bwd: from the gradients of the sensory
+ * sums (dnum_s, dden_s) to the sensory parameters, the input map and dx. */
+static void ltc_sensory_bwd(const aura_lnn_model *m, const ltc_d *pp, double *G, const double *x,
+                            const double *xt, const double *dnum_s, const double *dden_s,
+                            double *dxt, double *dx)
+{
+    const ltc_d p = *pp;
+    const lnn_ltc *lt = &m->ltc;
+    int N = m->H, C = m->C, Pc = m->cfg.implicit_param_constraints;
+    for (int i = 0; i < C; i++) {
+        dxt[i] = 0.0;
+        for (int j = 0; j < N; j++) {
+            size_t k = (size_t)i * N + j;
+            if (p.s_mask[k] == 0.0) {
+                continue;
+            }
+            double wv = Pc ? sp(p.s_w[k]) : p.s_w[k];
+            double s = sg(p.s_sigma[k] * (xt[i] - p.s_mu[k]));
+            double a = wv * s * p.s_mask[k];
+            double da = dnum_s[j] * p.s_erev[k] + dden_s[j];
+            G[OFF(lt->s_erev) + k] += dnum_s[j] * a;
+            G[OFF(lt->s_w) + k] += da * s * p.s_mask[k] * (Pc ? sp_d(p.s_w[k]) : 1.0);
+            double dpre = da * wv * p.s_mask[k] * s * (1.0 - s);
+            G[OFF(lt->s_sigma) + k] += dpre * (xt[i] - p.s_mu[k]);
+            G[OFF(lt->s_mu) + k] -= dpre * p.s_sigma[k];
+            dxt[i] += dpre * p.s_sigma[k];
+        }
+        if (lt->in_w) {
+            G[OFF(lt->in_w) + i] += dxt[i] * x[i];
+        }
+        if (lt->in_b) {
+            G[OFF(lt->in_b) + i] += dxt[i];
+        }
+        dx[i] += dxt[i] * (p.in_w ? p.in_w[i] : 1.0);
+    }
+}
+
 /* LTC backward: dv (N, the gradient of the new state) -> dx (C, added),
  * dhs (N, added). */
 static void ltc_bwd(const aura_lnn_model *m, const double *P, double *G, const double *x, double dt,
@@ -439,32 +476,7 @@ static void ltc_bwd(const aura_lnn_model *m, const double *P, double *G, const d
         G[OFF(lt->cm) + j] += dcmt[j] * K / dt * (Pc ? sp_d(p.cm[j]) : 1.0);
         G[OFF(lt->gleak) + j] += dgl[j] * (Pc ? sp_d(p.gleak[j]) : 1.0);
     }
-    for (int i = 0; i < C; i++) {
-        dxt[i] = 0.0;
-        for (int j = 0; j < N; j++) {
-            size_t k = (size_t)i * N + j;
-            if (p.s_mask[k] == 0.0) {
-                continue;
-            }
-            double wv = Pc ? sp(p.s_w[k]) : p.s_w[k];
-            double s = sg(p.s_sigma[k] * (xt[i] - p.s_mu[k]));
-            double a = wv * s * p.s_mask[k];
-            double da = dnum_s[j] * p.s_erev[k] + dden_s[j];
-            G[OFF(lt->s_erev) + k] += dnum_s[j] * a;
-            G[OFF(lt->s_w) + k] += da * s * p.s_mask[k] * (Pc ? sp_d(p.s_w[k]) : 1.0);
-            double dpre = da * wv * p.s_mask[k] * s * (1.0 - s);
-            G[OFF(lt->s_sigma) + k] += dpre * (xt[i] - p.s_mu[k]);
-            G[OFF(lt->s_mu) + k] -= dpre * p.s_sigma[k];
-            dxt[i] += dpre * p.s_sigma[k];
-        }
-        if (lt->in_w) {
-            G[OFF(lt->in_w) + i] += dxt[i] * x[i];
-        }
-        if (lt->in_b) {
-            G[OFF(lt->in_b) + i] += dxt[i];
-        }
-        dx[i] += dxt[i] * (p.in_w ? p.in_w[i] : 1.0);
-    }
+    ltc_sensory_bwd(m, &p, G, x, xt, dnum_s, dden_s, dxt, dx);
 }
 
 static void lstm_bwd(const aura_lnn_model *m, const double *P, double *G, const double *x,
@@ -569,66 +581,90 @@ aura_status aura__lnn_grad_d(const aura_lnn_model *m, const double *P, size_t B,
     return aura__lnn_grad_loss(m, P, B, L, x, dt, h0, c0, &ls, loss, y, G, gx, gh0, gc0);
 }
 
+/* Work buffers of one grad call. */
+typedef struct gwork {
+    double *tp, *w; /* tape (L steps), workspace */
+    size_t ts, wsn; /* tape doubles per step, workspace doubles */
+} gwork;
+
+/* Forward over the L steps of sample b into the tape; returns the sum of
+ * y * gy over them (0 without gy or with a target) and writes y. */
+static double seq_fwd(const aura_lnn_model *m, const double *P, size_t b, size_t L,
+                      const double *x, const double *dt, const double *h0, const double *c0,
+                      const lnn_loss *ls, double *y, const gwork *g)
+{
+    size_t H = (size_t)m->H, C = (size_t)m->C, O = (size_t)m->O;
+    double total = 0.0;
+    for (size_t s = 0; s < L; s++) {
+        tape t = tape_at(m, g->tp + s * g->ts);
+        if (s == 0) {
+            memcpy(t.h_in, h0 + b * H, sizeof(double) * H);
+            for (size_t j = 0; j < H; j++) {
+                t.c_in[j] = c0 ? c0[b * H + j] : 0.0;
+            }
+        } else {
+            tape pt = tape_at(m, g->tp + (s - 1) * g->ts);
+            memcpy(t.h_in, pt.h_new, sizeof(double) * H);
+            memcpy(t.c_in, pt.c_new, sizeof(double) * H);
+        }
+        step_fwd(m, P, x + (b * L + s) * C, dt ? dt[b * L + s] : 1.0, &t, g->w);
+        for (size_t o = 0; o < O; o++) {
+            size_t k = (b * L + s) * O + o;
+            total += ls->gy && !ls->target ? t.y[o] * ls->gy[k] : 0.0;
+            if (y) {
+                y[k] = t.y[o];
+            }
+        }
+    }
+    return total;
+}
+
+/* Backward over the taped steps of sample b (gyb: its (L, O) output
+ * gradients); dh, dc end as the gradients of its initial state. */
+static void seq_bwd(const aura_lnn_model *m, const double *P, double *G, size_t b, size_t L,
+                    const double *x, const double *dt, const double *gyb, double *gx, double *dh,
+                    double *dc, const gwork *g)
+{
+    size_t H = (size_t)m->H, C = (size_t)m->C, O = (size_t)m->O;
+    memset(dh, 0, sizeof(double) * 2 * H);
+    for (size_t s = L; s-- > 0;) {
+        tape t = tape_at(m, g->tp + s * g->ts);
+        double *dxs = gx ? gx + (b * L + s) * C : g->w + g->wsn + 2 * H;
+        if (!gx) {
+            memset(dxs, 0, sizeof(double) * C);
+        }
+        step_bwd(m, P, G, x + (b * L + s) * C, dt ? dt[b * L + s] : 1.0, &t, gyb + s * O, dh, dc,
+                 dxs, g->w);
+    }
+}
+
 aura_status aura__lnn_grad_loss(const aura_lnn_model *m, const double *P, size_t B, size_t L,
                                 const double *x, const double *dt, const double *h0,
                                 const double *c0, const lnn_loss *ls, double *loss, double *y,
                                 double *G, double *gx, double *gh0, double *gc0)
 {
-    const double *gy = ls->gy;
-    size_t H = (size_t)m->H, C = (size_t)m->C, O = (size_t)m->O, ts = aura__lnn_tape_step(m);
-    size_t wsn = aura__lnn_grad_ws(m);
-    double *tp = aura__alloc_array(m->alloc, L * ts + 1, sizeof(double));
-    double *w = aura__alloc_array(m->alloc, wsn + 4 * H + C + L * O + 1, sizeof(double));
-    if (!tp || !w) {
-        aura__free(m->alloc, tp);
-        aura__free(m->alloc, w);
+    size_t H = (size_t)m->H, C = (size_t)m->C, O = (size_t)m->O;
+    gwork g = {NULL, NULL, aura__lnn_tape_step(m), aura__lnn_grad_ws(m)};
+    g.tp = aura__alloc_array(m->alloc, L * g.ts + 1, sizeof(double));
+    g.w = aura__alloc_array(m->alloc, g.wsn + 4 * H + C + L * O + 1, sizeof(double));
+    if (!g.tp || !g.w) {
+        aura__free(m->alloc, g.tp);
+        aura__free(m->alloc, g.w);
         return AURA_E_NOMEM;
     }
-    double *dh = w + wsn, *dc = dh + H;
+    double *dh = g.w + g.wsn, *dc = dh + H, *gy_t = g.w + g.wsn + 4 * H + C;
     double total = 0.0;
     for (size_t b = 0; b < B; b++) {
-        const double *xb = x + b * L * C;
-        for (size_t s = 0; s < L; s++) {
-            tape t = tape_at(m, tp + s * ts);
-            if (s == 0) {
-                memcpy(t.h_in, h0 + b * H, sizeof(double) * H);
-                for (size_t j = 0; j < H; j++) {
-                    t.c_in[j] = c0 ? c0[b * H + j] : 0.0;
-                }
-            } else {
-                tape pt = tape_at(m, tp + (s - 1) * ts);
-                memcpy(t.h_in, pt.h_new, sizeof(double) * H);
-                memcpy(t.c_in, pt.c_new, sizeof(double) * H);
-            }
-            step_fwd(m, P, xb + s * C, dt ? dt[b * L + s] : 1.0, &t, w);
-            for (size_t o = 0; o < O; o++) {
-                if (gy && !ls->target) {
-                    total += t.y[o] * gy[(b * L + s) * O + o];
-                }
-                if (y) {
-                    y[(b * L + s) * O + o] = t.y[o];
-                }
-            }
-        }
-        const double *gyb = gy ? gy + b * L * O : NULL;
+        total += seq_fwd(m, P, b, L, x, dt, h0, c0, ls, y, &g);
+        const double *gyb = ls->gy ? ls->gy + b * L * O : NULL;
         if (ls->target) {
-            double *tmp = w + wsn + 4 * H + C;
-            total += mse_gy(ls, L, O, tp, ts, m, ls->target + b * L * O, tmp);
-            gyb = tmp;
+            total += mse_gy(ls, L, O, g.tp, g.ts, m, ls->target + b * L * O, gy_t);
+            gyb = gy_t;
         }
         if (!G) {
             continue;
         }
-        memset(dh, 0, sizeof(double) * 2 * H);
-        for (size_t s = L; s-- > 0;) {
-            tape t = tape_at(m, tp + s * ts);
-            double *dxs = gx ? gx + (b * L + s) * C : w + wsn + 2 * H;
-            if (!gx) {
-                memset(dxs, 0, sizeof(double) * C);
-            }
-            step_bwd(m, P, G, xb + s * C, dt ? dt[b * L + s] : 1.0, &t, gyb + s * O, dh, dc, dxs,
-                     w);
-        }
+        seq_bwd(m, P, G, b, L, x, dt, gyb, gx, dh, dc, &g);
         if (gh0) {
             memcpy(gh0 + b * H, dh, sizeof(double) * H);
         }
@@ -639,7 +675,7 @@ aura_status aura__lnn_grad_loss(const aura_lnn_model *m, const double *P, size_t
     if (loss) {
         *loss = total;
     }
-    aura__free(m->alloc, tp);
-    aura__free(m->alloc, w);
+    aura__free(m->alloc, g.tp);
+    aura__free(m->alloc, g.w);
     return AURA_OK;
 }

@@ -94,6 +94,11 @@ aura_status aura__lnn_wiring_sizes(const aura_lnn_wiring_config *wc, int *n_unit
 
 
 
+/* aura_lnn_wiring_generate with an allocator for its scratch memory. */
+aura_status aura__lnn_wiring_generate(const aura_allocator *a, const aura_lnn_wiring_config *wc,
+                                      int input_size, int *n_units, float *adj, float *sensory,
+                                      int *layer_sizes, int *n_layers);
+
 /* snprintf into err (if any). */
 void aura__lnn_errf(char *err, size_t cap, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -422,7 +422,8 @@ static int layer_first_id(const aura_lnn_wiring_config *w, int l)
 static aura_status init_wiring_masks(aura_lnn_model *m, float *adj, float *sens)
 {
     int N = m->H, C = m->C, n;
-    aura_status st = aura_lnn_wiring_generate(&m->cfg.wiring, C, &n, adj, sens, NULL, NULL);
+    aura_status st =
+        aura__lnn_wiring_generate(m->alloc, &m->cfg.wiring, C, &n, adj, sens, NULL, NULL);
     if (st != AURA_OK) {
         return st;
     }

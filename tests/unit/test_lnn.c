@@ -866,6 +866,11 @@ AURA_TEST(lnn_cli_train_csv_and_jsonl)
     ASSERT_EQ(3, sh(cmd));
     snprintf(cmd, sizeof cmd, "%s lnn train %s 2>/dev/null", bin, csv);
     ASSERT_EQ(2, sh(cmd));
+    snprintf(cmd, sizeof cmd, "%s lnn bench %s/m1.st --batch 3 --seq 4 --iters 3 >/dev/null", bin,
+             dir);
+    ASSERT_EQ(0, sh(cmd));
+    snprintf(cmd, sizeof cmd, "%s lnn bench 2>/dev/null", bin);
+    ASSERT_EQ(2, sh(cmd));
 }
 
 AURA_TEST(lnn_config_parse_and_cli_init)
