@@ -16,7 +16,9 @@ void cmd_lnn_usage(FILE *f)
             "usage: aura lnn run MODEL.safetensors --input IN.safetensors --out OUT.safetensors\n"
             "       aura lnn grad MODEL.safetensors --input IN.safetensors --out OUT.safetensors\n"
             "       aura lnn train DATA.csv|DATA.jsonl --out MODEL.safetensors [options]\n"
-            "       aura lnn info MODEL.safetensors\n\n"
+            "       aura lnn init --config JSON|@FILE [--seed N] --out MODEL.safetensors\n"
+            "       aura lnn info MODEL.safetensors\n"
+            "       aura lnn bench MODEL.safetensors [--batch B] [--seq L] [--iters N]\n\n"
             "Runs a CfC, wired CfC or LTC model (ncps state_dict + `config` metadata).\n"
             "IN holds `input` (B, L, C) and optionally `timespans` (B, L), `h0` (B, H) and\n"
             "`c0` (B, H) (`io.`-prefixed names are accepted too); missing states start at 0.\n"
@@ -24,6 +26,8 @@ void cmd_lnn_usage(FILE *f)
             "grad: IN also holds `grad_output` (B, L, O); OUT receives `grad.<param>`,\n"
             "`grad.input`, `grad.h0`, `grad.c0` (mixed memory) and `output`; the loss is\n"
             "sum(output * grad_output).\n\n"
+            "init: a fresh model with seeded initialisation from a config (the JSON of\n"
+            "the `config` metadata); wirings are generated from their seeds as in ncps.\n\n"
             "train: DATA is CSV (header: seq, optional dt, inputs x..., targets y...; one row\n"
             "per step, a sequence's rows consecutive) or JSON lines ({\"x\": [[..], ..],\n"
             "\"y\": [[..], ..], \"dt\": [..]} per sequence); all sequences of one length.\n"
@@ -231,9 +235,15 @@ int cmd_lnn(int argc, char **argv)
     if (strcmp(argv[1], "train") == 0) {
         return cmd_lnn_train(argc - 1, argv + 1);
     }
+    if (strcmp(argv[1], "init") == 0) {
+        return cmd_lnn_init(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "bench") == 0) {
+        return cmd_lnn_bench(argc - 1, argv + 1);
+    }
     if (strcmp(argv[1], "info") == 0) {
         return cmd_info(argc - 1, argv + 1);
     }
-    cli_errorf("lnn", "unknown subcommand '%s' (run, grad, train, info)", argv[1]);
+    cli_errorf("lnn", "unknown subcommand '%s' (run, grad, train, init, info, bench)", argv[1]);
     return CLI_EXIT_USAGE;
 }

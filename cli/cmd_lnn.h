@@ -18,5 +18,7 @@ int cmd_lnn_read_inputs(const char *path, const aura_lnn_tensors *t, const aura_
                         cmd_lnn_io *io);
 int cmd_lnn_grad(int argc, char **argv);
 int cmd_lnn_train(int argc, char **argv);
+int cmd_lnn_bench(int argc, char **argv);
+int cmd_lnn_init(int argc, char **argv);
 
 #endif /* AURA_CMD_LNN_H */

@@ -309,15 +309,11 @@ static int csv_row(char *line, const csv_cols *cc, double *vals)
     return 1;
 }
 
-static int read_csv(FILE *f, const char *path, dataset *d)
+/* Reads the data rows as (seq, dt, x..., y...) into *out (rows x w). */
+static int csv_rows(FILE *f, const char *path, const csv_cols *cc, const dataset *d,
+                    double **out, size_t *n_rows)
 {
-    char line[1 << 14];
-    csv_cols cc;
-    if (!fgets(line, sizeof line, f) || !csv_header(line, &cc, d)) {
-        cli_errorf("lnn", "%s:1: header must name 'seq', inputs 'x...' and targets 'y...'", path);
-        return 0;
-    }
-    /* First pass: rows into a growing buffer of (seq, dt, x, y). */
+    static char line[1 << 14];
     size_t rows = 0, cap = 0, w = 2 + d->C + d->O;
     double *buf = NULL, vals[256];
     long lineno = 1;
@@ -326,8 +322,8 @@ static int read_csv(FILE *f, const char *path, dataset *d)
         if (line[0] == '\n' || line[0] == '\r') {
             continue;
         }
-        if (!csv_row(line, &cc, vals)) {
-            cli_errorf("lnn", "%s:%ld: expected %d numbers", path, lineno, cc.ncol);
+        if (!csv_row(line, cc, vals)) {
+            cli_errorf("lnn", "%s:%ld: expected %d numbers", path, lineno, cc->ncol);
             free(buf);
             return 0;
         }
@@ -342,21 +338,27 @@ static int read_csv(FILE *f, const char *path, dataset *d)
         }
         double *r = buf + rows * w;
         size_t xi = 0, yi = 0;
-        r[0] = vals[cc.seq];
-        r[1] = cc.dt >= 0 ? vals[cc.dt] : 1.0;
-        for (int c = 0; c < cc.ncol; c++) {
-            if (cc.kind[c] == 1) {
+        r[0] = vals[cc->seq];
+        r[1] = cc->dt >= 0 ? vals[cc->dt] : 1.0;
+        for (int c = 0; c < cc->ncol; c++) {
+            if (cc->kind[c] == 1) {
                 r[2 + xi++] = vals[c];
-            } else if (cc.kind[c] == 2) {
+            } else if (cc->kind[c] == 2) {
                 r[2 + d->C + yi++] = vals[c];
             }
         }
         rows++;
     }
-    /* Sequences: runs of equal seq id, all of one length. */
-    size_t start = 0;
-    int ok = rows > 0;
-    while (ok && start < rows) {
+    *out = buf;
+    *n_rows = rows;
+    return 1;
+}
+
+/* Sequences are runs of rows with one seq id, all of one length. */
+static int csv_group(const char *path, const double *buf, size_t rows, dataset *d)
+{
+    size_t start = 0, w = 2 + d->C + d->O;
+    while (start < rows) {
         size_t end = start;
         while (end < rows && buf[end * w] == buf[start * w]) {
             end++;
@@ -367,11 +369,12 @@ static int read_csv(FILE *f, const char *path, dataset *d)
         if (end - start != d->L) {
             cli_errorf("lnn", "%s: sequence %g has %zu steps, the first one %zu", path,
                        buf[start * w], end - start, d->L);
-            ok = 0;
-            break;
+            return 0;
         }
-        ok = ds_grow(d);
-        for (size_t s = 0; ok && s < d->L; s++) {
+        if (!ds_grow(d)) {
+            return 0;
+        }
+        for (size_t s = 0; s < d->L; s++) {
             const double *r = buf + (start + s) * w;
             d->dt[d->n * d->L + s] = (float)r[1];
             for (size_t k = 0; k < d->C; k++) {
@@ -381,9 +384,26 @@ static int read_csv(FILE *f, const char *path, dataset *d)
                 d->y[(d->n * d->L + s) * d->O + k] = (float)r[2 + d->C + k];
             }
         }
-        d->n += ok;
+        d->n++;
         start = end;
     }
+    return 1;
+}
+
+static int read_csv(FILE *f, const char *path, dataset *d)
+{
+    char line[1 << 14];
+    csv_cols cc;
+    if (!fgets(line, sizeof line, f) || !csv_header(line, &cc, d)) {
+        cli_errorf("lnn", "%s:1: header must name 'seq', inputs 'x...' and targets 'y...'", path);
+        return 0;
+    }
+    double *buf = NULL;
+    size_t rows = 0;
+    if (!csv_rows(f, path, &cc, d, &buf, &rows)) {
+        return 0;
+    }
+    int ok = rows > 0 && csv_group(path, buf, rows, d);
     if (rows == 0) {
         cli_errorf("lnn", "%s: no data rows", path);
     }
@@ -662,4 +682,146 @@ int cmd_lnn_train(int argc, char **argv)
     }
     ds_free(&d);
     return rc;
+}
+
+/* ---- aura lnn bench ---- */
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Times model steps (--seq 1) or whole sequences on random inputs and
+ * prints median and p99 latency per call and throughput. */
+int cmd_lnn_bench(int argc, char **argv)
+{
+    const char *model = NULL;
+    long B = 1, L = 1, iters = 2000;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
+            B = atol(argv[++i]);
+        } else if (strcmp(argv[i], "--seq") == 0 && i + 1 < argc) {
+            L = atol(argv[++i]);
+        } else if (strcmp(argv[i], "--iters") == 0 && i + 1 < argc) {
+            iters = atol(argv[++i]);
+        } else if (argv[i][0] != '-' && !model) {
+            model = argv[i];
+        } else {
+            cli_errorf("lnn", "usage: aura lnn bench MODEL [--batch B] [--seq L] [--iters N]");
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (!model || B < 1 || L < 1 || iters < 1 || B > 100000 || L > 100000) {
+        cli_errorf("lnn", "usage: aura lnn bench MODEL [--batch B] [--seq L] [--iters N]");
+        return CLI_EXIT_USAGE;
+    }
+    aura_lnn_model *m = NULL;
+    int rc = cmd_lnn_load_model(model, &m);
+    if (rc != CLI_EXIT_OK) {
+        return rc;
+    }
+    aura_lnn_info in;
+    aura_lnn_model_get_info(m, &in);
+    size_t nx = (size_t)(B * L * in.input_size), ns = (size_t)B * (size_t)in.state_size;
+    float *x = malloc(nx * 4), *h = calloc(ns, 4), *c = calloc(ns, 4);
+    float *y = malloc((size_t)(B * L * in.output_size) * 4);
+    double *t = malloc((size_t)iters * sizeof(double));
+    aura_rng r;
+    aura_rng_init(&r, 1);
+    for (size_t i = 0; x && i < nx; i++) {
+        x[i] = (float)aura_rng_normal(&r);
+    }
+    aura_status st = x && h && c && y && t ? AURA_OK : AURA_E_NOMEM;
+    for (long k = -iters / 10; st == AURA_OK && k < iters; k++) {
+        memset(h, 0, ns * 4);
+        memset(c, 0, ns * 4);
+        double t0 = now_s();
+        st = aura_lnn_model_run(m, (size_t)B, (size_t)L, x, NULL, h, c, y);
+        if (k >= 0) {
+            t[k] = now_s() - t0;
+        }
+    }
+    if (st == AURA_OK) {
+        qsort(t, (size_t)iters, sizeof(double), cmp_d);
+        double med = t[iters / 2], p99 = t[(size_t)((double)iters * 0.99)];
+        printf("batch %ld seq %ld: median %.3f us, p99 %.3f us, %.4g sample-steps/s\n", B, L,
+               med * 1e6, p99 * 1e6, (double)(B * L) / med);
+    } else {
+        cli_errorf("lnn", "bench: %s", aura_status_str(st));
+        rc = CLI_EXIT_FAIL;
+    }
+    free(x);
+    free(h);
+    free(c);
+    free(y);
+    free(t);
+    aura_lnn_model_destroy(m);
+    return rc;
+}
+
+/* ---- aura lnn init ---- */
+
+/* A fresh, seeded model from a config JSON (inline or @FILE). */
+int cmd_lnn_init(int argc, char **argv)
+{
+    const char *cfg = NULL, *out = NULL;
+    uint64_t seed = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            cmd_lnn_usage(stdout);
+            return CLI_EXIT_OK;
+        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            cfg = argv[++i];
+        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            out = argv[++i];
+        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+            seed = strtoull(argv[++i], NULL, 10);
+        } else {
+            cli_errorf("lnn", "unexpected argument '%s' (see aura lnn --help)", argv[i]);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (!cfg || !out) {
+        cli_errorf("lnn", "init needs --config JSON|@FILE and --out MODEL");
+        return CLI_EXIT_USAGE;
+    }
+    char *text = NULL;
+    if (cfg[0] == '@') {
+        FILE *f = fopen(cfg + 1, "rb");
+        long n = -1;
+        if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+            text = calloc((size_t)n + 1, 1);
+            if (text && fread(text, 1, (size_t)n, f) != (size_t)n) {
+                free(text);
+                text = NULL;
+            }
+        }
+        if (f) {
+            fclose(f);
+        }
+        if (!text) {
+            cli_errorf("lnn", "%s: cannot read", cfg + 1);
+            return CLI_EXIT_INPUT;
+        }
+    }
+    aura_lnn_config c;
+    char err[256] = "";
+    aura_status st = aura_lnn_config_parse(text ? text : cfg, &c, err, sizeof err);
+    free(text);
+    if (st != AURA_OK) {
+        cli_errorf("lnn", "%s", err);
+        return CLI_EXIT_INPUT;
+    }
+    aura_lnn_model *m = NULL;
+    st = aura_lnn_model_create(NULL, &c, seed, &m);
+    if (st == AURA_OK) {
+        st = aura_lnn_model_save(m, out);
+    }
+    aura_lnn_model_destroy(m);
+    if (st != AURA_OK) {
+        cli_errorf("lnn", "init: %s", aura_status_str(st));
+        return cli_exit_code(st);
+    }
+    return CLI_EXIT_OK;
 }

@@ -11,9 +11,10 @@ BUILD_PKGS="$BUILD_PKGS libsimdjson-dev libcjson-dev"  # events: JSON lines; lnn
 BUILD_PKGS="$BUILD_PKGS libsqlite3-dev"                # memory: context store
 BUILD_PKGS="$BUILD_PKGS libhiredis-dev"                # events/memory: Redis client
 BENCH_MEM_PKGS="liblmdb-dev sqlite3"                   # memory: LMDB comparison, sqlite3 shell
+BENCH_LNN_PKGS="python3-torch python3-numpy"           # lnn: PyTorch 1.13 reference for ncps
 TEST_PKGS="$BUILD_PKGS python3 python3-venv redis-server"
 BENCH_PKGS="$TEST_PKGS valgrind hyperfine time git"
-BENCH_PKGS="$BENCH_PKGS $BENCH_MEM_PKGS"
+BENCH_PKGS="$BENCH_PKGS $BENCH_MEM_PKGS $BENCH_LNN_PKGS"
 FUZZ_PKGS="$BUILD_PKGS clang libclang-rt-14-dev"
 
 case "${1:-build}" in

@@ -105,6 +105,15 @@ AURA_API aura_lnn_config aura_lnn_config_default(void);
 /* A default LTC config on FullyConnected(units). */
 AURA_API aura_lnn_config aura_lnn_config_default_ltc(int input_size, int units);
 
+/* Parses a config from the JSON of the safetensors `config` metadata
+ * (keys as in the golden README §3: "model", "input_size", "units",
+ * "mode", "activation", "backbone_*", "proj_size", "mixed_memory",
+ * "wired", "wiring" {...}, "ode_unfolds", "epsilon",
+ * "implicit_param_constraints", "input_mapping", "output_mapping").
+ * AURA_E_FORMAT with a message for bad JSON or an impossible config. */
+AURA_API aura_status aura_lnn_config_parse(const char *json, aura_lnn_config *out, char *err,
+                                           size_t err_cap);
+
 typedef struct aura_lnn_opts {
     const aura_allocator *alloc; /* NULL = default */
 } aura_lnn_opts;
@@ -157,9 +166,10 @@ AURA_API const char *aura_lnn_model_errmsg(const aura_lnn_model *m);
  * NULL for 1.0; h (B, H) advanced in place; c (B, H) the LSTM cell state,
  * advanced in place (required with mixed memory, else ignored); y (B, O)
  * receives the outputs (may be NULL).  No allocation.
- * AURA_E_NUMERIC if an input, dt or state is NaN/Inf (nothing is written)
- * or if the result is not finite (samples before the failing one have been
- * advanced; that sample and later ones are untouched). */
+ * AURA_E_NUMERIC if an input, dt or state is NaN/Inf or dt < 0 (nothing
+ * is written), or if a result is not finite: samples are advanced in
+ * blocks of 8, and the blocks before the failing one keep their new
+ * states; the failing block and later ones are untouched. */
 AURA_API aura_status aura_lnn_model_step(aura_lnn_model *m, size_t batch, const float *x,
                                          const float *dt, float *h, float *c, float *y);
 

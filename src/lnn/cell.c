@@ -1,6 +1,7 @@
 /* cell.c -- forward computation of CfC, wired CfC and LTC cells, the
- * mixed-memory LSTM and the output maps (golden README §4-§5), one sample
- * at a time in float32, plus the batch step/run drivers.
+ * mixed-memory LSTM and the output maps (golden README §4-§5) in float32,
+ * on blocks of up to LNN_BLOCK samples (packed weights, pack.c), plus the
+ * batch step/run drivers.
  *
  * Legend: x input (C), h state (H), z = concat(x, h), dt elapsed time,
  * W (out, in) row-major so that y = W z + b (PyTorch Linear).
@@ -12,21 +13,16 @@
 
 static float sigm(float z)
 {
-    return 1.0f / (1.0f + expf(-z));
-}
-
-static float softplus(float z)
-{
-    return z > 20.0f ? z : log1pf(expf(z));
+    return aura__lnn_sigmoidf(z);
 }
 
 static float act(aura_lnn_act a, float z)
 {
     switch (a) {
     case AURA_LNN_ACT_LECUN_TANH:
-        return 1.7159f * tanhf(0.666f * z);
+        return 1.7159f * aura__lnn_tanhf(0.666f * z);
     case AURA_LNN_ACT_TANH:
-        return tanhf(z);
+        return aura__lnn_tanhf(z);
     case AURA_LNN_ACT_RELU:
         return z > 0.0f ? z : 0.0f;
     case AURA_LNN_ACT_SILU:
@@ -37,184 +33,151 @@ static float act(aura_lnn_act a, float z)
     return z;
 }
 
-/* y (n) = W (n, k) z + b; mask (n, k) multiplies W when set. */
-static void linear(const float *W, const float *b, const float *mask, const float *z, int n, int k,
-                   float *y)
-{
-    for (int o = 0; o < n; o++) {
-        const float *w = W + (size_t)o * k;
-        float s = 0.0f;
-        if (mask) {
-            const float *mk = mask + (size_t)o * k;
-            for (int i = 0; i < k; i++) {
-                s += w[i] * mk[i] * z[i];
-            }
-        } else {
-            for (int i = 0; i < k; i++) {
-                s += w[i] * z[i];
-            }
-        }
-        y[o] = s + (b ? b[o] : 0.0f);
-    }
-}
-
 size_t aura__lnn_ws_len(const aura_lnn_model *m)
 {
     size_t C = (size_t)m->C, H = (size_t)m->H, U = (size_t)m->cfg.backbone_units;
-    return 4 * (C + H + U) + 16 * H + C + 64; /* see run1, lstm and cfc_cell */
+    return 2 * C + 24 * H + 2 * U + 64; /* floats per sample; see block_step */
 }
 
-/* One CfC cell: inp (cl->in), hs (cl->n) -> out (cl->n). */
-static void cfc_cell(const aura_lnn_model *m, const lnn_cfc *cl, const float *inp, const float *hs,
-                     float dt, float *out, float *ws)
+/* act over an array; one loop per activation so that each vectorises. */
+static void act_array(aura_lnn_act a, float *v, size_t n)
 {
-    int D = cl->in + cl->n;
-    /* two ping-pong regions, each large enough for z, a backbone layer or
-     * the four heads */
-    size_t R = (size_t)D + (size_t)(cl->n_bb ? cl->bb_units : 0) + 4 * (size_t)cl->n;
-    float *z = ws, *z2 = ws + R;
-    memcpy(z, inp, sizeof(float) * (size_t)cl->in);
-    memcpy(z + cl->in, hs, sizeof(float) * (size_t)cl->n);
-    for (int l = 0; l < cl->n_bb; l++) {
-        int k = l == 0 ? D : cl->bb_units;
-        linear(cl->bb_w[l], cl->bb_b[l], NULL, z, cl->bb_units, k, z2);
-        for (int i = 0; i < cl->bb_units; i++) {
-            z2[i] = act(m->cfg.activation, z2[i]);
-        }
-        float *t = z;
-        z = z2;
-        z2 = t;
-    }
-    int K = cl->n_bb ? cl->bb_units : D;
-    float *f1 = z2, *f2 = f1 + cl->n, *ta = f2 + cl->n, *tb = ta + cl->n;
-    linear(cl->ff1_w, cl->ff1_b, cl->mask, z, cl->n, K, f1);
-    if (m->cfg.mode == AURA_LNN_MODE_PURE) {
-        for (int j = 0; j < cl->n; j++) {
-            float A = cl->A[j];
-            out[j] = -A * expf(-dt * (fabsf(cl->w_tau[j]) + fabsf(f1[j]))) * f1[j] + A;
-        }
+    switch (a) {
+    case AURA_LNN_ACT_LECUN_TANH:
+    case AURA_LNN_ACT_TANH:
+        aura__lnn_tanh_array(v, n, a == AURA_LNN_ACT_LECUN_TANH);
         return;
-    }
-    linear(cl->ff2_w, cl->ff2_b, cl->mask, z, cl->n, K, f2);
-    linear(cl->ta_w, cl->ta_b, NULL, z, cl->n, K, ta);
-    linear(cl->tb_w, cl->tb_b, NULL, z, cl->n, K, tb);
-    int gate = m->cfg.mode == AURA_LNN_MODE_DEFAULT;
-    for (int j = 0; j < cl->n; j++) {
-        float a = tanhf(f1[j]), b = tanhf(f2[j]);
-        float g = sigm(ta[j] * dt + tb[j]);
-        out[j] = gate ? a * (1.0f - g) + g * b : a + g * b;
+    default:
+        for (size_t i = 0; i < n; i++) {
+            v[i] = act(a, v[i]);
+        }
     }
 }
 
-/* LTC cell, README §5: x (C), v (N) -> out (N). */
-static void ltc_cell(const aura_lnn_model *m, const float *x, const float *v0, float dt, float *out,
-                     float *ws)
+/* One CfC cell for S samples: inp (S, in; stride ldi), hs (S, n; stride
+ * ldh) -> out (S, n; stride ldo).  ws: S * (D + 2U + nh) floats. */
+static void cfc_block(const aura_lnn_model *m, const lnn_cfc *cl, int S, const float *inp,
+                      size_t ldi, const float *hs, size_t ldh, const float *dt, float *out,
+                      size_t ldo, float *ws)
+{
+    int D = cl->in + cl->n, U = cl->bb_units, n = cl->n;
+    float *Z = ws, *A = Z + (size_t)S * D, *Bq = A + (size_t)S * U, *F = Bq + (size_t)S * U;
+    for (int s = 0; s < S; s++) {
+        memcpy(Z + (size_t)s * D, inp + s * ldi, sizeof(float) * (size_t)cl->in);
+        memcpy(Z + (size_t)s * D + cl->in, hs + s * ldh, sizeof(float) * (size_t)n);
+    }
+    const float *cur = Z;
+    int K = D;
+    for (int l = 0; l < cl->n_bb; l++) {
+        float *o = (l & 1) ? Bq : A;
+        aura__lnn_gemm_t(cl->bbT[l], cl->bb_b[l], cur, S, K, K, U, o, 0);
+        act_array(m->cfg.activation, o, (size_t)S * U);
+        cur = o;
+        K = U;
+    }
+    aura__lnn_gemm_t(cl->hT, cl->hb, cur, S, K, K, cl->nh, F, 0);
+    for (int s = 0; s < S; s++) {
+        const float *f1 = F + (size_t)s * cl->nh;
+        float d = dt[s], *o = out + s * ldo;
+        if (m->cfg.mode == AURA_LNN_MODE_PURE) {
+            for (int j = 0; j < n; j++) {
+                float A_ = cl->A[j];
+                o[j] = -A_ * expf(-d * (fabsf(cl->w_tau[j]) + fabsf(f1[j]))) * f1[j] + A_;
+            }
+            continue;
+        }
+        aura__lnn_cfc_gate(f1, n, d, m->cfg.mode == AURA_LNN_MODE_DEFAULT, o);
+    }
+}
+
+/* LTC cell, README §5, one sample: x (C), v0 (N) -> out (N).
+ * ws: C + 6N floats. */
+static void ltc_one(const aura_lnn_model *m, const float *x, const float *v0, float dt, float *out,
+                    float *ws)
 {
     const lnn_ltc *t = &m->ltc;
-    int N = t->n, C = t->c, K = m->cfg.ode_unfolds, P = m->cfg.implicit_param_constraints;
-    float *xt = ws, *num_s = xt + C, *den_s = num_s + N, *v = den_s + N, *cm = v + N, *gl = cm + N;
+    int N = t->n, C = t->c, K = m->cfg.ode_unfolds;
+    float *xt = ws, *num_s = xt + C, *den_s = num_s + N, *cm = den_s + N, *num = cm + N,
+          *den = num + N;
     for (int i = 0; i < C; i++) {
         float w = t->in_w ? t->in_w[i] : 1.0f, b = t->in_b ? t->in_b[i] : 0.0f;
         xt[i] = x[i] * w + b;
     }
+    memset(num_s, 0, sizeof(float) * 2 * (size_t)N);
+    aura__lnn_ltc_syn(m->l_swm, t->s_sigma, t->s_mu, t->s_erev, xt, C, N, num_s, den_s);
+    float sub = dt / (float)K, eps = (float)m->cfg.epsilon;
     for (int j = 0; j < N; j++) {
-        num_s[j] = 0.0f;
-        den_s[j] = 0.0f;
+        cm[j] = m->l_cm[j] / sub;
     }
-    for (int i = 0; i < C; i++) {
-        for (int j = 0; j < N; j++) {
-            size_t k = (size_t)i * N + j;
-            float w = P ? softplus(t->s_w[k]) : t->s_w[k];
-            float s = w * sigm(t->s_sigma[k] * (xt[i] - t->s_mu[k])) * t->s_mask[k];
-            num_s[j] += s * t->s_erev[k];
-            den_s[j] += s;
-        }
+    if (out != v0) {
+        memcpy(out, v0, sizeof(float) * (size_t)N);
     }
-    float sub = dt / (float)K;
-    for (int j = 0; j < N; j++) {
-        cm[j] = (P ? softplus(t->cm[j]) : t->cm[j]) / sub;
-        gl[j] = P ? softplus(t->gleak[j]) : t->gleak[j];
-    }
-    memcpy(v, v0, sizeof(float) * (size_t)N);
-    float *num = gl + N, *den = num + N;
     for (int u = 0; u < K; u++) {
+        memset(num, 0, sizeof(float) * 2 * (size_t)N);
+        aura__lnn_ltc_syn(m->l_wm, t->sigma, t->mu, t->erev, out, N, N, num, den);
         for (int j = 0; j < N; j++) {
-            num[j] = 0.0f;
-            den[j] = 0.0f;
+            float nu = cm[j] * out[j] + m->l_gl[j] * t->vleak[j] + (num[j] + num_s[j]);
+            float de = cm[j] + m->l_gl[j] + (den[j] + den_s[j]);
+            num[j] = nu / (de + eps);
         }
-        for (int i = 0; i < N; i++) {
-            for (int j = 0; j < N; j++) {
-                size_t k = (size_t)i * N + j;
-                float w = P ? softplus(t->w[k]) : t->w[k];
-                float a = w * sigm(t->sigma[k] * (v[i] - t->mu[k])) * t->mask[k];
-                num[j] += a * t->erev[k];
-                den[j] += a;
-            }
-        }
-        for (int j = 0; j < N; j++) {
-            float nu = cm[j] * v[j] + gl[j] * t->vleak[j] + (num[j] + num_s[j]);
-            float de = cm[j] + gl[j] + (den[j] + den_s[j]);
-            v[j] = nu / (de + (float)m->cfg.epsilon);
-        }
-    }
-    memcpy(out, v, sizeof(float) * (size_t)N);
-}
-
-/* Mixed memory, README §4.4: (x, h, c) -> (hh, c_new). */
-static void lstm(const aura_lnn_model *m, const float *x, const float *h, const float *c,
-                 float *hh, float *c_new, float *s)
-{
-    int H = m->H, C = m->C;
-    linear(m->lstm_wi, m->lstm_bi, NULL, x, 4 * H, C, s);
-    for (int o = 0; o < 4 * H; o++) {
-        const float *w = m->lstm_wr + (size_t)o * H;
-        float a = 0.0f;
-        for (int i = 0; i < H; i++) {
-            a += w[i] * h[i];
-        }
-        s[o] += a;
-    }
-    for (int j = 0; j < H; j++) {
-        float in = tanhf(s[j]), ig = sigm(s[H + j]), fg = sigm(s[2 * H + j] + 1.0f);
-        float og = sigm(s[3 * H + j]);
-        c_new[j] = c[j] * fg + in * ig;
-        hh[j] = tanhf(c_new[j]) * og;
+        memcpy(out, num, sizeof(float) * (size_t)N);
     }
 }
 
-void aura__lnn_step1(const aura_lnn_model *m, const float *x, float dt, const float *h,
-                     const float *c, float *h_new, float *c_new, float *y, float *ws)
+/* Mixed memory, README §4.4, S samples: x (S, C; stride ldx), h (S, H),
+ * c (S, H) -> hh (S, H), c_new (S, H).  sb: S * 4H floats. */
+static void lstm_block(const aura_lnn_model *m, int S, const float *x, size_t ldx, const float *h,
+                       const float *c, float *hh, float *c_new, float *sb)
 {
-    const float *hs = h;
+    int H = m->H;
+    aura__lnn_gemm_t(m->wiT, m->lstm_bi, x, S, m->C, (int)ldx, 4 * H, sb, 0);
+    aura__lnn_gemm_t(m->wrT, NULL, h, S, H, H, 4 * H, sb, 1);
+    for (int s = 0; s < S; s++) {
+        size_t o = (size_t)s * H;
+        aura__lnn_lstm_gates(sb + 4 * o, c + o, H, c_new + o, hh + o);
+    }
+}
+
+/* One step for S <= LNN_BLOCK samples: x (S, C; stride ldx), dt (S),
+ * old state ho, co (S, H) -> hn, cn (S, H), outputs y (S, O). */
+static void block_step(const aura_lnn_model *m, int S, const float *x, size_t ldx,
+                       const float *dt, const float *ho, const float *co, float *hn, float *cn,
+                       float *y, float *ws)
+{
+    size_t H = (size_t)m->H;
+    const float *hs = ho;
     if (m->cfg.mixed_memory) {
-        float *hh = ws;
-        lstm(m, x, h, c, hh, c_new, ws + m->H);
-        hs = hh;
-        ws += m->H;
+        lstm_block(m, S, x, ldx, ho, co, ws, cn, ws + (size_t)S * H);
+        hs = ws;
+        ws += 5 * (size_t)S * H;
     }
     if (m->cfg.kind == AURA_LNN_LTC) {
-        ltc_cell(m, x, hs, dt, h_new, ws);
         const lnn_ltc *t = &m->ltc;
-        for (int j = 0; y && j < t->m; j++) {
-            float w = t->out_w ? t->out_w[j] : 1.0f, b = t->out_b ? t->out_b[j] : 0.0f;
-            y[j] = h_new[j] * w + b;
+        for (int s = 0; s < S; s++) {
+            float *v = hn + s * H, *ys = y + (size_t)s * t->m;
+            ltc_one(m, x + s * ldx, hs + s * H, dt[s], v, ws);
+            for (int j = 0; j < t->m; j++) {
+                float w = t->out_w ? t->out_w[j] : 1.0f, b = t->out_b ? t->out_b[j] : 0.0f;
+                ys[j] = v[j] * w + b;
+            }
         }
         return;
     }
     for (int l = 0; l < m->n_layers; l++) {
         const lnn_cfc *cl = &m->cell[l];
-        const float *inp = l == 0 ? x : h_new + m->cell[l - 1].state_off;
-        cfc_cell(m, cl, inp, hs + cl->state_off, dt, h_new + cl->state_off, ws);
-    }
-    if (!y) {
-        return;
+        const float *inp = l == 0 ? x : hn + m->cell[l - 1].state_off;
+        cfc_block(m, cl, S, inp, l == 0 ? ldx : H, hs + cl->state_off, H, dt,
+                  hn + cl->state_off, H, ws);
     }
     const lnn_cfc *last = &m->cell[m->n_layers - 1];
-    const float *src = h_new + last->state_off;
-    if (m->fc_w) {
-        linear(m->fc_w, m->fc_b, NULL, src, m->cfg.proj_size, last->n, y);
+    if (m->fcT) {
+        aura__lnn_gemm_t(m->fcT, m->fc_b, hn + last->state_off, S, last->n, (int)H,
+                         m->cfg.proj_size, y, 0);
     } else {
-        memcpy(y, src, sizeof(float) * (size_t)last->n);
+        for (int s = 0; s < S; s++) {
+            memcpy(y + (size_t)s * last->n, hn + s * H + last->state_off,
+                   sizeof(float) * (size_t)last->n);
+        }
     }
 }
 
@@ -238,33 +201,41 @@ static int dts_ok(const float *dt, size_t n)
     return 1;
 }
 
-/* One sample over `len` steps; x (len, C), dt (len) or NULL, y (len, O) or
- * NULL.  h and c are advanced only if every step stays finite. */
-static aura_status run1(aura_lnn_model *m, size_t len, const float *x, const float *dt, float *h,
-                        float *c, float *y)
+/* Samples b0 .. b0+S-1 over `len` steps: x (B, len, C), dt (B, len) or
+ * NULL, h, c (B, H), y (B, len, O) or NULL.  A sample's h and c are
+ * advanced only if the whole block stays finite. */
+static aura_status run_block(aura_lnn_model *m, size_t b0, int S, size_t len, const float *x,
+                             const float *dt, float *h, float *c, float *y)
 {
-    size_t H = (size_t)m->H;
-    float *hn = m->ws, *cn = hn + H, *ho = cn + H, *co = ho + H, *ws = co + H;
-    memcpy(ho, h, sizeof(float) * H);
-    if (c && m->cfg.mixed_memory) {
-        memcpy(co, c, sizeof(float) * H);
+    size_t H = (size_t)m->H, C = (size_t)m->C, O = (size_t)m->O, SH = (size_t)S * H;
+    float *ho = m->ws, *co = ho + SH, *hn = co + SH, *cn = hn + SH, *yb = cn + SH;
+    float *ws = yb + (size_t)S * O, dts[LNN_BLOCK];
+    int mixed = m->cfg.mixed_memory;
+    memcpy(ho, h + b0 * H, sizeof(float) * SH);
+    if (mixed) {
+        memcpy(co, c + b0 * H, sizeof(float) * SH);
     }
     for (size_t t = 0; t < len; t++) {
-        float d = dt ? dt[t] : 1.0f;
-        float *yt = y ? y + t * (size_t)m->O : NULL;
-        aura__lnn_step1(m, x + t * (size_t)m->C, d, ho, co, hn, cn, yt, ws);
-        if (!all_finite(hn, H) || (m->cfg.mixed_memory && !all_finite(cn, H)) ||
-            (yt && !all_finite(yt, (size_t)m->O))) {
+        for (int s = 0; s < S; s++) {
+            dts[s] = dt ? dt[(b0 + (size_t)s) * len + t] : 1.0f;
+        }
+        block_step(m, S, x + (b0 * len + t) * C, len * C, dts, ho, co, hn, cn, yb, ws);
+        if (!all_finite(hn, SH) || (mixed && !all_finite(cn, SH)) ||
+            !all_finite(yb, (size_t)S * O)) {
             aura__lnn_errf(m->errmsg, sizeof m->errmsg,
-                           "state diverged (NaN/Inf) at step %zu", t);
+                           "state diverged (NaN/Inf) at step %zu of samples %zu..%zu", t, b0,
+                           b0 + (size_t)S - 1);
             return AURA_E_NUMERIC;
         }
-        memcpy(ho, hn, sizeof(float) * H);
-        memcpy(co, cn, sizeof(float) * H);
+        for (int s = 0; y && s < S; s++) {
+            memcpy(y + ((b0 + (size_t)s) * len + t) * O, yb + (size_t)s * O, sizeof(float) * O);
+        }
+        memcpy(ho, hn, sizeof(float) * SH);
+        memcpy(co, cn, sizeof(float) * SH);
     }
-    memcpy(h, ho, sizeof(float) * H);
-    if (c && m->cfg.mixed_memory) {
-        memcpy(c, co, sizeof(float) * H);
+    memcpy(h + b0 * H, ho, sizeof(float) * SH);
+    if (mixed) {
+        memcpy(c + b0 * H, co, sizeof(float) * SH);
     }
     return AURA_OK;
 }
@@ -294,32 +265,18 @@ aura_status aura_lnn_model_run(aura_lnn_model *m, size_t batch, size_t len, cons
     if (st != AURA_OK) {
         return st;
     }
-    size_t H = (size_t)m->H;
-    for (size_t b = 0; b < batch; b++) {
-        st = run1(m, len, x + b * len * (size_t)m->C, dt ? dt + b * len : NULL, h + b * H,
-                  m->cfg.mixed_memory ? c + b * H : NULL, y ? y + b * len * (size_t)m->O : NULL);
-        if (st != AURA_OK) {
-            return st;
-        }
+    if (m->dirty) {
+        aura__lnn_pack(m);
     }
-    return AURA_OK;
+    for (size_t b = 0; b < batch && st == AURA_OK; b += LNN_BLOCK) {
+        int S = batch - b < LNN_BLOCK ? (int)(batch - b) : LNN_BLOCK;
+        st = run_block(m, b, S, len, x, dt, h, c, y);
+    }
+    return st;
 }
 
 aura_status aura_lnn_model_step(aura_lnn_model *m, size_t batch, const float *x, const float *dt,
                                 float *h, float *c, float *y)
 {
-    AURA_CHECK_ARG(m && (x || batch == 0) && (h || batch == 0));
-    aura_status st = check_inputs(m, batch, 1, x, dt, h, c);
-    if (st != AURA_OK) {
-        return st;
-    }
-    size_t H = (size_t)m->H;
-    for (size_t b = 0; b < batch; b++) {
-        st = run1(m, 1, x + b * (size_t)m->C, dt ? dt + b : NULL, h + b * H,
-                  m->cfg.mixed_memory ? c + b * H : NULL, y ? y + b * (size_t)m->O : NULL);
-        if (st != AURA_OK) {
-            return st;
-        }
-    }
-    return AURA_OK;
+    return aura_lnn_model_run(m, batch, 1, x, dt, h, c, y);
 }

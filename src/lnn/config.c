@@ -390,3 +390,10 @@ char *aura__lnn_config_to_json(const aura_lnn_model *m)
     cJSON_Delete(o);
     return s;
 }
+
+aura_status aura_lnn_config_parse(const char *json, aura_lnn_config *out, char *err,
+                                  size_t err_cap)
+{
+    AURA_CHECK_ARG(json && out);
+    return aura__lnn_config_from_json(json, out, err, err_cap);
+}

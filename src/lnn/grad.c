@@ -61,12 +61,8 @@ static void lin(const double *W, const double *b, const double *M, const double 
                 double *y)
 {
     for (int o = 0; o < n; o++) {
-        double s = b ? b[o] : 0.0;
-        const double *w = W + (size_t)o * k;
-        for (int i = 0; i < k; i++) {
-            s += w[i] * (M ? M[(size_t)o * k + i] : 1.0) * z[i];
-        }
-        y[o] = s;
+        size_t r = (size_t)o * k;
+        y[o] = (b ? b[o] : 0.0) + aura__lnn_dot_d(W + r, M ? M + r : NULL, z, k);
     }
 }
 
@@ -82,13 +78,10 @@ static void lin_b(const double *W, const double *M, const double *z, const doubl
         if (db) {
             db[o] += g;
         }
-        const double *w = W + (size_t)o * k;
-        for (int i = 0; i < k; i++) {
-            double mk = M ? M[(size_t)o * k + i] : 1.0;
-            dW[(size_t)o * k + i] += g * z[i] * mk;
-            if (dz) {
-                dz[i] += g * w[i] * mk;
-            }
+        size_t r = (size_t)o * k;
+        aura__lnn_axpy_d(g, z, M ? M + r : NULL, dW + r, k);
+        if (dz) {
+            aura__lnn_axpy_d(g, W + r, M ? M + r : NULL, dz, k);
         }
     }
 }
@@ -131,8 +124,9 @@ static tape tape_at(const aura_lnn_model *m, double *base)
     return t;
 }
 
-/* Per CfC cell: z (in+n), then per backbone layer pre (U) and out (U),
- * then f1, f2, ta, tb (n each). */
+/* Per CfC cell: z (in+n), then per backbone layer act'(pre) (U) and out
+ * (U), then f1, f2, ta, tb (n each; after the forward pass of a gated
+ * mode: tanh(f1), tanh(f2), g, tb). */
 static double *cell_tape(const aura_lnn_model *m, double *cell, int l)
 {
     for (int k = 0; k < l; k++) {
@@ -159,6 +153,7 @@ static void cfc_fwd(const aura_lnn_model *m, const double *P, const lnn_cfc *cl,
         lin(P + OFF(cl->bb_w[l]), P + OFF(cl->bb_b[l]), NULL, cur, U, K, pre);
         for (int i = 0; i < U; i++) {
             o[i] = actd(m->cfg.activation, pre[i], &d);
+            pre[i] = d; /* the tape keeps act'(pre) for the backward pass */
         }
         cur = o;
         K = U;
@@ -180,6 +175,9 @@ static void cfc_fwd(const aura_lnn_model *m, const double *P, const lnn_cfc *cl,
     for (int j = 0; j < cl->n; j++) {
         double a = tanh(f1[j]), b = tanh(f2[j]), g = sg(ta[j] * dt + tb[j]);
         out[j] = m->cfg.mode == AURA_LNN_MODE_DEFAULT ? a * (1.0 - g) + g * b : a + g * b;
+        f1[j] = a; /* the tape keeps tanh(f1), tanh(f2), g */
+        f2[j] = b;
+        ta[j] = g;
     }
 }
 
@@ -335,7 +333,7 @@ static void cfc_bwd(const aura_lnn_model *m, const double *P, double *G, const l
 {
     int D = cl->in + cl->n, U = cl->bb_units, n = cl->n;
     const double *z = tp, *bb = z + D, *f1 = bb + (size_t)2 * cl->n_bb * U, *f2 = f1 + n,
-                 *ta = f2 + n, *tb = ta + n;
+                 *ta = f2 + n;
     const double *cur = cl->n_bb ? bb + (size_t)2 * (cl->n_bb - 1) * U + U : z;
     int K = cl->n_bb ? U : D;
     double *df1 = w1, *df2 = df1 + n, *dta = df2 + n, *dtb = dta + n, *dcur = dtb + n;
@@ -354,7 +352,7 @@ static void cfc_bwd(const aura_lnn_model *m, const double *P, double *G, const l
     } else {
         int gate = m->cfg.mode == AURA_LNN_MODE_DEFAULT;
         for (int j = 0; j < n; j++) {
-            double a = tanh(f1[j]), b = tanh(f2[j]), g = sg(ta[j] * dt + tb[j]);
+            double a = f1[j], b = f2[j], g = ta[j]; /* taped tanh(f1), tanh(f2), g */
             double dg = dout[j] * (gate ? b - a : b);
             df1[j] = dout[j] * (gate ? 1.0 - g : 1.0) * (1.0 - a * a);
             df2[j] = dout[j] * g * (1.0 - b * b);
@@ -371,10 +369,8 @@ static void cfc_bwd(const aura_lnn_model *m, const double *P, double *G, const l
         const double *pre = bb + (size_t)2 * l * U;
         const double *below = l == 0 ? z : bb + (size_t)2 * (l - 1) * U + U;
         int kb = l == 0 ? D : U;
-        double d;
         for (int i = 0; i < U; i++) {
-            actd(m->cfg.activation, pre[i], &d);
-            w2[i] = dcur[i] * d;
+            w2[i] = dcur[i] * pre[i]; /* taped act'(pre) */
         }
         memset(dcur, 0, sizeof(double) * (size_t)(kb > U ? kb : U));
         lin_b(P + OFF(cl->bb_w[l]), NULL, below, w2, U, kb, G + OFF(cl->bb_w[l]),
@@ -385,6 +381,43 @@ static void cfc_bwd(const aura_lnn_model *m, const double *P, double *G, const l
     }
     for (int j = 0; j < n; j++) {
         dhs[j] += dcur[cl->in + j];
+    }
+}
+
+/* The input-synapse part of ltc_bwd: from the gradients of the sensory
+ * sums (dnum_s, dden_s) to the sensory parameters, the input map and dx. */
+static void ltc_sensory_bwd(const aura_lnn_model *m, const ltc_d *pp, double *G, const double *x,
+                            const double *xt, const double *dnum_s, const double *dden_s,
+                            double *dxt, double *dx)
+{
+    const ltc_d p = *pp;
+    const lnn_ltc *lt = &m->ltc;
+    int N = m->H, C = m->C, Pc = m->cfg.implicit_param_constraints;
+    for (int i = 0; i < C; i++) {
+        dxt[i] = 0.0;
+        for (int j = 0; j < N; j++) {
+            size_t k = (size_t)i * N + j;
+            if (p.s_mask[k] == 0.0) {
+                continue;
+            }
+            double wv = Pc ? sp(p.s_w[k]) : p.s_w[k];
+            double s = sg(p.s_sigma[k] * (xt[i] - p.s_mu[k]));
+            double a = wv * s * p.s_mask[k];
+            double da = dnum_s[j] * p.s_erev[k] + dden_s[j];
+            G[OFF(lt->s_erev) + k] += dnum_s[j] * a;
+            G[OFF(lt->s_w) + k] += da * s * p.s_mask[k] * (Pc ? sp_d(p.s_w[k]) : 1.0);
+            double dpre = da * wv * p.s_mask[k] * s * (1.0 - s);
+            G[OFF(lt->s_sigma) + k] += dpre * (xt[i] - p.s_mu[k]);
+            G[OFF(lt->s_mu) + k] -= dpre * p.s_sigma[k];
+            dxt[i] += dpre * p.s_sigma[k];
+        }
+        if (lt->in_w) {
+            G[OFF(lt->in_w) + i] += dxt[i] * x[i];
+        }
+        if (lt->in_b) {
+            G[OFF(lt->in_b) + i] += dxt[i];
+        }
+        dx[i] += dxt[i] * (p.in_w ? p.in_w[i] : 1.0);
     }
 }
 
@@ -443,32 +476,7 @@ static void ltc_bwd(const aura_lnn_model *m, const double *P, double *G, const d
         G[OFF(lt->cm) + j] += dcmt[j] * K / dt * (Pc ? sp_d(p.cm[j]) : 1.0);
         G[OFF(lt->gleak) + j] += dgl[j] * (Pc ? sp_d(p.gleak[j]) : 1.0);
     }
-    for (int i = 0; i < C; i++) {
-        dxt[i] = 0.0;
-        for (int j = 0; j < N; j++) {
-            size_t k = (size_t)i * N + j;
-            if (p.s_mask[k] == 0.0) {
-                continue;
-            }
-            double wv = Pc ? sp(p.s_w[k]) : p.s_w[k];
-            double s = sg(p.s_sigma[k] * (xt[i] - p.s_mu[k]));
-            double a = wv * s * p.s_mask[k];
-            double da = dnum_s[j] * p.s_erev[k] + dden_s[j];
-            G[OFF(lt->s_erev) + k] += dnum_s[j] * a;
-            G[OFF(lt->s_w) + k] += da * s * p.s_mask[k] * (Pc ? sp_d(p.s_w[k]) : 1.0);
-            double dpre = da * wv * p.s_mask[k] * s * (1.0 - s);
-            G[OFF(lt->s_sigma) + k] += dpre * (xt[i] - p.s_mu[k]);
-            G[OFF(lt->s_mu) + k] -= dpre * p.s_sigma[k];
-            dxt[i] += dpre * p.s_sigma[k];
-        }
-        if (lt->in_w) {
-            G[OFF(lt->in_w) + i] += dxt[i] * x[i];
-        }
-        if (lt->in_b) {
-            G[OFF(lt->in_b) + i] += dxt[i];
-        }
-        dx[i] += dxt[i] * (p.in_w ? p.in_w[i] : 1.0);
-    }
+    ltc_sensory_bwd(m, &p, G, x, xt, dnum_s, dden_s, dxt, dx);
 }
 
 static void lstm_bwd(const aura_lnn_model *m, const double *P, double *G, const double *x,
@@ -573,66 +581,90 @@ aura_status aura__lnn_grad_d(const aura_lnn_model *m, const double *P, size_t B,
     return aura__lnn_grad_loss(m, P, B, L, x, dt, h0, c0, &ls, loss, y, G, gx, gh0, gc0);
 }
 
+/* Work buffers of one grad call. */
+typedef struct gwork {
+    double *tp, *w; /* tape (L steps), workspace */
+    size_t ts, wsn; /* tape doubles per step, workspace doubles */
+} gwork;
+
+/* Forward over the L steps of sample b into the tape; returns the sum of
+ * y * gy over them (0 without gy or with a target) and writes y. */
+static double seq_fwd(const aura_lnn_model *m, const double *P, size_t b, size_t L,
+                      const double *x, const double *dt, const double *h0, const double *c0,
+                      const lnn_loss *ls, double *y, const gwork *g)
+{
+    size_t H = (size_t)m->H, C = (size_t)m->C, O = (size_t)m->O;
+    double total = 0.0;
+    for (size_t s = 0; s < L; s++) {
+        tape t = tape_at(m, g->tp + s * g->ts);
+        if (s == 0) {
+            memcpy(t.h_in, h0 + b * H, sizeof(double) * H);
+            for (size_t j = 0; j < H; j++) {
+                t.c_in[j] = c0 ? c0[b * H + j] : 0.0;
+            }
+        } else {
+            tape pt = tape_at(m, g->tp + (s - 1) * g->ts);
+            memcpy(t.h_in, pt.h_new, sizeof(double) * H);
+            memcpy(t.c_in, pt.c_new, sizeof(double) * H);
+        }
+        step_fwd(m, P, x + (b * L + s) * C, dt ? dt[b * L + s] : 1.0, &t, g->w);
+        for (size_t o = 0; o < O; o++) {
+            size_t k = (b * L + s) * O + o;
+            total += ls->gy && !ls->target ? t.y[o] * ls->gy[k] : 0.0;
+            if (y) {
+                y[k] = t.y[o];
+            }
+        }
+    }
+    return total;
+}
+
+/* Backward over the taped steps of sample b (gyb: its (L, O) output
+ * gradients); dh, dc end as the gradients of its initial state. */
+static void seq_bwd(const aura_lnn_model *m, const double *P, double *G, size_t b, size_t L,
+                    const double *x, const double *dt, const double *gyb, double *gx, double *dh,
+                    double *dc, const gwork *g)
+{
+    size_t H = (size_t)m->H, C = (size_t)m->C, O = (size_t)m->O;
+    memset(dh, 0, sizeof(double) * 2 * H);
+    for (size_t s = L; s-- > 0;) {
+        tape t = tape_at(m, g->tp + s * g->ts);
+        double *dxs = gx ? gx + (b * L + s) * C : g->w + g->wsn + 2 * H;
+        if (!gx) {
+            memset(dxs, 0, sizeof(double) * C);
+        }
+        step_bwd(m, P, G, x + (b * L + s) * C, dt ? dt[b * L + s] : 1.0, &t, gyb + s * O, dh, dc,
+                 dxs, g->w);
+    }
+}
+
 aura_status aura__lnn_grad_loss(const aura_lnn_model *m, const double *P, size_t B, size_t L,
                                 const double *x, const double *dt, const double *h0,
                                 const double *c0, const lnn_loss *ls, double *loss, double *y,
                                 double *G, double *gx, double *gh0, double *gc0)
 {
-    const double *gy = ls->gy;
-    size_t H = (size_t)m->H, C = (size_t)m->C, O = (size_t)m->O, ts = aura__lnn_tape_step(m);
-    size_t wsn = aura__lnn_grad_ws(m);
-    double *tp = aura__alloc_array(m->alloc, L * ts + 1, sizeof(double));
-    double *w = aura__alloc_array(m->alloc, wsn + 4 * H + C + L * O + 1, sizeof(double));
-    if (!tp || !w) {
-        aura__free(m->alloc, tp);
-        aura__free(m->alloc, w);
+    size_t H = (size_t)m->H, C = (size_t)m->C, O = (size_t)m->O;
+    gwork g = {NULL, NULL, aura__lnn_tape_step(m), aura__lnn_grad_ws(m)};
+    g.tp = aura__alloc_array(m->alloc, L * g.ts + 1, sizeof(double));
+    g.w = aura__alloc_array(m->alloc, g.wsn + 4 * H + C + L * O + 1, sizeof(double));
+    if (!g.tp || !g.w) {
+        aura__free(m->alloc, g.tp);
+        aura__free(m->alloc, g.w);
         return AURA_E_NOMEM;
     }
-    double *dh = w + wsn, *dc = dh + H;
+    double *dh = g.w + g.wsn, *dc = dh + H, *gy_t = g.w + g.wsn + 4 * H + C;
     double total = 0.0;
     for (size_t b = 0; b < B; b++) {
-        const double *xb = x + b * L * C;
-        for (size_t s = 0; s < L; s++) {
-            tape t = tape_at(m, tp + s * ts);
-            if (s == 0) {
-                memcpy(t.h_in, h0 + b * H, sizeof(double) * H);
-                for (size_t j = 0; j < H; j++) {
-                    t.c_in[j] = c0 ? c0[b * H + j] : 0.0;
-                }
-            } else {
-                tape pt = tape_at(m, tp + (s - 1) * ts);
-                memcpy(t.h_in, pt.h_new, sizeof(double) * H);
-                memcpy(t.c_in, pt.c_new, sizeof(double) * H);
-            }
-            step_fwd(m, P, xb + s * C, dt ? dt[b * L + s] : 1.0, &t, w);
-            for (size_t o = 0; o < O; o++) {
-                if (gy && !ls->target) {
-                    total += t.y[o] * gy[(b * L + s) * O + o];
-                }
-                if (y) {
-                    y[(b * L + s) * O + o] = t.y[o];
-                }
-            }
-        }
-        const double *gyb = gy ? gy + b * L * O : NULL;
+        total += seq_fwd(m, P, b, L, x, dt, h0, c0, ls, y, &g);
+        const double *gyb = ls->gy ? ls->gy + b * L * O : NULL;
         if (ls->target) {
-            double *tmp = w + wsn + 4 * H + C;
-            total += mse_gy(ls, L, O, tp, ts, m, ls->target + b * L * O, tmp);
-            gyb = tmp;
+            total += mse_gy(ls, L, O, g.tp, g.ts, m, ls->target + b * L * O, gy_t);
+            gyb = gy_t;
         }
         if (!G) {
             continue;
         }
-        memset(dh, 0, sizeof(double) * 2 * H);
-        for (size_t s = L; s-- > 0;) {
-            tape t = tape_at(m, tp + s * ts);
-            double *dxs = gx ? gx + (b * L + s) * C : w + wsn + 2 * H;
-            if (!gx) {
-                memset(dxs, 0, sizeof(double) * C);
-            }
-            step_bwd(m, P, G, xb + s * C, dt ? dt[b * L + s] : 1.0, &t, gyb + s * O, dh, dc, dxs,
-                     w);
-        }
+        seq_bwd(m, P, G, b, L, x, dt, gyb, gx, dh, dc, &g);
         if (gh0) {
             memcpy(gh0 + b * H, dh, sizeof(double) * H);
         }
@@ -643,7 +675,7 @@ aura_status aura__lnn_grad_loss(const aura_lnn_model *m, const double *P, size_t
     if (loss) {
         *loss = total;
     }
-    aura__free(m->alloc, tp);
-    aura__free(m->alloc, w);
+    aura__free(m->alloc, g.tp);
+    aura__free(m->alloc, g.w);
     return AURA_OK;
 }

@@ -13,6 +13,7 @@
 
 #define LNN_NAME_MAX 64
 #define LNN_MAX_PARAMS 256
+#define LNN_BLOCK 8 /* samples advanced together (weights reused from cache) */
 
 /* One named parameter: a slice of model->pdata. */
 typedef struct lnn_param {
@@ -32,6 +33,11 @@ typedef struct lnn_cfc {
     const float *w_tau, *A;  /* pure mode, (1, n) */
     const float *mask;       /* (n, in + n) or NULL */
     int state_off;           /* where this cell's neurons sit in h */
+    /* packed (pack.c): transposed backbone layers, and all heads side by
+     * side [f1 | f2 | time_a | time_b] (masks applied) with their biases */
+    float *bbT[AURA_LNN_MAX_BACKBONE];
+    float *hT, *hb;
+    int nh;                  /* head columns: 4n, or n in pure mode */
 } lnn_cfc;
 
 typedef struct lnn_ltc {
@@ -55,8 +61,14 @@ struct aura_lnn_model {
     lnn_param params[LNN_MAX_PARAMS];
     float *pdata;            /* all parameters */
     size_t pdata_len;
-    float *ws;               /* per-sample workspace */
-    size_t ws_len;
+    float *ws;               /* workspace of LNN_BLOCK samples */
+    size_t ws_len;           /* floats per sample */
+    float *pk;               /* packed parameters (pack.c) */
+    size_t pk_len;
+    int dirty;               /* parameters changed since the last pack */
+    float *wiT, *wrT, *fcT;  /* LSTM input/recurrent maps, projection, transposed */
+    float *l_wm, *l_swm;     /* LTC: P(w) * mask, P(sensory_w) * sensory_mask */
+    float *l_cm, *l_gl;      /* LTC: P(cm), P(gleak) */
     char errmsg[256];
 };
 
@@ -70,11 +82,6 @@ aura_status aura__lnn_check_config(const aura_lnn_config *cfg, char *err, size_t
 /* Workspace floats needed per sample. */
 size_t aura__lnn_ws_len(const aura_lnn_model *m);
 
-/* One sample, one step: x (C), dt, h (H) and c (H) read; the new state in
- * h_new (H), c_new (H), output y (O).  ws has aura__lnn_ws_len floats. */
-void aura__lnn_step1(const aura_lnn_model *m, const float *x, float dt, const float *h,
-                     const float *c, float *h_new, float *c_new, float *y, float *ws);
-
 /* Config <-> JSON (cJSON inside). */
 aura_status aura__lnn_config_from_json(const char *json, aura_lnn_config *cfg, char *err,
                                        size_t cap);
@@ -87,6 +94,11 @@ aura_status aura__lnn_wiring_sizes(const aura_lnn_wiring_config *wc, int *n_unit
 
 
 
+/* aura_lnn_wiring_generate with an allocator for its scratch memory. */
+aura_status aura__lnn_wiring_generate(const aura_allocator *a, const aura_lnn_wiring_config *wc,
+                                      int input_size, int *n_units, float *adj, float *sensory,
+                                      int *layer_sizes, int *n_layers);
+
 /* snprintf into err (if any). */
 void aura__lnn_errf(char *err, size_t cap, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -95,3 +107,92 @@ void aura__lnn_errf(char *err, size_t cap, const char *fmt, ...)
     ;
 
 #endif /* AURA_LNN_INT_H */
+
+/* ---- kernels (kernels.c) and packed weights (pack.c) ---- */
+
+void aura__lnn_gemm_t(const float *restrict WT, const float *restrict b, const float *restrict Z,
+                      int S, int K, int ldz, int n, float *restrict Y, int acc);
+void aura__lnn_ltc_syn(const float *restrict wm, const float *restrict sigma,
+                       const float *restrict mu, const float *restrict erev,
+                       const float *restrict v, int n_src, int N, float *restrict num,
+                       float *restrict den);
+
+void aura__lnn_tanh_array(float *restrict v, size_t n, int lecun);
+void aura__lnn_cfc_gate(const float *restrict F, int n, float dt, int gated, float *restrict out);
+void aura__lnn_lstm_gates(const float *restrict q, const float *restrict c, int H,
+                          float *restrict c_new, float *restrict hh);
+double aura__lnn_dot_d(const double *restrict a, const double *restrict m,
+                       const double *restrict b, int k);
+void aura__lnn_axpy_d(double g, const double *restrict x, const double *restrict m,
+                      double *restrict y, int k);
+
+/* exp(x) for x in [-87, 0], vectorisable (no calls, no float compares):
+ * Cephes-style range reduction and a degree-6 polynomial; relative error
+ * about 2e-7. */
+static inline float aura__lnn_exp_neg(float x)
+{
+    float fx = x * 1.44269504088896341f + 0.5f;
+    int k = (int)(fx + 128.0f) - 128; /* floor, fx >= -126 */
+    float n = (float)k;
+    float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int bits = (k + 127) << 23;
+    float scale;
+    __builtin_memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+/* 1 / (1 + exp(-z)) from e = exp(-|z|), selecting on the sign bit with
+ * integer operations only, so that loops over it vectorise. */
+static inline float aura__lnn_sigmoidf(float z)
+{
+    int zb, ab, sb, eb;
+    __builtin_memcpy(&zb, &z, sizeof zb);
+    ab = zb & 0x7fffffff;
+    ab = ab < 0x42ae0000 ? ab : 0x42ae0000; /* |z| <= 87 (NaN never gets here) */
+    float a;
+    __builtin_memcpy(&a, &ab, sizeof a);
+    float e = aura__lnn_exp_neg(-a), s = 1.0f / (1.0f + e), es = e * s;
+    __builtin_memcpy(&sb, &s, sizeof sb);
+    __builtin_memcpy(&eb, &es, sizeof eb);
+    int neg = zb >> 31; /* all ones for z < 0 */
+    int rb = (sb & ~neg) | (eb & neg);
+    float r;
+    __builtin_memcpy(&r, &rb, sizeof r);
+    return r;
+}
+
+/* tanh(x), vectorisable: x - x^3/3 + 2x^5/15 - 17x^7/315 for |x| < 1/16,
+ * else sign(x) (1 - e) / (1 + e) with e = exp(-2|x|); relative error
+ * below about 1e-6. */
+static inline float aura__lnn_tanhf(float x)
+{
+    int xb, ab, pb, qb;
+    __builtin_memcpy(&xb, &x, sizeof xb);
+    ab = xb & 0x7fffffff;
+    int small = -(ab < 0x3d800000); /* all ones when |x| < 1/16 */
+    int cb = ab < 0x42200000 ? ab : 0x42200000; /* |x| <= 40 */
+    float a;
+    __builtin_memcpy(&a, &cb, sizeof a);
+    float e = aura__lnn_exp_neg(-2.0f * a), q = (1.0f - e) / (1.0f + e);
+    float x2 = x * x;
+    float p = x + x * x2 * (-0.333333333f + x2 * (0.133333333f + x2 * -0.053968254f));
+    __builtin_memcpy(&pb, &p, sizeof pb);
+    __builtin_memcpy(&qb, &q, sizeof qb);
+    qb |= xb & (int)0x80000000u; /* sign of x */
+    int rb = (pb & small) | (qb & ~small);
+    float r;
+    __builtin_memcpy(&r, &rb, sizeof r);
+    return r;
+}
+
+/* Packed, transposed copies of the parameters for the forward pass;
+ * rebuilt when m->dirty is set (parameters may have changed). */
+size_t aura__lnn_pack_len(const aura_lnn_model *m);
+void aura__lnn_pack(aura_lnn_model *m);

@@ -195,7 +195,10 @@ aura_status aura__lnn_layout(aura_lnn_model *m)
         c->wiring = r;
         m->H = n;
         c->units = n;
-        m->O = mo;
+        /* LTC outputs the motor neurons; a wired CfC its last layer (the
+         * motor layer of an NCP, every neuron of a FullyConnected wiring,
+         * as in ncps' WiredCfCCell) */
+        m->O = c->kind == AURA_LNN_LTC ? mo : m->layer_sizes[m->n_layers - 1];
         m->ltc.n = n;
         m->ltc.c = m->C;
         m->ltc.m = mo;
@@ -232,8 +235,63 @@ aura_status aura__lnn_bind(aura_lnn_model *m)
 
 /* ---- creation ---- */
 
+/* Every parameter of the layout present in t with its shape; nothing is
+ * allocated, so a file cannot make us allocate what it does not hold. */
+static aura_status check_tensors(const aura_lnn_model *m, const aura_lnn_tensors *t, char *err,
+                                 size_t cap)
+{
+    char missing[200] = "";
+    size_t n_missing = 0;
+    for (size_t i = 0; i < m->n_params; i++) {
+        const lnn_param *p = &m->params[i];
+        size_t shape[4];
+        int nd;
+        if (!aura_lnn_tensors_get(t, p->name, shape, &nd)) {
+            size_t len = strlen(missing);
+            if (len + strlen(p->name) + 8 < sizeof missing) {
+                snprintf(missing + len, sizeof missing - len, "%s%s", n_missing ? ", " : "",
+                         p->name);
+            }
+            n_missing++;
+            continue;
+        }
+        int ok = nd == p->ndim && shape[0] == p->shape[0] && (nd == 1 || shape[1] == p->shape[1]);
+        if (!ok) {
+            aura__lnn_errf(err, cap,
+                           "tensor '%s' has shape (%zu%s%zu) but the config implies (%zu%s%zu)",
+                           p->name, shape[0], nd > 1 ? ", " : "", nd > 1 ? shape[1] : 0,
+                           p->shape[0], p->ndim > 1 ? ", " : "", p->ndim > 1 ? p->shape[1] : 0);
+            return AURA_E_FORMAT;
+        }
+    }
+    if (n_missing) {
+        aura__lnn_errf(err, cap, "%zu missing tensor(s): %s", n_missing, missing);
+        return AURA_E_FORMAT;
+    }
+    return AURA_OK;
+}
+
+/* Copies the (checked) tensors of t into the parameters. */
+static aura_status fill_from_tensors(aura_lnn_model *m, const aura_lnn_tensors *t, char *err,
+                                     size_t cap)
+{
+    for (size_t i = 0; i < m->n_params; i++) {
+        const lnn_param *p = &m->params[i];
+        const float *d = aura_lnn_tensors_get(t, p->name, NULL, NULL);
+        for (size_t k = 0; k < p->n; k++) {
+            if (!isfinite(d[k])) {
+                aura__lnn_errf(err, cap, "tensor '%s' holds NaN/Inf at index %zu", p->name, k);
+                return AURA_E_NUMERIC;
+            }
+        }
+        memcpy(m->pdata + p->off, d, p->n * sizeof(float));
+    }
+    return AURA_OK;
+}
+
 static aura_status model_alloc(const aura_lnn_opts *opts, const aura_lnn_config *cfg,
-                               aura_lnn_model **out, char *err, size_t cap)
+                               const aura_lnn_tensors *t, aura_lnn_model **out, char *err,
+                               size_t cap)
 {
     const aura_allocator *a = opts ? opts->alloc : NULL;
     aura_lnn_model *m = aura__calloc(a, 1, sizeof(*m));
@@ -248,10 +306,17 @@ static aura_status model_alloc(const aura_lnn_opts *opts, const aura_lnn_config 
         aura__free(a, m);
         return st;
     }
+    if (t && (st = check_tensors(m, t, err, cap)) != AURA_OK) {
+        aura__free(a, m);
+        return st;
+    }
     m->ws_len = aura__lnn_ws_len(m);
     m->pdata = aura__calloc(a, m->pdata_len, sizeof(float));
-    m->ws = aura__alloc_array(a, m->ws_len, sizeof(float));
-    if (!m->pdata || !m->ws || aura__lnn_bind(m) != AURA_OK) {
+    m->ws = aura__alloc_array(a, m->ws_len * LNN_BLOCK, sizeof(float));
+    m->pk_len = aura__lnn_pack_len(m);
+    m->pk = aura__calloc(a, m->pk_len + 1, sizeof(float));
+    m->dirty = 1;
+    if (!m->pdata || !m->ws || !m->pk || aura__lnn_bind(m) != AURA_OK) {
         aura_lnn_model_destroy(m);
         return AURA_E_NOMEM;
     }
@@ -266,6 +331,7 @@ void aura_lnn_model_destroy(aura_lnn_model *m)
     }
     aura__free(m->alloc, m->pdata);
     aura__free(m->alloc, m->ws);
+    aura__free(m->alloc, m->pk);
     aura__free(m->alloc, m);
 }
 
@@ -356,7 +422,8 @@ static int layer_first_id(const aura_lnn_wiring_config *w, int l)
 static aura_status init_wiring_masks(aura_lnn_model *m, float *adj, float *sens)
 {
     int N = m->H, C = m->C, n;
-    aura_status st = aura_lnn_wiring_generate(&m->cfg.wiring, C, &n, adj, sens, NULL, NULL);
+    aura_status st =
+        aura__lnn_wiring_generate(m->alloc, &m->cfg.wiring, C, &n, adj, sens, NULL, NULL);
     if (st != AURA_OK) {
         return st;
     }
@@ -442,7 +509,7 @@ aura_status aura_lnn_model_create(const aura_lnn_opts *opts, const aura_lnn_conf
 {
     AURA_CHECK_ARG(cfg && out);
     aura_lnn_model *m = NULL;
-    aura_status st = model_alloc(opts, cfg, &m, NULL, 0);
+    aura_status st = model_alloc(opts, cfg, NULL, &m, NULL, 0);
     if (st != AURA_OK) {
         return st;
     }
@@ -472,48 +539,6 @@ aura_status aura_lnn_model_create(const aura_lnn_opts *opts, const aura_lnn_conf
 
 /* ---- loading ---- */
 
-static aura_status fill_from_tensors(aura_lnn_model *m, const aura_lnn_tensors *t, char *err,
-                                     size_t cap)
-{
-    char missing[200] = "";
-    size_t n_missing = 0;
-    for (size_t i = 0; i < m->n_params; i++) {
-        const lnn_param *p = &m->params[i];
-        size_t shape[4];
-        int nd;
-        const float *d = aura_lnn_tensors_get(t, p->name, shape, &nd);
-        if (!d) {
-            size_t len = strlen(missing);
-            if (len + strlen(p->name) + 8 < sizeof missing) {
-                snprintf(missing + len, sizeof missing - len, "%s%s", n_missing ? ", " : "",
-                         p->name);
-            }
-            n_missing++;
-            continue;
-        }
-        int ok = nd == p->ndim && shape[0] == p->shape[0] && (nd == 1 || shape[1] == p->shape[1]);
-        if (!ok) {
-            aura__lnn_errf(err, cap,
-                           "tensor '%s' has shape (%zu%s%zu) but the config implies (%zu%s%zu)",
-                           p->name, shape[0], nd > 1 ? ", " : "", nd > 1 ? shape[1] : 0,
-                           p->shape[0], p->ndim > 1 ? ", " : "", p->ndim > 1 ? p->shape[1] : 0);
-            return AURA_E_FORMAT;
-        }
-        for (size_t k = 0; k < p->n; k++) {
-            if (!isfinite(d[k])) {
-                aura__lnn_errf(err, cap, "tensor '%s' holds NaN/Inf at index %zu", p->name, k);
-                return AURA_E_NUMERIC;
-            }
-        }
-        memcpy(m->pdata + p->off, d, p->n * sizeof(float));
-    }
-    if (n_missing) {
-        aura__lnn_errf(err, cap, "%zu missing tensor(s): %s", n_missing, missing);
-        return AURA_E_FORMAT;
-    }
-    return AURA_OK;
-}
-
 static aura_status load_from(const aura_lnn_opts *opts, const aura_lnn_tensors *t,
                              aura_lnn_model **out, char *err, size_t cap)
 {
@@ -528,7 +553,7 @@ static aura_status load_from(const aura_lnn_opts *opts, const aura_lnn_tensors *
         return st;
     }
     aura_lnn_model *m = NULL;
-    st = model_alloc(opts, &cfg, &m, err, cap);
+    st = model_alloc(opts, &cfg, t, &m, err, cap);
     if (st == AURA_E_INVAL) {
         st = AURA_E_FORMAT;
     }
@@ -627,6 +652,7 @@ float *aura_lnn_model_param(aura_lnn_model *m, const char *name, size_t *n_elems
     if (!p) {
         return NULL;
     }
+    m->dirty = 1; /* the caller may write through the pointer */
     if (n_elems) {
         *n_elems = p->n;
     }

@@ -296,5 +296,6 @@ aura_status aura_lnn_trainer_step(aura_lnn_trainer *tr, size_t B, size_t L, cons
     if (m->cfg.kind == AURA_LNN_LTC && !m->cfg.implicit_param_constraints) {
         ltc_constrain(m);
     }
+    m->dirty = 1;
     return AURA_OK;
 }

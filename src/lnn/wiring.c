@@ -357,10 +357,11 @@ static void ncp_motor_layer(mt *r, const aura_lnn_wiring_config *w, int N, float
     }
 }
 
-static aura_status gen_ncp(const aura_lnn_wiring_config *w, int C, int N, float *adj, float *sens)
+static aura_status gen_ncp(const aura_allocator *a, const aura_lnn_wiring_config *w, int C, int N,
+                           float *adj, float *sens)
 {
     int big = N > C ? N : C;
-    int *buf = aura__alloc_array(NULL, (size_t)big * 3 + (size_t)N + (size_t)C + 1, sizeof(int));
+    int *buf = aura__alloc_array(a, (size_t)big * 3 + (size_t)N + (size_t)C + 1, sizeof(int));
     if (!buf) {
         return AURA_E_NOMEM;
     }
@@ -388,12 +389,20 @@ static aura_status gen_ncp(const aura_lnn_wiring_config *w, int C, int N, float 
         adj[(size_t)s * N + d] = mt_sign(&r);
     }
     ncp_motor_layer(&r, w, N, adj, &id);
-    aura__free(NULL, buf);
+    aura__free(a, buf);
     return AURA_OK;
 }
 
 aura_status aura_lnn_wiring_generate(const aura_lnn_wiring_config *wc, int input_size, int *n_units,
                                      float *adj, float *sensory, int *layer_sizes, int *n_layers)
+{
+    return aura__lnn_wiring_generate(NULL, wc, input_size, n_units, adj, sensory, layer_sizes,
+                                     n_layers);
+}
+
+aura_status aura__lnn_wiring_generate(const aura_allocator *a, const aura_lnn_wiring_config *wc,
+                                      int input_size, int *n_units, float *adj, float *sensory,
+                                      int *layer_sizes, int *n_layers)
 {
     AURA_CHECK_ARG(wc && n_units);
     if (input_size < 1 || input_size > AURA_LNN_MAX_UNITS) {
@@ -411,7 +420,7 @@ aura_status aura_lnn_wiring_generate(const aura_lnn_wiring_config *wc, int input
         if (w.type == AURA_LNN_WIRING_FULL) {
             gen_full(&w, input_size, adj, sensory);
         } else {
-            st = gen_ncp(&w, input_size, N, adj, sensory);
+            st = gen_ncp(a, &w, input_size, N, adj, sensory);
             if (st != AURA_OK) {
                 return st;
             }

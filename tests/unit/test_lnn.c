@@ -866,4 +866,68 @@ AURA_TEST(lnn_cli_train_csv_and_jsonl)
     ASSERT_EQ(3, sh(cmd));
     snprintf(cmd, sizeof cmd, "%s lnn train %s 2>/dev/null", bin, csv);
     ASSERT_EQ(2, sh(cmd));
+    snprintf(cmd, sizeof cmd, "%s lnn bench %s/m1.st --batch 3 --seq 4 --iters 3 >/dev/null", bin,
+             dir);
+    ASSERT_EQ(0, sh(cmd));
+    snprintf(cmd, sizeof cmd, "%s lnn bench 2>/dev/null", bin);
+    ASSERT_EQ(2, sh(cmd));
+}
+
+AURA_TEST(lnn_config_parse_and_cli_init)
+{
+    aura_lnn_config c;
+    char err[256] = "";
+    ASSERT_OK(aura_lnn_config_parse("{\"model\":\"CfC\",\"input_size\":3,\"units\":7,"
+                                    "\"mode\":\"no_gate\",\"activation\":\"gelu\","
+                                    "\"backbone_layers\":2,\"backbone_units\":9,"
+                                    "\"proj_size\":2,\"mixed_memory\":true}",
+                                    &c, err, sizeof err));
+    ASSERT_EQ(AURA_LNN_CFC, c.kind);
+    ASSERT_EQ(7, c.units);
+    ASSERT_EQ(AURA_LNN_MODE_NO_GATE, c.mode);
+    ASSERT_EQ(AURA_LNN_ACT_GELU, c.activation);
+    ASSERT_EQ(2, c.proj_size);
+    ASSERT_EQ(1, c.mixed_memory);
+    ASSERT_STATUS(AURA_E_FORMAT, aura_lnn_config_parse("{\"model\":\"CfC\"}", &c, err, sizeof err));
+    ASSERT_TRUE(strstr(err, "input_size") != NULL);
+    ASSERT_STATUS(AURA_E_FORMAT, aura_lnn_config_parse("{\"model\":\"CfC\",\"input_size\":2,"
+                                                       "\"activation\":\"swish\"}",
+                                                       &c, err, sizeof err));
+    ASSERT_TRUE(strstr(err, "swish") != NULL);
+    ASSERT_STATUS(AURA_E_FORMAT, aura_lnn_config_parse("{\"model\":\"LTC\",\"input_size\":2,"
+                                                       "\"wiring\":{\"type\":\"AutoNCP\","
+                                                       "\"units\":4,\"output_size\":3}}",
+                                                       &c, err, sizeof err));
+    ASSERT_STATUS(AURA_E_FORMAT, aura_lnn_config_parse("not json", &c, err, sizeof err));
+    /* aura lnn init gives the golden file's masks from its config */
+    aura_lnn_tensors *t = NULL;
+    ASSERT_OK(aura_lnn_tensors_load(NULL, golden("wiredcfc_autoncp.safetensors"), &t, err,
+                                    sizeof err));
+    const char *js = aura_lnn_tensors_meta(t, "config");
+    ASSERT_TRUE(js != NULL);
+    const char *cp = test_path("%s/cfg.json", test_tmpdir());
+    FILE *f = fopen(cp, "w");
+    fputs(js, f);
+    fclose(f);
+    const char *out = test_path("%s/init.safetensors", test_tmpdir());
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s lnn init --config @%s --seed 5 --out %s", test_aura_bin(), cp,
+             out);
+    ASSERT_EQ(0, sh(cmd));
+    aura_lnn_tensors *o = NULL;
+    ASSERT_OK(aura_lnn_tensors_load(NULL, out, &o, err, sizeof err));
+    for (int l = 0; l < 3; l++) {
+        char k[64];
+        snprintf(k, sizeof k, "rnn_cell.layer_%d.sparsity_mask", l);
+        size_t s1[4], s2[4];
+        const float *a = aura_lnn_tensors_get(o, k, s1, NULL);
+        const float *b = aura_lnn_tensors_get(t, k, s2, NULL);
+        ASSERT_TRUE(a && b && s1[0] == s2[0] && s1[1] == s2[1]);
+        ASSERT_TRUE(memcmp(a, b, s1[0] * s1[1] * 4) == 0);
+    }
+    aura_lnn_tensors_destroy(o);
+    aura_lnn_tensors_destroy(t);
+    snprintf(cmd, sizeof cmd, "%s lnn init --config '{\"model\":1}' --out %s 2>/dev/null",
+             test_aura_bin(), out);
+    ASSERT_EQ(3, sh(cmd));
 }

@@ -1,0 +1,125 @@
+/* pack.c -- packed copies of the parameters for the forward pass:
+ * transposed (in, out) weight matrices, CfC heads side by side with their
+ * sparsity masks applied, and the LTC constraint P(.) and masks folded in.
+ * Rebuilt lazily (m->dirty) so that no step ever allocates.
+ * SPDX-License-Identifier: MIT */
+#include <math.h>
+#include <string.h>
+
+#include "lnn/lnn_int.h"
+
+static size_t cell_len(const lnn_cfc *cl, int pure)
+{
+    size_t D = (size_t)(cl->in + cl->n), U = (size_t)cl->bb_units, n = 0;
+    for (int l = 0; l < cl->n_bb; l++) {
+        n += (l == 0 ? D : U) * U;
+    }
+    size_t K = cl->n_bb ? U : D, nh = (pure ? 1 : 4) * (size_t)cl->n;
+    return n + K * nh + nh;
+}
+
+size_t aura__lnn_pack_len(const aura_lnn_model *m)
+{
+    size_t H = (size_t)m->H, C = (size_t)m->C, n = 0;
+    if (m->cfg.kind == AURA_LNN_LTC) {
+        n += H * H + C * H + 2 * H;
+    } else {
+        for (int l = 0; l < m->n_layers; l++) {
+            n += cell_len(&m->cell[l], m->cfg.mode == AURA_LNN_MODE_PURE);
+        }
+    }
+    if (m->cfg.mixed_memory) {
+        n += 4 * H * (C + H);
+    }
+    if (m->cfg.proj_size > 0) {
+        n += (size_t)m->cfg.proj_size * H;
+    }
+    return n;
+}
+
+/* dst (k, n) = transpose of W (n, k) [* M]; dst row stride ld. */
+static void transpose(float *dst, size_t ld, const float *W, const float *M, int n, int k)
+{
+    for (int o = 0; o < n; o++) {
+        for (int i = 0; i < k; i++) {
+            size_t s = (size_t)o * k + i;
+            dst[(size_t)i * ld + o] = M ? W[s] * M[s] : W[s];
+        }
+    }
+}
+
+static float *pack_cell(const aura_lnn_model *m, lnn_cfc *cl, float *p)
+{
+    int D = cl->in + cl->n, U = cl->bb_units, n = cl->n;
+    for (int l = 0; l < cl->n_bb; l++) {
+        int k = l == 0 ? D : U;
+        cl->bbT[l] = p;
+        transpose(p, (size_t)U, cl->bb_w[l], NULL, U, k);
+        p += (size_t)k * U;
+    }
+    int K = cl->n_bb ? U : D, pure = m->cfg.mode == AURA_LNN_MODE_PURE;
+    cl->nh = (pure ? 1 : 4) * n;
+    cl->hT = p;
+    cl->hb = p + (size_t)K * cl->nh;
+    const float *W[4] = {cl->ff1_w, cl->ff2_w, cl->ta_w, cl->tb_w};
+    const float *B[4] = {cl->ff1_b, cl->ff2_b, cl->ta_b, cl->tb_b};
+    for (int h = 0; h < (pure ? 1 : 4); h++) {
+        transpose(cl->hT + (size_t)h * n, (size_t)cl->nh, W[h], h < 2 ? cl->mask : NULL, n, K);
+        memcpy(cl->hb + (size_t)h * n, B[h], sizeof(float) * (size_t)n);
+    }
+    return cl->hb + cl->nh;
+}
+
+static float softplusf(float z)
+{
+    return z > 20.0f ? z : log1pf(expf(z));
+}
+
+static float *pack_ltc(aura_lnn_model *m, float *p)
+{
+    const lnn_ltc *t = &m->ltc;
+    size_t N = (size_t)m->H, C = (size_t)m->C;
+    int P = m->cfg.implicit_param_constraints;
+    m->l_wm = p;
+    m->l_swm = p + N * N;
+    m->l_cm = m->l_swm + C * N;
+    m->l_gl = m->l_cm + N;
+    for (size_t k = 0; k < N * N; k++) {
+        m->l_wm[k] = (P ? softplusf(t->w[k]) : t->w[k]) * t->mask[k];
+    }
+    for (size_t k = 0; k < C * N; k++) {
+        m->l_swm[k] = (P ? softplusf(t->s_w[k]) : t->s_w[k]) * t->s_mask[k];
+    }
+    for (size_t j = 0; j < N; j++) {
+        m->l_cm[j] = P ? softplusf(t->cm[j]) : t->cm[j];
+        m->l_gl[j] = P ? softplusf(t->gleak[j]) : t->gleak[j];
+    }
+    return m->l_gl + N;
+}
+
+void aura__lnn_pack(aura_lnn_model *m)
+{
+    float *p = m->pk;
+    int H = m->H;
+    if (m->cfg.kind == AURA_LNN_LTC) {
+        p = pack_ltc(m, p);
+    } else {
+        for (int l = 0; l < m->n_layers; l++) {
+            p = pack_cell(m, &m->cell[l], p);
+        }
+    }
+    if (m->cfg.mixed_memory) {
+        m->wiT = p;
+        transpose(p, 4 * (size_t)H, m->lstm_wi, NULL, 4 * H, m->C);
+        p += 4 * (size_t)H * m->C;
+        m->wrT = p;
+        transpose(p, 4 * (size_t)H, m->lstm_wr, NULL, 4 * H, H);
+        p += 4 * (size_t)H * H;
+    }
+    if (m->cfg.proj_size > 0) {
+        int oc = m->cell[m->n_layers - 1].n;
+        m->fcT = p;
+        transpose(p, (size_t)m->cfg.proj_size, m->fc_w, NULL, m->cfg.proj_size, oc);
+    }
+    m->dirty = 0;
+}
