@@ -25,6 +25,7 @@ enum {
     ST_COMMIT,
     ST_SCAN_ONE,    /* kv prefix scan in one scope */
     ST_SCAN_ALL,    /* kv prefix scan in every scope */
+    ST_SCAN_EVERY,  /* every kv row, no filter (dump, check) */
     ST_J_AGENT,     /* journal query of one agent */
     ST_J_ALL,       /* journal query across agents */
     ST_SHAPE_ONE,
