@@ -109,6 +109,16 @@ aura_status aura__memory_submit(aura_memory_store *s, wop *op);
  * the leader roll the whole batch back. */
 int aura__memory_apply(aura_memory_store *s, wop *op);
 
+/* Forces the kNN int8 scan kernel (tests, benchmarks); returns 0 if this
+ * CPU lacks it.  AUTO picks the best available. */
+enum {
+    AURA__KNN_KERNEL_AUTO,
+    AURA__KNN_KERNEL_SCALAR,
+    AURA__KNN_KERNEL_AVX2,
+    AURA__KNN_KERNEL_VNNI
+};
+int aura__memory_knn_set_kernel(int kernel);
+
 /* Validates scope/key lengths. */
 aura_status aura__memory_check_key(aura_memory_store *s, const char *scope, const char *key);
 
