@@ -2,11 +2,14 @@
 # bench_memory_store.sh -- the context-store workload on SQLite (AURA's
 # store) and LMDB, side by side (see bench_memory_store.c).
 # usage: bench/bench_memory_store.sh [BUILD] [N_DURABLE] [N_FAST]
+#        bench/bench_memory_store.sh --callgrind [BUILD] [N_FAST]
+#   (instructions per operation of the fsync=no phases, immune to load)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+CG=0
+if [ "${1:-}" = --callgrind ]; then CG=1; shift; fi
 B=${1:-build}
-ND=${2:-2000}
-NF=${3:-50000}
+if [ $CG = 1 ]; then ND=0; NF=${2:-20000}; else ND=${2:-2000}; NF=${3:-50000}; fi
 [ -f "$B/lib/libaura.a" ] || { echo "bench_memory_store: run make first" >&2; exit 1; }
 exe="$B/bench_memory_store"
 cc -O2 -std=c11 -Iinclude bench/bench_memory_store.c "$B/lib/libaura.a" \
@@ -14,4 +17,16 @@ cc -O2 -std=c11 -Iinclude bench/bench_memory_store.c "$B/lib/libaura.a" \
 dir=$(mktemp -d "${TMPDIR:-/tmp}/aura-bench-store-XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 echo "SQLite $(pkg-config --modversion sqlite3), LMDB $(dpkg-query -W -f='${Version}' liblmdb-dev 2>/dev/null || echo '?'); disk: $(df -T "$dir" | awk 'NR==2{print $2}')"
-nice "$exe" "$dir" "$ND" "$NF"
+if [ $CG = 0 ]; then
+  nice "$exe" "$dir" "$ND" "$NF"
+  nice "$exe" "$dir" --lmdb-flips
+  exit 0
+fi
+cg="$dir/cg.out"
+nice valgrind --tool=callgrind --callgrind-out-file="$cg" "$exe" "$dir" 0 "$NF" >/dev/null 2>&1
+echo "instructions per operation (callgrind, fsync=no, N=$NF; scans: N/10+1):"
+callgrind_annotate --inclusive=yes --threshold=100 "$cg" 2>/dev/null |
+  awk -v n="$NF" '/(sq|lm)_(puts|gets|scans|appends)/ {
+      gsub(",", "", $1); name=$0; sub(/.*:/, "", name); sub(/ .*/, "", name);
+      ops = (name ~ /scans/) ? int(n / 10) + 1 : n;
+      printf "  %-12s %12.0f instr/op\n", name, $1 / ops }' | sort

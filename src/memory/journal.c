@@ -83,6 +83,14 @@ aura_status aura_memory_journal_query(aura_memory_store *s, int kind, const char
     sqlite3_bind_int64(st, 3, to_ms);
     sqlite3_bind_int(st, 4, kind);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* Types first: sqlite3_column_text converts a BLOB in place. */
+        int types_ok = sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
+                       sqlite3_column_type(st, 1) == SQLITE_INTEGER &&
+                       sqlite3_column_type(st, 2) == SQLITE_TEXT &&
+                       sqlite3_column_type(st, 3) == SQLITE_INTEGER &&
+                       sqlite3_column_type(st, 4) == SQLITE_TEXT &&
+                       sqlite3_column_type(st, 5) == SQLITE_BLOB &&
+                       sqlite3_column_type(st, 6) == SQLITE_INTEGER;
         aura_memory_entry e = {
             .id = sqlite3_column_int64(st, 0),
             .kind = (aura_memory_entry_kind)sqlite3_column_int(st, 1),
@@ -96,7 +104,7 @@ aura_status aura_memory_journal_query(aura_memory_store *s, int kind, const char
         if (!e.context) {
             e.context = "";
         }
-        if (!e.agent || !e.summary ||
+        if (!types_ok || !e.agent || !e.summary ||
             aura__memory_entry_crc(e.id, (int)e.kind, e.agent, e.ts_ms, e.summary, e.context,
                                    e.context_len) != stored) {
             aura__memory_setmsg(s, "checksum mismatch in journal entry %lld", (long long)e.id);

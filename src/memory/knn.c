@@ -25,16 +25,18 @@
 struct aura_memory_knn {
     const aura_allocator *alloc;
     size_t dim;      /* floats a vector */
-    size_t dpad;     /* int8 row stride: dim rounded up to 32 */
+    size_t dpad;     /* int8 row stride: dim rounded up to 64 */
     size_t n, cap;
     float *vec;      /* n x dim, unit length */
     int8_t *q8;      /* n x dpad, quantized, zero padded */
     float *scale;    /* s_i */
     float *l1;       /* ||q_i||_1 (integer valued) */
+    int32_t *rsum;   /* sum_j q_ij, to undo the +128 query offset (VNNI) */
     int64_t *ids;
     float *upper;    /* scratch: approx_i + err_i */
     uint32_t *cand;  /* scratch: candidate rows */
     int8_t *qq;      /* the query, quantized (dpad) */
+    uint8_t *qu;     /* the query + 128 as unsigned bytes (VNNI) */
     float *qf;       /* the query, unit length (dim) */
 };
 
@@ -58,10 +60,11 @@ aura_status aura_memory_knn_create(const aura_memory_knn_opts *opts, aura_memory
     }
     k->alloc = o.alloc;
     k->dim = o.dim;
-    k->dpad = (o.dim + 31) & ~(size_t)31;
+    k->dpad = (o.dim + 63) & ~(size_t)63;
     k->qq = aura__alloc(o.alloc, k->dpad);
+    k->qu = aura__alloc(o.alloc, k->dpad);
     k->qf = aura__alloc_array(o.alloc, o.dim, sizeof(float));
-    if (!k->qq || !k->qf) {
+    if (!k->qq || !k->qu || !k->qf) {
         aura_memory_knn_destroy(k);
         return AURA_E_NOMEM;
     }
@@ -83,6 +86,8 @@ void aura_memory_knn_destroy(aura_memory_knn *k)
     aura__free(a, k->upper);
     aura__free(a, k->cand);
     aura__free(a, k->qq);
+    aura__free(a, k->qu);
+    aura__free(a, k->rsum);
     aura__free(a, k->qf);
     aura__free(a, k);
 }
@@ -110,6 +115,7 @@ static aura_status grow(aura_memory_knn *k, size_t cap)
     GROW(q8, cap, k->dpad);
     GROW(scale, cap, sizeof(float));
     GROW(l1, cap, sizeof(float));
+    GROW(rsum, cap, sizeof(int32_t));
     GROW(ids, cap, sizeof(int64_t));
     GROW(upper, cap, sizeof(float));
     GROW(cand, cap, sizeof(uint32_t));
@@ -171,7 +177,13 @@ aura_status aura_memory_knn_add(aura_memory_knn *k, int64_t id, const float *v)
     if (st != AURA_OK) {
         return st;
     }
-    k->scale[k->n] = quantize(x, k->dim, k->dpad, k->q8 + k->n * k->dpad, &k->l1[k->n]);
+    int8_t *q = k->q8 + k->n * k->dpad;
+    k->scale[k->n] = quantize(x, k->dim, k->dpad, q, &k->l1[k->n]);
+    int32_t rs = 0;
+    for (size_t j = 0; j < k->dim; j++) {
+        rs += q[j];
+    }
+    k->rsum[k->n] = rs;
     k->ids[k->n] = id;
     k->n++;
     return AURA_OK;
@@ -274,17 +286,71 @@ __attribute__((target("avx2"))) static void scan_i8_avx2(const aura_memory_knn *
         scan_i8_scalar(k, i, hi, dots + (i - lo));
     }
 }
+
+/* AVX-512 VNNI: vpdpbusd multiplies unsigned by signed bytes and adds
+ * groups of four into 32-bit lanes without saturation.  The query is
+ * offset to qu = qq + 128 (1..255), so sum qu*x = <qq, x> + 128 sum x. */
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
+scan_i8_vnni(const aura_memory_knn *k, size_t lo, size_t hi, int32_t *dots)
+{
+    const size_t dp = k->dpad;
+    size_t i = lo;
+    for (; i + 4 <= hi; i += 4) {
+        __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+        const int8_t *r = k->q8 + i * dp;
+        for (size_t j = 0; j < dp; j += 64) {
+            __m512i p = _mm512_loadu_si512((const void *)(k->qu + j));
+            a0 = _mm512_dpbusd_epi32(a0, p, _mm512_loadu_si512((const void *)(r + j)));
+            a1 = _mm512_dpbusd_epi32(a1, p, _mm512_loadu_si512((const void *)(r + dp + j)));
+            a2 = _mm512_dpbusd_epi32(a2, p, _mm512_loadu_si512((const void *)(r + 2 * dp + j)));
+            a3 = _mm512_dpbusd_epi32(a3, p, _mm512_loadu_si512((const void *)(r + 3 * dp + j)));
+        }
+        dots[i - lo] = _mm512_reduce_add_epi32(a0) - 128 * k->rsum[i];
+        dots[i - lo + 1] = _mm512_reduce_add_epi32(a1) - 128 * k->rsum[i + 1];
+        dots[i - lo + 2] = _mm512_reduce_add_epi32(a2) - 128 * k->rsum[i + 2];
+        dots[i - lo + 3] = _mm512_reduce_add_epi32(a3) - 128 * k->rsum[i + 3];
+    }
+    if (i < hi) {
+        scan_i8_scalar(k, i, hi, dots + (i - lo));
+    }
+}
 #endif
 
 typedef void (*scan_fn)(const aura_memory_knn *, size_t, size_t, int32_t *);
 
-static scan_fn pick_scan(void)
+static _Atomic int forced_kernel = AURA__KNN_KERNEL_AUTO;
+
+int aura__memory_knn_set_kernel(int kernel)
 {
 #ifdef KNN_HAVE_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    int ok = kernel == AURA__KNN_KERNEL_AUTO || kernel == AURA__KNN_KERNEL_SCALAR ||
+             (kernel == AURA__KNN_KERNEL_AVX2 && __builtin_cpu_supports("avx2")) ||
+             (kernel == AURA__KNN_KERNEL_VNNI && __builtin_cpu_supports("avx512vnni") &&
+              __builtin_cpu_supports("avx512bw"));
+#else
+    int ok = kernel == AURA__KNN_KERNEL_AUTO || kernel == AURA__KNN_KERNEL_SCALAR;
+#endif
+    if (ok) {
+        forced_kernel = kernel;
+    }
+    return ok;
+}
+
+static scan_fn pick_scan(void)
+{
+    int kern = forced_kernel;
+#ifdef KNN_HAVE_AVX2
+    if (kern == AURA__KNN_KERNEL_VNNI ||
+        (kern == AURA__KNN_KERNEL_AUTO && __builtin_cpu_supports("avx512vnni") &&
+         __builtin_cpu_supports("avx512bw"))) {
+        return scan_i8_vnni;
+    }
+    if (kern == AURA__KNN_KERNEL_AVX2 ||
+        (kern == AURA__KNN_KERNEL_AUTO && __builtin_cpu_supports("avx2"))) {
         return scan_i8_avx2;
     }
 #endif
+    (void)kern;
     return scan_i8_scalar;
 }
 
@@ -391,22 +457,29 @@ aura_status aura_memory_knn_search(aura_memory_knn *k, const float *query, size_
     for (size_t j = 0; j < k->dim; j++) {
         y1 += fabsf(k->qf[j]);
     }
+    for (size_t j = 0; j < k->dpad; j++) {
+        k->qu[j] = (uint8_t)(k->qq[j] + 128);
+    }
     const float ha = 0.5f * t * (1 + 1e-5f), hb = 0.5f * y1 * (1 + 1e-5f);
     /* Pass 1: approximate scores, bounds, and the k-th best lower bound. */
     scan_fn scan = pick_scan();
     int32_t dots[KNN_BLOCK];
+    float lower[KNN_BLOCK];
     size_t nh = 0;
     for (size_t lo = 0; lo < k->n; lo += KNN_BLOCK) {
         size_t hi = lo + KNN_BLOCK < k->n ? lo + KNN_BLOCK : k->n;
         scan(k, lo, hi, dots);
+        /* Branch-free, so the compiler vectorizes it. */
         for (size_t i = lo; i < hi; i++) {
             float s = k->scale[i];
             float approx = s * t * (float)dots[i - lo];
             float err = s * (ha * k->l1[i] + hb) + KNN_SLACK + fabsf(approx) * 1e-6f;
             k->upper[i] = approx + err;
-            float lower = approx - err;
-            if (nh < kk || lower > out[0].score) {
-                heap_offer(out, kk, &nh, lower, i);
+            lower[i - lo] = approx - err;
+        }
+        for (size_t i = lo; i < hi; i++) {
+            if (nh < kk || lower[i - lo] > out[0].score) {
+                heap_offer(out, kk, &nh, lower[i - lo], i);
             }
         }
     }

@@ -285,6 +285,18 @@ aura_status aura_memory_kv_expire(aura_memory_store *s, size_t *n_removed)
 static aura_status read_row(aura_memory_store *s, sqlite3_stmt *st, int c0,
                             aura_memory_record *r)
 {
+    /* A damaged record header can turn a column's type (TEXT <-> BLOB,
+     * integer -> real) without changing its bytes; the checksum would
+     * not see that, so check the types too. */
+    if (sqlite3_column_type(st, c0) != SQLITE_BLOB ||
+        sqlite3_column_type(st, c0 + 1) != SQLITE_INTEGER ||
+        sqlite3_column_type(st, c0 + 2) != SQLITE_INTEGER ||
+        sqlite3_column_type(st, c0 + 3) != SQLITE_INTEGER ||
+        sqlite3_column_type(st, c0 + 4) != SQLITE_INTEGER) {
+        aura__memory_setmsg(s, "record scope='%.64s' key='%.128s' has a damaged column type",
+                            r->scope, r->key);
+        return AURA_E_CORRUPT;
+    }
     r->value = sqlite3_column_blob(st, c0);
     r->value_len = (size_t)sqlite3_column_bytes(st, c0);
     r->version = (uint64_t)sqlite3_column_int64(st, c0 + 1);
@@ -381,14 +393,21 @@ aura_status aura_memory_kv_scan(aura_memory_store *s, const char *scope, int all
     char upper[AURA_MEMORY_MAX_KEY_LEN + 1];
     int has_upper = prefix_upper(prefix, upper, sizeof upper);
     pthread_mutex_lock(&s->db_mu);
-    sqlite3_stmt *st = s->st[all_scopes ? ST_SCAN_ALL : ST_SCAN_ONE];
+    int every = all_scopes && !*prefix;
+    sqlite3_stmt *st = s->st[every ? ST_SCAN_EVERY : all_scopes ? ST_SCAN_ALL : ST_SCAN_ONE];
     aura_status res = AURA_OK;
     int rc;
-    if (!all_scopes) {
+    if (every) {
+        /* no parameters */
+    } else if (!all_scopes) {
         sqlite3_bind_text(st, 1, scope_or_global(scope), -1, SQLITE_STATIC);
     }
-    sqlite3_bind_text(st, 2, prefix, -1, SQLITE_STATIC);
-    if (has_upper) {
+    if (!every) {
+        sqlite3_bind_text(st, 2, prefix, -1, SQLITE_STATIC);
+    }
+    if (every) {
+        /* no bounds */
+    } else if (has_upper) {
         sqlite3_bind_text(st, 3, upper, -1, SQLITE_STATIC);
     } else {
         /* No upper bound: every TEXT sorts before any BLOB in SQLite, and
@@ -397,6 +416,12 @@ aura_status aura_memory_kv_scan(aura_memory_store *s, const char *scope, int all
     }
     int64_t now = aura__memory_now(s);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* Types first: sqlite3_column_text converts a BLOB in place. */
+        if (sqlite3_column_type(st, 0) != SQLITE_TEXT || sqlite3_column_type(st, 1) != SQLITE_TEXT) {
+            aura__memory_setmsg(s, "a record's scope or key has a damaged column type");
+            res = AURA_E_CORRUPT;
+            break;
+        }
         aura_memory_record r = {.scope = (const char *)sqlite3_column_text(st, 0),
                                 .key = (const char *)sqlite3_column_text(st, 1)};
         if (!r.scope || !r.key) {

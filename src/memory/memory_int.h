@@ -25,6 +25,7 @@ enum {
     ST_COMMIT,
     ST_SCAN_ONE,    /* kv prefix scan in one scope */
     ST_SCAN_ALL,    /* kv prefix scan in every scope */
+    ST_SCAN_EVERY,  /* every kv row, no filter (dump, check) */
     ST_J_AGENT,     /* journal query of one agent */
     ST_J_ALL,       /* journal query across agents */
     ST_SHAPE_ONE,
@@ -107,6 +108,16 @@ aura_status aura__memory_submit(aura_memory_store *s, wop *op);
  * sets op->st.  Returns a SQLite result code: anything but SQLITE_OK makes
  * the leader roll the whole batch back. */
 int aura__memory_apply(aura_memory_store *s, wop *op);
+
+/* Forces the kNN int8 scan kernel (tests, benchmarks); returns 0 if this
+ * CPU lacks it.  AUTO picks the best available. */
+enum {
+    AURA__KNN_KERNEL_AUTO,
+    AURA__KNN_KERNEL_SCALAR,
+    AURA__KNN_KERNEL_AVX2,
+    AURA__KNN_KERNEL_VNNI
+};
+int aura__memory_knn_set_kernel(int kernel);
 
 /* Validates scope/key lengths. */
 aura_status aura__memory_check_key(aura_memory_store *s, const char *scope, const char *key);

@@ -86,6 +86,14 @@ static aura_status shape_query(aura_memory_store *s, int64_t id, int want_one,
     int seen = 0;
     static _Thread_local float vec[AURA_MEMORY_MAX_DIM];
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* Types first: sqlite3_column_text converts a BLOB in place. */
+        int types_ok = sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
+                       sqlite3_column_type(st, 1) == SQLITE_TEXT &&
+                       sqlite3_column_type(st, 2) == SQLITE_INTEGER &&
+                       sqlite3_column_type(st, 3) == SQLITE_INTEGER &&
+                       sqlite3_column_type(st, 4) == SQLITE_BLOB &&
+                       sqlite3_column_type(st, 5) == SQLITE_BLOB &&
+                       sqlite3_column_type(st, 6) == SQLITE_INTEGER;
         aura_memory_shape sh = {
             .id = sqlite3_column_int64(st, 0),
             .label = (const char *)sqlite3_column_text(st, 1),
@@ -100,7 +108,7 @@ static aura_status shape_query(aura_memory_store *s, int64_t id, int want_one,
         if (!sh.payload) {
             sh.payload = "";
         }
-        if (!sh.label || !sh.vec || sh.dim == 0 || sh.dim > AURA_MEMORY_MAX_DIM ||
+        if (!types_ok || !sh.label || !sh.vec || sh.dim == 0 || sh.dim > AURA_MEMORY_MAX_DIM ||
             vbytes != sh.dim * sizeof(float) ||
             aura__memory_shape_crc(sh.id, sh.label, sh.vec, vbytes, sh.payload, sh.payload_len,
                                    sh.ts_ms) != stored) {

@@ -60,6 +60,10 @@ static const char *const stmt_sql[ST_N] = {
                     " WHERE scope = ?1 AND key >= ?2 AND key < ?3 ORDER BY key",
     [ST_SCAN_ALL] = "SELECT scope, key, value, version, expires_ms, updated_ms, crc FROM kv"
                     " WHERE key >= ?2 AND key < ?3 ORDER BY scope, key",
+    /* No WHERE at all: a row whose key type was damaged (TEXT <-> BLOB)
+     * falls outside any key range but is still visited, and reported. */
+    [ST_SCAN_EVERY] = "SELECT scope, key, value, version, expires_ms, updated_ms, crc FROM kv"
+                      " ORDER BY scope, key",
     /* By agent: a range of the primary b-tree (agent, ts_ms, id).  Across
      * agents: a full scan (no secondary index, whose damage quick_check
      * would not see and which could silently hide entries). */

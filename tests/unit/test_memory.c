@@ -476,7 +476,7 @@ AURA_TEST(memory_checksum_catches_value_damage)
     /* Damage the value behind the library's back, as a bad disk would. */
     sqlite3 *db = NULL;
     ASSERT_EQ(SQLITE_OK, sqlite3_open(test_path("%s/%s", dir, AURA_MEMORY_DB_FILE), &db));
-    ASSERT_EQ(SQLITE_OK, sqlite3_exec(db, "UPDATE kv SET value = 'hellp' WHERE key = 'k1';"
+    ASSERT_EQ(SQLITE_OK, sqlite3_exec(db, "UPDATE kv SET value = CAST('hellp' AS BLOB) WHERE key = 'k1';"
                                           "UPDATE journal SET summary = 'approve';",
                                       NULL, NULL, NULL));
     sqlite3_close(db);
@@ -494,6 +494,17 @@ AURA_TEST(memory_checksum_catches_value_damage)
                                                             collect_entry, &c));
     ASSERT_EQ(0, c.n);
     ASSERT_STATUS(AURA_E_CORRUPT, aura_memory_store_check(s, 0));
+    aura_memory_store_destroy(s);
+    /* Same bytes, other type (a damaged record header): also reported. */
+    ASSERT_EQ(SQLITE_OK, sqlite3_open(test_path("%s/%s", dir, AURA_MEMORY_DB_FILE), &db));
+    ASSERT_EQ(SQLITE_OK, sqlite3_exec(db, "UPDATE kv SET value = CAST(value AS TEXT) WHERE key = 'k2';"
+                                          "UPDATE kv SET key = CAST(key AS BLOB) WHERE key = 'k1';",
+                                      NULL, NULL, NULL));
+    sqlite3_close(db);
+    ASSERT_OK(aura_memory_store_open(dir, NULL, &s));
+    ASSERT_STATUS(AURA_E_CORRUPT, aura_memory_kv_get(s, "a", "k2", buf, sizeof buf, &n, NULL));
+    ASSERT_TRUE(strstr(aura_memory_store_errmsg(s), "column type") != NULL);
+    ASSERT_STATUS(AURA_E_CORRUPT, aura_memory_kv_scan(s, NULL, 1, NULL, stop_after_one, &calls));
     aura_memory_store_destroy(s);
 }
 
