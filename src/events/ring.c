@@ -17,6 +17,12 @@
 #include "core/core_int.h"
 
 #define YIELD_ROUNDS 4 /* sched_yield() calls between spinning and sleeping */
+#ifndef PREFETCH_AHEAD
+#define PREFETCH_AHEAD 8 /* slots */
+#endif
+#ifndef POLL_BACKOFF_LOG2
+#define POLL_BACKOFF_LOG2 4
+#endif
 
 /* ---- small platform helpers ---- */
 
@@ -171,12 +177,23 @@ void aura__ring_close(aura__ring *r)
 
 /* ---- release (consumer and droppers) ---- */
 
-static void wake_producers(aura__ring *r)
+/* After a release: wakes sleeping producers.  `fenced` orders the free
+ * store before the waiters load (needed once per dispatch, see ring_int.h). */
+static void wake_producers(aura__ring *r, int fenced)
 {
-    atomic_thread_fence(memory_order_seq_cst); /* free store before waiters load */
+    if (fenced) {
+        atomic_thread_fence(memory_order_seq_cst);
+    }
     if (atomic_load_explicit(&r->prod_waiters, memory_order_relaxed) != 0) {
         atomic_fetch_add(&r->prod_futex, 1);
         futex_wake(&r->prod_futex, INT_MAX);
+    }
+}
+
+void aura__ring_flush(aura__ring *r)
+{
+    if (r->policy == AURA_EVENTS_BUS_BLOCK) {
+        wake_producers(r, 1);
     }
 }
 
@@ -189,7 +206,6 @@ static void release_in_order(aura__ring *r, uint64_t from, uint64_t to)
         short_wait(r, &w);
     }
     atomic_store_explicit(&r->free, to, memory_order_release);
-    wake_producers(r);
 }
 
 static inline int is_published(const aura__ring *r, uint64_t pos)
@@ -208,7 +224,12 @@ static inline size_t claim(aura__ring *r, size_t want, int all_or_nothing, uint6
     uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
     for (;;) {
         uint64_t pos = t >> 1;
-        uint64_t room = atomic_load_explicit(&r->free, memory_order_acquire) + r->cap - pos;
+        uint64_t room = atomic_load_explicit(&r->free_seen, memory_order_acquire) + r->cap - pos;
+        if (room < want && room < r->cap) { /* stale cache? look at the real one */
+            uint64_t f = atomic_load_explicit(&r->free, memory_order_acquire);
+            atomic_store_explicit(&r->free_seen, f, memory_order_release);
+            room = f + r->cap - pos;
+        }
         size_t m = (uint64_t)want < room ? want : (size_t)room;
         if (m == 0 || (all_or_nothing && m < want)) {
             return 0;
@@ -234,6 +255,10 @@ static inline void fill(aura__ring *r, uint64_t pos, const aura_events_event *ev
 {
     for (size_t i = 0; i < m; i++) {
         uint64_t p = pos + i;
+        /* ask for the lines a few claims ahead now: they were last read by
+         * the consumer, and the next locked CAS waits for pending stores */
+        __builtin_prefetch(&r->slots[(p + PREFETCH_AHEAD) & r->mask], 1);
+        __builtin_prefetch(&r->seq[(p + 4 * PREFETCH_AHEAD) & r->mask], 1);
         r->slots[p & r->mask] = evs[i];
         atomic_store_explicit(&r->seq[p & r->mask], (uint32_t)(p + 1), memory_order_release);
     }
@@ -304,6 +329,21 @@ static void drop_oldest(aura__ring *r, size_t want, waiter *w)
     }
     release_in_order(r, rd, rd + d);
     atomic_fetch_add_explicit(&r->dropped, d, memory_order_relaxed);
+}
+
+aura_status aura__ring_publish1(aura__ring *r, const aura_events_event *ev)
+{
+    /* fast path: room by the shared cache of free, one CAS, one copy */
+    uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    uint64_t pos = t >> 1;
+    if (pos - atomic_load_explicit(&r->free_seen, memory_order_acquire) < r->cap &&
+        !atomic_load_explicit(&r->closed, memory_order_relaxed) &&
+        atomic_compare_exchange_strong_explicit(&r->tail, &t, (pos + 1) << 1,
+                                                memory_order_acq_rel, memory_order_relaxed)) {
+        fill(r, pos, ev, 1, t);
+        return AURA_OK;
+    }
+    return aura__ring_publish(r, ev, 1, NULL);
 }
 
 aura_status aura__ring_publish(aura__ring *r, const aura_events_event *evs, size_t n,
@@ -388,7 +428,7 @@ void aura__ring_done(aura__ring *r, size_t k)
     uint64_t h = atomic_load_explicit(&r->read, memory_order_relaxed) + k;
     atomic_store_explicit(&r->read, h, memory_order_relaxed);
     atomic_store_explicit(&r->free, h, memory_order_release);
-    wake_producers(r);
+    wake_producers(r, 0);
 }
 
 /* The consumer's sleep: announce it in tail (only if the ring is empty, so
@@ -399,6 +439,7 @@ static void consumer_sleep(aura__ring *r, uint64_t t, waiter *w)
     if (!time_left(w, &rel, &relp)) {
         return;
     }
+    aura__ring_flush(r); /* no producer may sleep on a release it missed */
     uint32_t key = atomic_load(&r->cons_futex);
     if (!(t & AURA__RING_SLEEPING) &&
         !atomic_compare_exchange_strong_explicit(&r->tail, &t, t | AURA__RING_SLEEPING,
@@ -421,9 +462,23 @@ aura_status aura__ring_wait(aura__ring *r, int timeout_ms)
         if (is_published(r, h)) {
             return AURA_OK;
         }
+        if (timeout_ms == 0) {
+            return AURA_E_TIMEOUT;
+        }
+        if (w.round < r->spin) {
+            /* Poll only the slot's mark, and less and less often: every poll
+             * takes the line a producer is writing, and its next claim (a
+             * locked CAS) has to wait until that line comes back. */
+            unsigned k = w.round < POLL_BACKOFF_LOG2 ? 1u << w.round : 1u << POLL_BACKOFF_LOG2;
+            w.round++;
+            for (unsigned i = 0; i < k; i++) {
+                cpu_pause();
+            }
+            continue;
+        }
         uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
         struct timespec rel, *relp;
-        int expired = timeout_ms == 0 || !time_left(&w, &rel, &relp);
+        int expired = !time_left(&w, &rel, &relp);
         if ((t >> 1) != h) { /* claimed, not yet written */
             if (expired) {
                 return AURA_E_TIMEOUT;
