@@ -52,9 +52,9 @@ typedef struct aura_events_bus_opts {
     aura_events_bus_policy policy; /* default AURA_EVENTS_BUS_BLOCK */
     int publish_timeout_ms;        /* BLOCK only: longest wait for room; -1 =
                                       forever (default), 0 = do not wait */
-    unsigned spin;                 /* busy-wait rounds (cpu pause) before a
-                                      waiting thread yields, then sleeps
-                                      (default 256; 0 = sleep at once) */
+    unsigned spin;                 /* cpu pauses a waiting thread spends before it
+                                      sleeps on a futex (default 64, a few us;
+                                      0 = sleep at once) */
 } aura_events_bus_opts;
 
 AURA_API aura_events_bus_opts aura_events_bus_opts_default(void);

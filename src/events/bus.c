@@ -49,7 +49,7 @@ aura_events_bus_opts aura_events_bus_opts_default(void)
     o.batch = 256;
     o.policy = AURA_EVENTS_BUS_BLOCK;
     o.publish_timeout_ms = -1;
-    o.spin = 256;
+    o.spin = 64;
     return o;
 }
 

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
-#include <sched.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -16,7 +15,6 @@
 
 #include "core/core_int.h"
 
-#define YIELD_ROUNDS 4 /* sched_yield() calls between spinning and sleeping */
 #ifndef PREFETCH_AHEAD
 #define PREFETCH_AHEAD 8 /* slots */
 #endif
@@ -56,10 +54,14 @@ static void *alloc_aligned(const aura_allocator *a, size_t size, void **raw)
     return (void *)p;
 }
 
-/* ---- waiting: spin, then yield, then sleep ---- */
+/* ---- waiting: spin briefly, then sleep ----
+ * No sched_yield() phase: when another process shares the core, a yield
+ * hands it a whole time slice, which measured far worse than sleeping on a
+ * futex at once (docs/events_bus.md). */
 
 typedef struct waiter {
     unsigned round;        /* rounds waited so far */
+    unsigned paused;       /* cpu pauses spent */
     int counted;           /* this wait is already in `waits` */
     int timed;             /* deadline is set */
     struct timespec deadline;
@@ -100,26 +102,34 @@ static int time_left(const waiter *w, struct timespec *rel, struct timespec **re
     return rel->tv_sec >= 0 && (rel->tv_sec > 0 || rel->tv_nsec > 0);
 }
 
-/* One round of the busy part of a wait; 0 once spinning and yielding are
- * used up (the caller then sleeps). */
+/* One round of the busy part of a wait: 2^round pauses, at most 2^max_log2
+ * and at most what is left of the budget of r->spin pauses.  0 once the
+ * budget is spent (the caller then sleeps). */
+static int backoff_pow(const aura__ring *r, waiter *w, unsigned max_log2)
+{
+    if (w->paused >= r->spin) {
+        return 0;
+    }
+    unsigned k = 1u << (w->round < max_log2 ? w->round : max_log2);
+    if (k > r->spin - w->paused) {
+        k = r->spin - w->paused;
+    }
+    w->round++;
+    w->paused += k;
+    for (unsigned i = 0; i < k; i++) {
+        cpu_pause();
+    }
+    return 1;
+}
+
 static int backoff(const aura__ring *r, waiter *w)
 {
-    if (w->round < r->spin) {
-        w->round++;
-        cpu_pause();
-        return 1;
-    }
-    if (w->round < r->spin + YIELD_ROUNDS) {
-        w->round++;
-        sched_yield();
-        return 1;
-    }
-    return 0;
+    return backoff_pow(r, w, 0);
 }
 
 /* Waits on something that another thread finishes without sleeping (a
  * producer writing its claimed slot, a release in claim order): spin, then
- * yield, then nap briefly in case that thread was preempted. */
+ * nap briefly in case that thread was preempted. */
 static void short_wait(const aura__ring *r, waiter *w)
 {
     if (!backoff(r, w)) {
@@ -465,15 +475,10 @@ aura_status aura__ring_wait(aura__ring *r, int timeout_ms)
         if (timeout_ms == 0) {
             return AURA_E_TIMEOUT;
         }
-        if (w.round < r->spin) {
-            /* Poll only the slot's mark, and less and less often: every poll
-             * takes the line a producer is writing, and its next claim (a
-             * locked CAS) has to wait until that line comes back. */
-            unsigned k = w.round < POLL_BACKOFF_LOG2 ? 1u << w.round : 1u << POLL_BACKOFF_LOG2;
-            w.round++;
-            for (unsigned i = 0; i < k; i++) {
-                cpu_pause();
-            }
+        /* Poll only the slot's mark, and less and less often: every poll
+         * takes the line a producer is writing, and its next claim (a
+         * locked CAS) has to wait until that line comes back. */
+        if (backoff_pow(r, &w, POLL_BACKOFF_LOG2)) {
             continue;
         }
         uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
@@ -492,9 +497,7 @@ aura_status aura__ring_wait(aura__ring *r, int timeout_ms)
         if (expired) {
             return AURA_E_TIMEOUT;
         }
-        if (!backoff(r, &w)) {
-            consumer_sleep(r, t, &w);
-        }
+        consumer_sleep(r, t, &w);
     }
 }
 
