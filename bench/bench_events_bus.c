@@ -144,10 +144,11 @@ static size_t mq_pop(mq *q, uint64_t *sum)
 
 /* ---- one run ---- */
 
-enum impl { SPSC, MUTEX, BUS_ONE, BUS_BATCH };
+enum impl { SPSC, MUTEX, BUS_ONE, BUS_BATCH, BUS_SP_ONE, N_IMPL };
 static const char *const impl_names[] = {"spsc ring (bench)", "mutex+condvar (bench)",
                                          "aura bus, publish 1/call",
-                                         "aura bus, publish_batch 32"};
+                                         "aura bus, publish_batch 32",
+                                         "aura bus single-prod., 1/call"};
 
 typedef struct run {
     enum impl impl;
@@ -194,6 +195,7 @@ static void *producer(void *arg)
         }
         break;
     case BUS_ONE:
+    case BUS_SP_ONE:
         for (uint64_t i = 0; i < n; i++) {
             aura_events_bus_publish(r->bus, &g_src[i & (PUB_BATCH - 1)]);
         }
@@ -202,6 +204,8 @@ static void *producer(void *arg)
         for (uint64_t i = 0; i < n; i += PUB_BATCH) {
             aura_events_bus_publish_batch(r->bus, g_src, PUB_BATCH, NULL);
         }
+        break;
+    default:
         break;
     }
     return NULL;
@@ -264,6 +268,7 @@ static double one_run(enum impl impl, int n_prod, int pinned, uint64_t n_total)
     } else {
         aura_events_bus_opts o = aura_events_bus_opts_default();
         o.capacity = CAP;
+        o.single_producer = impl == BUS_SP_ONE;
         uint64_t id;
         if (aura_events_bus_create(&o, &r.bus) != AURA_OK ||
             aura_events_bus_subscribe(r.bus, AURA_EVENTS_BUS_ALL_KINDS, sub_fn, &r, &id) !=
@@ -338,6 +343,7 @@ static int single_thread(enum impl impl, uint64_t n)
     uint64_t id;
     aura_events_bus_opts o = aura_events_bus_opts_default();
     o.capacity = CAP;
+    o.single_producer = impl == BUS_SP_ONE;
     if (impl == SPSC) {
         r.sq = aligned_alloc(64, sizeof(spsc));
         memset(r.sq, 0, sizeof(spsc));
@@ -357,7 +363,7 @@ static int single_thread(enum impl impl, uint64_t n)
                 spsc_push(r.sq, &g_src[j]);
             } else if (impl == MUTEX) {
                 mq_push(r.mq, &g_src[j]);
-            } else if (impl == BUS_ONE) {
+            } else if (impl == BUS_ONE || impl == BUS_SP_ONE) {
                 aura_events_bus_publish(r.bus, &g_src[j]);
             }
         }
@@ -405,7 +411,7 @@ static void stop_hog(pid_t pid)
 static void report(const char *label, const enum impl *impls, int n_impl, int n_prod, int pinned,
                    uint64_t n, int runs, enum impl ref)
 {
-    double rate[4] = {0};
+    double rate[N_IMPL] = {0};
     /* round robin, so that every implementation sees the same noise */
     for (int r = 0; r < runs; r++) {
         for (int i = 0; i < n_impl; i++) {
@@ -454,16 +460,17 @@ int main(int argc, char **argv)
     }
     printf("# 64-byte events, ring of %d slots, best of %d runs, %llu events a run\n", CAP, runs,
            (unsigned long long)n);
-    static const char *const st_names[] = {"st-spsc", "st-mutex", "st-bus1", "st-busbatch"};
-    for (int k = 0; k < 4; k++) {
+    static const char *const st_names[] = {"st-spsc", "st-mutex", "st-bus1", "st-busbatch",
+                                           "st-bussp1"};
+    for (int k = 0; k < N_IMPL; k++) {
         if (strcmp(which, st_names[k]) == 0) {
             return single_thread((enum impl)k, n);
         }
     }
     int all = strcmp(which, "all") == 0;
     if (all || strcmp(which, "1p1c") == 0) {
-        enum impl im[] = {SPSC, MUTEX, BUS_ONE, BUS_BATCH};
-        report("1p1c", im, 4, 1, 1, n, runs, SPSC);
+        enum impl im[] = {SPSC, MUTEX, BUS_ONE, BUS_BATCH, BUS_SP_ONE};
+        report("1p1c", im, 5, 1, 1, n, runs, SPSC);
     }
     if (all || strcmp(which, "2p1c") == 0) {
         enum impl im[] = {MUTEX, BUS_ONE, BUS_BATCH};
@@ -471,8 +478,8 @@ int main(int argc, char **argv)
     }
     if (all || strcmp(which, "hog") == 0) {
         pid_t hog = start_hog();
-        enum impl im[] = {MUTEX, SPSC, BUS_ONE, BUS_BATCH};
-        report("hog", im, 4, 1, 0, n / 4, runs, MUTEX);
+        enum impl im[] = {MUTEX, SPSC, BUS_ONE, BUS_BATCH, BUS_SP_ONE};
+        report("hog", im, 5, 1, 0, n / 4, runs, MUTEX);
         stop_hog(hog);
     }
     return 0;

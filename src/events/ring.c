@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -156,6 +157,9 @@ aura_status aura__ring_init(aura__ring *r, const aura_allocator *a, const aura_e
     r->policy = o->policy;
     r->timeout_ms = o->publish_timeout_ms;
     r->spin = o->spin;
+    r->single = o->single_producer != 0;
+    r->membarrier_ok = r->single && syscall(SYS_membarrier,
+                                            MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
     for (uint64_t i = 0; i < cap; i++) {
         /* slot i first holds position i: anything but i + 1 means unwritten */
         atomic_init(&r->seq[i], (uint32_t)i);
@@ -234,15 +238,25 @@ static inline size_t claim(aura__ring *r, size_t want, int all_or_nothing, uint6
     uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
     for (;;) {
         uint64_t pos = t >> 1;
-        uint64_t room = atomic_load_explicit(&r->free_seen, memory_order_acquire) + r->cap - pos;
+        /* free_seen may be far behind (a producer stored an old value
+         * late): pos - free_seen can exceed cap, so never compute
+         * free_seen + cap - pos directly */
+        uint64_t used = pos - atomic_load_explicit(&r->free_seen, memory_order_acquire);
+        uint64_t room = used < r->cap ? r->cap - used : 0;
         if (room < want && room < r->cap) { /* stale cache? look at the real one */
             uint64_t f = atomic_load_explicit(&r->free, memory_order_acquire);
             atomic_store_explicit(&r->free_seen, f, memory_order_release);
-            room = f + r->cap - pos;
+            room = f + r->cap - pos; /* free <= read <= pos, and pos - free <= cap */
         }
         size_t m = (uint64_t)want < room ? want : (size_t)room;
         if (m == 0 || (all_or_nothing && m < want)) {
             return 0;
+        }
+        if (r->single) { /* the only producer: a plain store claims */
+            atomic_store_explicit(&r->tail, (pos + m) << 1, memory_order_relaxed);
+            *pos_out = pos;
+            *old_tail = 0;
+            return m;
         }
         if (atomic_compare_exchange_weak_explicit(&r->tail, &t, (pos + m) << 1,
                                                   memory_order_acq_rel, memory_order_relaxed)) {
@@ -259,6 +273,32 @@ static void wake_consumer(aura__ring *r)
     futex_wake(&r->cons_futex, 1);
 }
 
+/* A full barrier on every running thread of the process, so that the
+ * single producer's side of the sleep handshake needs only a compiler
+ * barrier (asymmetric Dekker; membarrier(2)).  A seq_cst fence here and in
+ * the producer when membarrier is unavailable. */
+static void heavy_fence(const aura__ring *r)
+{
+    if (!r->membarrier_ok ||
+        syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) {
+        atomic_thread_fence(memory_order_seq_cst);
+    }
+}
+
+/* Single producer, after publishing: wakes the consumer if it sleeps. */
+static inline void sp_wake_check(aura__ring *r)
+{
+    if (r->membarrier_ok) {
+        atomic_signal_fence(memory_order_seq_cst); /* heavy_fence does the rest */
+    } else {
+        atomic_thread_fence(memory_order_seq_cst);
+    }
+    if (atomic_load_explicit(&r->cons_sleeping, memory_order_relaxed) &&
+        atomic_exchange(&r->cons_sleeping, 0)) {
+        wake_consumer(r);
+    }
+}
+
 /* Writes the claimed run [pos, pos+m) and marks each slot published. */
 static inline void fill(aura__ring *r, uint64_t pos, const aura_events_event *evs, size_t m,
                         uint64_t old_tail)
@@ -272,7 +312,9 @@ static inline void fill(aura__ring *r, uint64_t pos, const aura_events_event *ev
         r->slots[p & r->mask] = evs[i];
         atomic_store_explicit(&r->seq[p & r->mask], (uint32_t)(p + 1), memory_order_release);
     }
-    if (old_tail & AURA__RING_SLEEPING) {
+    if (r->single) {
+        sp_wake_check(r);
+    } else if (old_tail & AURA__RING_SLEEPING) {
         wake_consumer(r);
     }
 }
@@ -343,15 +385,21 @@ static void drop_oldest(aura__ring *r, size_t want, waiter *w)
 
 aura_status aura__ring_publish1(aura__ring *r, const aura_events_event *ev)
 {
-    /* fast path: room by the shared cache of free, one CAS, one copy */
+    /* fast path: room by the shared cache of free, one claim, one copy */
     uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
     uint64_t pos = t >> 1;
     if (pos - atomic_load_explicit(&r->free_seen, memory_order_acquire) < r->cap &&
-        !atomic_load_explicit(&r->closed, memory_order_relaxed) &&
-        atomic_compare_exchange_strong_explicit(&r->tail, &t, (pos + 1) << 1,
-                                                memory_order_acq_rel, memory_order_relaxed)) {
-        fill(r, pos, ev, 1, t);
-        return AURA_OK;
+        !atomic_load_explicit(&r->closed, memory_order_relaxed)) {
+        if (r->single) {
+            atomic_store_explicit(&r->tail, (pos + 1) << 1, memory_order_relaxed);
+            fill(r, pos, ev, 1, 0);
+            return AURA_OK;
+        }
+        if (atomic_compare_exchange_strong_explicit(&r->tail, &t, (pos + 1) << 1,
+                                                    memory_order_acq_rel, memory_order_relaxed)) {
+            fill(r, pos, ev, 1, t);
+            return AURA_OK;
+        }
     }
     return aura__ring_publish(r, ev, 1, NULL);
 }
@@ -451,6 +499,17 @@ static void consumer_sleep(aura__ring *r, uint64_t t, waiter *w)
     }
     aura__ring_flush(r); /* no producer may sleep on a release it missed */
     uint32_t key = atomic_load(&r->cons_futex);
+    if (r->single) {
+        uint64_t h = t >> 1;
+        atomic_store(&r->cons_sleeping, 1);
+        heavy_fence(r);
+        if (!is_published(r, h) && (atomic_load(&r->tail) >> 1) == h && !atomic_load(&r->closed)) {
+            atomic_fetch_add_explicit(&r->sleeps, 1, memory_order_relaxed);
+            futex_wait(&r->cons_futex, key, relp);
+        }
+        atomic_store(&r->cons_sleeping, 0);
+        return;
+    }
     if (!(t & AURA__RING_SLEEPING) &&
         !atomic_compare_exchange_strong_explicit(&r->tail, &t, t | AURA__RING_SLEEPING,
                                                  memory_order_acq_rel, memory_order_relaxed)) {

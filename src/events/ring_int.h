@@ -28,6 +28,12 @@
  *   - claim CAS on tail is acq_rel: a producer that sees SLEEPING also sees
  *     the consumer's earlier load of the futex key, so its later increment
  *     of that key cannot be missed (no lost wake-up).
+ *   - single-producer mode: the claim is a plain store and the consumer
+ *     announces its sleep in cons_sleeping instead of tail.  Consumer: store
+ *     cons_sleeping, membarrier(2) (a full barrier on every running thread),
+ *     re-check the slot, sleep.  Producer: store seq, compiler barrier, load
+ *     cons_sleeping.  Asymmetric Dekker: the producer pays no fence (a
+ *     seq_cst fence on both sides if membarrier is unavailable).
  *   - producer sleep (BLOCK): increment prod_waiters (seq_cst), re-check room
  *     (seq_cst load), sleep on prod_futex.  The consumer loads prod_waiters
  *     (relaxed, cheap) after each release, and, at the end of each dispatch
@@ -57,7 +63,9 @@ typedef struct aura__ring {
     uint64_t cap, mask;
     aura_events_bus_policy policy;
     int timeout_ms;               /* BLOCK: longest wait for room, -1 = none */
-    unsigned spin;                /* pause rounds before yielding/sleeping */
+    unsigned spin;                /* pause budget before sleeping */
+    int single;                   /* single-producer mode: claims are plain stores */
+    int membarrier_ok;            /* membarrier(2) registered (single mode) */
     _Atomic int closed;
     /* producers' line */
     _Alignas(AURA__RING_LINE) _Atomic uint64_t tail;
@@ -70,6 +78,7 @@ typedef struct aura__ring {
     _Alignas(AURA__RING_LINE) _Atomic uint64_t read;
     /* sleeping and waking */
     _Alignas(AURA__RING_LINE) _Atomic uint32_t cons_futex; /* bumped to wake the consumer */
+    _Atomic uint32_t cons_sleeping; /* single mode: the consumer sleeps (or is about to) */
     _Atomic uint32_t prod_futex;   /* bumped to wake producers waiting for room */
     _Atomic uint32_t prod_waiters; /* producers about to sleep or sleeping */
     /* slow-path counters */
