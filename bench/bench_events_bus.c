@@ -468,6 +468,11 @@ int main(int argc, char **argv)
         }
     }
     int all = strcmp(which, "all") == 0;
+    if (!all && strcmp(which, "1p1c") != 0 && strcmp(which, "2p1c") != 0 &&
+        strcmp(which, "hog") != 0) {
+        fprintf(stderr, "bench: unknown case '%s'\n", which);
+        return 2;
+    }
     if (all || strcmp(which, "1p1c") == 0) {
         enum impl im[] = {SPSC, MUTEX, BUS_ONE, BUS_BATCH, BUS_SP_ONE};
         report("1p1c", im, 5, 1, 1, n, runs, SPSC);
