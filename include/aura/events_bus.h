@@ -68,7 +68,9 @@ AURA_API aura_events_bus_opts aura_events_bus_opts_default(void);
 
 /* Subscriber callback.  `evs[0..n)` is a read-only view owned by the bus and
  * valid only until the callback returns (copy what you keep); n >= 1.  Runs
- * on the dispatching thread. */
+ * on the dispatching thread.  A callback may publish to the same bus, but
+ * under BLOCK with publish_timeout_ms = -1 that waits forever if the ring is
+ * full (the only thread that frees slots is the one waiting). */
 typedef void (*aura_events_bus_fn)(void *ctx, const aura_events_event *evs, size_t n);
 
 /* Kind filters: bit k selects kind k (aura_events_kind) for k < 31; bit 31

@@ -224,6 +224,9 @@ static void release_in_order(aura__ring *r, uint64_t from, uint64_t to)
 
 static inline int is_published(const aura__ring *r, uint64_t pos)
 {
+    if (r->single) { /* the producer stores tail after writing the events */
+        return pos < atomic_load_explicit(&r->tail, memory_order_acquire) >> 1;
+    }
     return atomic_load_explicit(&r->seq[pos & r->mask], memory_order_acquire) == (uint32_t)(pos + 1);
 }
 
@@ -252,8 +255,7 @@ static inline size_t claim(aura__ring *r, size_t want, int all_or_nothing, uint6
         if (m == 0 || (all_or_nothing && m < want)) {
             return 0;
         }
-        if (r->single) { /* the only producer: a plain store claims */
-            atomic_store_explicit(&r->tail, (pos + m) << 1, memory_order_relaxed);
+        if (r->single) { /* the only producer: fill() publishes by storing tail */
             *pos_out = pos;
             *old_tail = 0;
             return m;
@@ -303,6 +305,14 @@ static inline void sp_wake_check(aura__ring *r)
 static inline void fill(aura__ring *r, uint64_t pos, const aura_events_event *evs, size_t m,
                         uint64_t old_tail)
 {
+    if (r->single) { /* like an SPSC ring: write, then publish the new tail */
+        for (size_t i = 0; i < m; i++) {
+            r->slots[(pos + i) & r->mask] = evs[i];
+        }
+        atomic_store_explicit(&r->tail, (pos + m) << 1, memory_order_release);
+        sp_wake_check(r);
+        return;
+    }
     for (size_t i = 0; i < m; i++) {
         uint64_t p = pos + i;
         /* ask for the lines a few claims ahead now: they were last read by
@@ -312,9 +322,7 @@ static inline void fill(aura__ring *r, uint64_t pos, const aura_events_event *ev
         r->slots[p & r->mask] = evs[i];
         atomic_store_explicit(&r->seq[p & r->mask], (uint32_t)(p + 1), memory_order_release);
     }
-    if (r->single) {
-        sp_wake_check(r);
-    } else if (old_tail & AURA__RING_SLEEPING) {
+    if (old_tail & AURA__RING_SLEEPING) {
         wake_consumer(r);
     }
 }
@@ -391,7 +399,6 @@ aura_status aura__ring_publish1(aura__ring *r, const aura_events_event *ev)
     if (pos - atomic_load_explicit(&r->free_seen, memory_order_acquire) < r->cap &&
         !atomic_load_explicit(&r->closed, memory_order_relaxed)) {
         if (r->single) {
-            atomic_store_explicit(&r->tail, (pos + 1) << 1, memory_order_relaxed);
             fill(r, pos, ev, 1, 0);
             return AURA_OK;
         }
@@ -446,6 +453,10 @@ static size_t count_ready(const aura__ring *r, uint64_t h, size_t max)
 {
     uint64_t to_end = r->cap - (h & r->mask);
     size_t lim = (uint64_t)max < to_end ? max : (size_t)to_end;
+    if (r->single) {
+        uint64_t avail = (atomic_load_explicit(&r->tail, memory_order_acquire) >> 1) - h;
+        return avail < lim ? (size_t)avail : lim;
+    }
     size_t k = 0;
     while (k < lim && is_published(r, h + k)) {
         k++;

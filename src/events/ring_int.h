@@ -28,10 +28,12 @@
  *   - claim CAS on tail is acq_rel: a producer that sees SLEEPING also sees
  *     the consumer's earlier load of the futex key, so its later increment
  *     of that key cannot be missed (no lost wake-up).
- *   - single-producer mode: the claim is a plain store and the consumer
- *     announces its sleep in cons_sleeping instead of tail.  Consumer: store
+ *   - single-producer mode: no seq marks and no CAS; as in an SPSC ring the
+ *     producer writes the events, then stores tail with release, and the
+ *     consumer loads tail with acquire.  The consumer announces its sleep
+ *     in cons_sleeping instead of a tail bit.  Consumer: store
  *     cons_sleeping, membarrier(2) (a full barrier on every running thread),
- *     re-check the slot, sleep.  Producer: store seq, compiler barrier, load
+ *     re-check tail, sleep.  Producer: store tail, compiler barrier, load
  *     cons_sleeping.  Asymmetric Dekker: the producer pays no fence (a
  *     seq_cst fence on both sides if membarrier is unavailable).
  *   - producer sleep (BLOCK): increment prod_waiters (seq_cst), re-check room
