@@ -11,9 +11,8 @@ if [ "${1:-}" = --callgrind ]; then CG=1; shift; fi
 B=${1:-build}
 if [ $CG = 1 ]; then ND=0; NF=${2:-20000}; else ND=${2:-2000}; NF=${3:-50000}; fi
 [ -f "$B/lib/libaura.a" ] || { echo "bench_memory_store: run make first" >&2; exit 1; }
-exe="$B/bench_memory_store"
-cc -O2 -std=c11 -Iinclude bench/bench_memory_store.c "$B/lib/libaura.a" \
-   $(pkg-config --libs sqlite3 libcjson) -llmdb -lm -lpthread -o "$exe"
+cmake --build "$B" --target bench_memory_store >/dev/null  # bench/*.c build with CMake
+exe="$B/bench/bench_memory_store"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/aura-bench-store-XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 echo "SQLite $(pkg-config --modversion sqlite3), LMDB $(dpkg-query -W -f='${Version}' liblmdb-dev 2>/dev/null || echo '?'); disk: $(df -T "$dir" | awk 'NR==2{print $2}')"

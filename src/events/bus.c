@@ -49,7 +49,7 @@ aura_events_bus_opts aura_events_bus_opts_default(void)
     o.batch = 256;
     o.policy = AURA_EVENTS_BUS_BLOCK;
     o.publish_timeout_ms = -1;
-    o.spin = 256;
+    o.spin = 64;
     return o;
 }
 
@@ -148,7 +148,7 @@ void aura_events_bus_destroy(aura_events_bus *bus)
 aura_status aura_events_bus_publish(aura_events_bus *bus, const aura_events_event *ev)
 {
     AURA_CHECK_ARG(bus && ev);
-    return aura__ring_publish(&bus->ring, ev, 1, NULL);
+    return aura__ring_publish1(&bus->ring, ev);
 }
 
 aura_status aura_events_bus_publish_batch(aura_events_bus *bus, const aura_events_event *evs,
@@ -314,6 +314,7 @@ aura_status aura_events_bus_dispatch(aura_events_bus *bus, size_t max, int timeo
     if (st == AURA_E_TIMEOUT) {
         st = AURA_OK;
     }
+    aura__ring_flush(&bus->ring);
     if (bus->n_dead) {
         reap(bus);
     }

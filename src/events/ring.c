@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
-#include <sched.h>
+#include <linux/membarrier.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -16,7 +16,12 @@
 
 #include "core/core_int.h"
 
-#define YIELD_ROUNDS 4 /* sched_yield() calls between spinning and sleeping */
+#ifndef PREFETCH_AHEAD
+#define PREFETCH_AHEAD 8 /* slots */
+#endif
+#ifndef POLL_BACKOFF_LOG2
+#define POLL_BACKOFF_LOG2 4
+#endif
 
 /* ---- small platform helpers ---- */
 
@@ -50,10 +55,14 @@ static void *alloc_aligned(const aura_allocator *a, size_t size, void **raw)
     return (void *)p;
 }
 
-/* ---- waiting: spin, then yield, then sleep ---- */
+/* ---- waiting: spin briefly, then sleep ----
+ * No sched_yield() phase: when another process shares the core, a yield
+ * hands it a whole time slice, which measured far worse than sleeping on a
+ * futex at once (docs/events_bus.md). */
 
 typedef struct waiter {
     unsigned round;        /* rounds waited so far */
+    unsigned paused;       /* cpu pauses spent */
     int counted;           /* this wait is already in `waits` */
     int timed;             /* deadline is set */
     struct timespec deadline;
@@ -94,26 +103,34 @@ static int time_left(const waiter *w, struct timespec *rel, struct timespec **re
     return rel->tv_sec >= 0 && (rel->tv_sec > 0 || rel->tv_nsec > 0);
 }
 
-/* One round of the busy part of a wait; 0 once spinning and yielding are
- * used up (the caller then sleeps). */
+/* One round of the busy part of a wait: 2^round pauses, at most 2^max_log2
+ * and at most what is left of the budget of r->spin pauses.  0 once the
+ * budget is spent (the caller then sleeps). */
+static int backoff_pow(const aura__ring *r, waiter *w, unsigned max_log2)
+{
+    if (w->paused >= r->spin) {
+        return 0;
+    }
+    unsigned k = 1u << (w->round < max_log2 ? w->round : max_log2);
+    if (k > r->spin - w->paused) {
+        k = r->spin - w->paused;
+    }
+    w->round++;
+    w->paused += k;
+    for (unsigned i = 0; i < k; i++) {
+        cpu_pause();
+    }
+    return 1;
+}
+
 static int backoff(const aura__ring *r, waiter *w)
 {
-    if (w->round < r->spin) {
-        w->round++;
-        cpu_pause();
-        return 1;
-    }
-    if (w->round < r->spin + YIELD_ROUNDS) {
-        w->round++;
-        sched_yield();
-        return 1;
-    }
-    return 0;
+    return backoff_pow(r, w, 0);
 }
 
 /* Waits on something that another thread finishes without sleeping (a
  * producer writing its claimed slot, a release in claim order): spin, then
- * yield, then nap briefly in case that thread was preempted. */
+ * nap briefly in case that thread was preempted. */
 static void short_wait(const aura__ring *r, waiter *w)
 {
     if (!backoff(r, w)) {
@@ -140,6 +157,9 @@ aura_status aura__ring_init(aura__ring *r, const aura_allocator *a, const aura_e
     r->policy = o->policy;
     r->timeout_ms = o->publish_timeout_ms;
     r->spin = o->spin;
+    r->single = o->single_producer != 0;
+    r->membarrier_ok = r->single && syscall(SYS_membarrier,
+                                            MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
     for (uint64_t i = 0; i < cap; i++) {
         /* slot i first holds position i: anything but i + 1 means unwritten */
         atomic_init(&r->seq[i], (uint32_t)i);
@@ -171,12 +191,23 @@ void aura__ring_close(aura__ring *r)
 
 /* ---- release (consumer and droppers) ---- */
 
-static void wake_producers(aura__ring *r)
+/* After a release: wakes sleeping producers.  `fenced` orders the free
+ * store before the waiters load (needed once per dispatch, see ring_int.h). */
+static void wake_producers(aura__ring *r, int fenced)
 {
-    atomic_thread_fence(memory_order_seq_cst); /* free store before waiters load */
+    if (fenced) {
+        atomic_thread_fence(memory_order_seq_cst);
+    }
     if (atomic_load_explicit(&r->prod_waiters, memory_order_relaxed) != 0) {
         atomic_fetch_add(&r->prod_futex, 1);
         futex_wake(&r->prod_futex, INT_MAX);
+    }
+}
+
+void aura__ring_flush(aura__ring *r)
+{
+    if (r->policy == AURA_EVENTS_BUS_BLOCK) {
+        wake_producers(r, 1);
     }
 }
 
@@ -189,11 +220,13 @@ static void release_in_order(aura__ring *r, uint64_t from, uint64_t to)
         short_wait(r, &w);
     }
     atomic_store_explicit(&r->free, to, memory_order_release);
-    wake_producers(r);
 }
 
 static inline int is_published(const aura__ring *r, uint64_t pos)
 {
+    if (r->single) { /* the producer stores tail after writing the events */
+        return pos < atomic_load_explicit(&r->tail, memory_order_acquire) >> 1;
+    }
     return atomic_load_explicit(&r->seq[pos & r->mask], memory_order_acquire) == (uint32_t)(pos + 1);
 }
 
@@ -208,10 +241,24 @@ static inline size_t claim(aura__ring *r, size_t want, int all_or_nothing, uint6
     uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
     for (;;) {
         uint64_t pos = t >> 1;
-        uint64_t room = atomic_load_explicit(&r->free, memory_order_acquire) + r->cap - pos;
+        /* free_seen may be far behind (a producer stored an old value
+         * late): pos - free_seen can exceed cap, so never compute
+         * free_seen + cap - pos directly */
+        uint64_t used = pos - atomic_load_explicit(&r->free_seen, memory_order_acquire);
+        uint64_t room = used < r->cap ? r->cap - used : 0;
+        if (room < want && room < r->cap) { /* stale cache? look at the real one */
+            uint64_t f = atomic_load_explicit(&r->free, memory_order_acquire);
+            atomic_store_explicit(&r->free_seen, f, memory_order_release);
+            room = f + r->cap - pos; /* free <= read <= pos, and pos - free <= cap */
+        }
         size_t m = (uint64_t)want < room ? want : (size_t)room;
         if (m == 0 || (all_or_nothing && m < want)) {
             return 0;
+        }
+        if (r->single) { /* the only producer: fill() publishes by storing tail */
+            *pos_out = pos;
+            *old_tail = 0;
+            return m;
         }
         if (atomic_compare_exchange_weak_explicit(&r->tail, &t, (pos + m) << 1,
                                                   memory_order_acq_rel, memory_order_relaxed)) {
@@ -228,12 +275,50 @@ static void wake_consumer(aura__ring *r)
     futex_wake(&r->cons_futex, 1);
 }
 
+/* A full barrier on every running thread of the process, so that the
+ * single producer's side of the sleep handshake needs only a compiler
+ * barrier (asymmetric Dekker; membarrier(2)).  A seq_cst fence here and in
+ * the producer when membarrier is unavailable. */
+static void heavy_fence(const aura__ring *r)
+{
+    if (!r->membarrier_ok ||
+        syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) {
+        atomic_thread_fence(memory_order_seq_cst);
+    }
+}
+
+/* Single producer, after publishing: wakes the consumer if it sleeps. */
+static inline void sp_wake_check(aura__ring *r)
+{
+    if (r->membarrier_ok) {
+        atomic_signal_fence(memory_order_seq_cst); /* heavy_fence does the rest */
+    } else {
+        atomic_thread_fence(memory_order_seq_cst);
+    }
+    if (atomic_load_explicit(&r->cons_sleeping, memory_order_relaxed) &&
+        atomic_exchange(&r->cons_sleeping, 0)) {
+        wake_consumer(r);
+    }
+}
+
 /* Writes the claimed run [pos, pos+m) and marks each slot published. */
 static inline void fill(aura__ring *r, uint64_t pos, const aura_events_event *evs, size_t m,
                         uint64_t old_tail)
 {
+    if (r->single) { /* like an SPSC ring: write, then publish the new tail */
+        for (size_t i = 0; i < m; i++) {
+            r->slots[(pos + i) & r->mask] = evs[i];
+        }
+        atomic_store_explicit(&r->tail, (pos + m) << 1, memory_order_release);
+        sp_wake_check(r);
+        return;
+    }
     for (size_t i = 0; i < m; i++) {
         uint64_t p = pos + i;
+        /* ask for the lines a few claims ahead now: they were last read by
+         * the consumer, and the next locked CAS waits for pending stores */
+        __builtin_prefetch(&r->slots[(p + PREFETCH_AHEAD) & r->mask], 1);
+        __builtin_prefetch(&r->seq[(p + 4 * PREFETCH_AHEAD) & r->mask], 1);
         r->slots[p & r->mask] = evs[i];
         atomic_store_explicit(&r->seq[p & r->mask], (uint32_t)(p + 1), memory_order_release);
     }
@@ -306,6 +391,26 @@ static void drop_oldest(aura__ring *r, size_t want, waiter *w)
     atomic_fetch_add_explicit(&r->dropped, d, memory_order_relaxed);
 }
 
+aura_status aura__ring_publish1(aura__ring *r, const aura_events_event *ev)
+{
+    /* fast path: room by the shared cache of free, one claim, one copy */
+    uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    uint64_t pos = t >> 1;
+    if (pos - atomic_load_explicit(&r->free_seen, memory_order_acquire) < r->cap &&
+        !atomic_load_explicit(&r->closed, memory_order_relaxed)) {
+        if (r->single) {
+            fill(r, pos, ev, 1, 0);
+            return AURA_OK;
+        }
+        if (atomic_compare_exchange_strong_explicit(&r->tail, &t, (pos + 1) << 1,
+                                                    memory_order_acq_rel, memory_order_relaxed)) {
+            fill(r, pos, ev, 1, t);
+            return AURA_OK;
+        }
+    }
+    return aura__ring_publish(r, ev, 1, NULL);
+}
+
 aura_status aura__ring_publish(aura__ring *r, const aura_events_event *evs, size_t n,
                                size_t *n_done)
 {
@@ -348,6 +453,10 @@ static size_t count_ready(const aura__ring *r, uint64_t h, size_t max)
 {
     uint64_t to_end = r->cap - (h & r->mask);
     size_t lim = (uint64_t)max < to_end ? max : (size_t)to_end;
+    if (r->single) {
+        uint64_t avail = (atomic_load_explicit(&r->tail, memory_order_acquire) >> 1) - h;
+        return avail < lim ? (size_t)avail : lim;
+    }
     size_t k = 0;
     while (k < lim && is_published(r, h + k)) {
         k++;
@@ -388,7 +497,7 @@ void aura__ring_done(aura__ring *r, size_t k)
     uint64_t h = atomic_load_explicit(&r->read, memory_order_relaxed) + k;
     atomic_store_explicit(&r->read, h, memory_order_relaxed);
     atomic_store_explicit(&r->free, h, memory_order_release);
-    wake_producers(r);
+    wake_producers(r, 0);
 }
 
 /* The consumer's sleep: announce it in tail (only if the ring is empty, so
@@ -399,7 +508,19 @@ static void consumer_sleep(aura__ring *r, uint64_t t, waiter *w)
     if (!time_left(w, &rel, &relp)) {
         return;
     }
+    aura__ring_flush(r); /* no producer may sleep on a release it missed */
     uint32_t key = atomic_load(&r->cons_futex);
+    if (r->single) {
+        uint64_t h = t >> 1;
+        atomic_store(&r->cons_sleeping, 1);
+        heavy_fence(r);
+        if (!is_published(r, h) && (atomic_load(&r->tail) >> 1) == h && !atomic_load(&r->closed)) {
+            atomic_fetch_add_explicit(&r->sleeps, 1, memory_order_relaxed);
+            futex_wait(&r->cons_futex, key, relp);
+        }
+        atomic_store(&r->cons_sleeping, 0);
+        return;
+    }
     if (!(t & AURA__RING_SLEEPING) &&
         !atomic_compare_exchange_strong_explicit(&r->tail, &t, t | AURA__RING_SLEEPING,
                                                  memory_order_acq_rel, memory_order_relaxed)) {
@@ -421,9 +542,18 @@ aura_status aura__ring_wait(aura__ring *r, int timeout_ms)
         if (is_published(r, h)) {
             return AURA_OK;
         }
+        if (timeout_ms == 0) {
+            return AURA_E_TIMEOUT;
+        }
+        /* Poll only the slot's mark, and less and less often: every poll
+         * takes the line a producer is writing, and its next claim (a
+         * locked CAS) has to wait until that line comes back. */
+        if (backoff_pow(r, &w, POLL_BACKOFF_LOG2)) {
+            continue;
+        }
         uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
         struct timespec rel, *relp;
-        int expired = timeout_ms == 0 || !time_left(&w, &rel, &relp);
+        int expired = !time_left(&w, &rel, &relp);
         if ((t >> 1) != h) { /* claimed, not yet written */
             if (expired) {
                 return AURA_E_TIMEOUT;
@@ -437,9 +567,7 @@ aura_status aura__ring_wait(aura__ring *r, int timeout_ms)
         if (expired) {
             return AURA_E_TIMEOUT;
         }
-        if (!backoff(r, &w)) {
-            consumer_sleep(r, t, &w);
-        }
+        consumer_sleep(r, t, &w);
     }
 }
 

@@ -19,16 +19,30 @@
  * Memory ordering (C11):
  *   - producer: room is computed from free (acquire), pairing with the
  *     releaser's free store (release): the consumer's reads of the old event
- *     happen before the producer overwrites it.  The event is written, then
+ *     happen before the producer overwrites it.  free_seen caches a value of
+ *     free on the producers' line (stored with release after an acquire
+ *     load of free, loaded with acquire), so the chain of happens-before
+ *     still runs from the consumer to every producer that trusts it.  The event is written, then
  *     seq is stored with release; the consumer loads seq with acquire before
  *     reading the event.
  *   - claim CAS on tail is acq_rel: a producer that sees SLEEPING also sees
  *     the consumer's earlier load of the futex key, so its later increment
  *     of that key cannot be missed (no lost wake-up).
+ *   - single-producer mode: no seq marks and no CAS; as in an SPSC ring the
+ *     producer writes the events, then stores tail with release, and the
+ *     consumer loads tail with acquire.  The consumer announces its sleep
+ *     in cons_sleeping instead of a tail bit.  Consumer: store
+ *     cons_sleeping, membarrier(2) (a full barrier on every running thread),
+ *     re-check tail, sleep.  Producer: store tail, compiler barrier, load
+ *     cons_sleeping.  Asymmetric Dekker: the producer pays no fence (a
+ *     seq_cst fence on both sides if membarrier is unavailable).
  *   - producer sleep (BLOCK): increment prod_waiters (seq_cst), re-check room
- *     (seq_cst load), sleep on prod_futex.  Releaser: store free, seq_cst
- *     fence, load prod_waiters.  Dekker's pattern: one of the two sees the
- *     other, so a sleeping producer is always woken.
+ *     (seq_cst load), sleep on prod_futex.  The consumer loads prod_waiters
+ *     (relaxed, cheap) after each release, and, at the end of each dispatch
+ *     and before it sleeps, after a seq_cst fence: Dekker's pattern, so one
+ *     of the two sides always sees the other and no producer sleeps while
+ *     the consumer stops looking (at worst it is woken at the end of the
+ *     dispatch call instead of at once).
  * SPDX-License-Identifier: MIT */
 #ifndef AURA_EVENTS_RING_INT_H
 #define AURA_EVENTS_RING_INT_H
@@ -51,16 +65,22 @@ typedef struct aura__ring {
     uint64_t cap, mask;
     aura_events_bus_policy policy;
     int timeout_ms;               /* BLOCK: longest wait for room, -1 = none */
-    unsigned spin;                /* pause rounds before yielding/sleeping */
+    unsigned spin;                /* pause budget before sleeping */
+    int single;                   /* single-producer mode: claims are plain stores */
+    int membarrier_ok;            /* membarrier(2) registered (single mode) */
     _Atomic int closed;
     /* producers' line */
     _Alignas(AURA__RING_LINE) _Atomic uint64_t tail;
+    _Atomic uint64_t free_seen;   /* some value free had: a lower bound that
+                                     producers share, so that they read the
+                                     consumer's line only when it shows no room */
     /* releasers' line (consumer; droppers under DROP_OLDEST) */
     _Alignas(AURA__RING_LINE) _Atomic uint64_t free;
     /* takers' line */
     _Alignas(AURA__RING_LINE) _Atomic uint64_t read;
     /* sleeping and waking */
     _Alignas(AURA__RING_LINE) _Atomic uint32_t cons_futex; /* bumped to wake the consumer */
+    _Atomic uint32_t cons_sleeping; /* single mode: the consumer sleeps (or is about to) */
     _Atomic uint32_t prod_futex;   /* bumped to wake producers waiting for room */
     _Atomic uint32_t prod_waiters; /* producers about to sleep or sleeping */
     /* slow-path counters */
@@ -78,6 +98,9 @@ void aura__ring_fini(aura__ring *r, const aura_allocator *a);
 aura_status aura__ring_publish(aura__ring *r, const aura_events_event *evs, size_t n,
                                size_t *n_done);
 
+/* The same for one event, with a short fast path. */
+aura_status aura__ring_publish1(aura__ring *r, const aura_events_event *ev);
+
 /* Consumer side (one thread).  take: up to `max` published events, at most
  * up to the end of the slot array, as a view (*view) that stays valid until
  * aura__ring_done(k).  Under DROP_OLDEST the events are copied into
@@ -86,6 +109,8 @@ aura_status aura__ring_publish(aura__ring *r, const aura_events_event *evs, size
 size_t aura__ring_take(aura__ring *r, size_t max, aura_events_event *scratch,
                        const aura_events_event **view);
 void aura__ring_done(aura__ring *r, size_t k);
+/* Ends a dispatch: wakes producers that went to sleep meanwhile. */
+void aura__ring_flush(aura__ring *r);
 
 /* Waits until an event may be ready: AURA_OK, AURA_E_TIMEOUT, or
  * AURA_E_STATE (closed and empty). */

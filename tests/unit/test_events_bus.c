@@ -105,9 +105,14 @@ AURA_TEST(events_bus_policy_names_round_trip)
     ASSERT_TRUE(aura_events_bus_policy_name((aura_events_bus_policy)3) == NULL);
 }
 
-AURA_TEST(events_bus_single_thread_order_filters_and_counters)
+static void order_filters_and_counters(int single)
 {
-    aura_events_bus *bus = mkbus(64, 8, AURA_EVENTS_BUS_BLOCK, -1);
+    aura_events_bus_opts o = aura_events_bus_opts_default();
+    o.capacity = 64;
+    o.batch = 8;
+    o.single_producer = single;
+    aura_events_bus *bus = NULL;
+    ASSERT_OK(aura_events_bus_create(&o, &bus));
     static rec all, calls, custom;
     memset(&all, 0, sizeof all);
     memset(&calls, 0, sizeof calls);
@@ -182,6 +187,12 @@ AURA_TEST(events_bus_single_thread_order_filters_and_counters)
     ASSERT_OK(aura_events_bus_dispatch(bus, 1, -1, &n));
     ASSERT_EQ(1, n);
     aura_events_bus_destroy(bus);
+}
+
+AURA_TEST(events_bus_single_thread_order_filters_and_counters)
+{
+    order_filters_and_counters(0);
+    order_filters_and_counters(1);
 }
 
 AURA_TEST(events_bus_events_without_subscribers_are_consumed)

@@ -128,7 +128,8 @@ static void calls_fn(void *ctx, const aura_events_event *evs, size_t n)
     s->calls_seen += (int64_t)n;
 }
 
-static void run_stress(aura_events_bus_policy pol, size_t cap, int n_prod, int64_t per_prod)
+static void run_stress(aura_events_bus_policy pol, size_t cap, int n_prod, int64_t per_prod,
+                       int single)
 {
     static stress s;
     memset(&s, 0, sizeof s);
@@ -143,6 +144,7 @@ static void run_stress(aura_events_bus_policy pol, size_t cap, int n_prod, int64
     o.batch = 32;
     o.policy = pol;
     o.spin = 64;
+    o.single_producer = single;
     ASSERT_OK(aura_events_bus_create(&o, &s.bus));
     uint64_t id;
     ASSERT_OK(aura_events_bus_subscribe(s.bus, AURA_EVENTS_BUS_ALL_KINDS, check_fn, &s, &id));
@@ -193,22 +195,29 @@ static void run_stress(aura_events_bus_policy pol, size_t cap, int n_prod, int64
 
 AURA_TEST(events_bus_mt_block_no_loss_no_dup_in_order)
 {
-    run_stress(AURA_EVENTS_BUS_BLOCK, 64, 4, 200000);
+    run_stress(AURA_EVENTS_BUS_BLOCK, 64, 4, 200000, 0);
 }
 
 AURA_TEST(events_bus_mt_reject_with_retry_no_loss)
 {
-    run_stress(AURA_EVENTS_BUS_REJECT, 64, 3, 100000);
+    run_stress(AURA_EVENTS_BUS_REJECT, 64, 3, 100000, 0);
 }
 
 AURA_TEST(events_bus_mt_drop_oldest_no_dup_in_order)
 {
-    run_stress(AURA_EVENTS_BUS_DROP_OLDEST, 32, 4, 200000);
+    run_stress(AURA_EVENTS_BUS_DROP_OLDEST, 32, 4, 200000, 0);
 }
 
-AURA_TEST(events_bus_mt_single_producer_large_ring)
+AURA_TEST(events_bus_mt_one_producer_large_ring)
 {
-    run_stress(AURA_EVENTS_BUS_BLOCK, 4096, 1, 500000);
+    run_stress(AURA_EVENTS_BUS_BLOCK, 4096, 1, 500000, 0);
+}
+
+AURA_TEST(events_bus_mt_single_producer_mode_each_policy)
+{
+    run_stress(AURA_EVENTS_BUS_BLOCK, 64, 1, 200000, 1);
+    run_stress(AURA_EVENTS_BUS_DROP_OLDEST, 32, 1, 200000, 1);
+    run_stress(AURA_EVENTS_BUS_REJECT, 64, 1, 100000, 1);
 }
 
 /* ---- a trickle: the consumer sleeps between events and is woken ---- */
@@ -242,12 +251,13 @@ static void *trickle_consumer(void *arg)
     return NULL;
 }
 
-AURA_TEST(events_bus_mt_sleeping_consumer_is_woken)
+static void trickle_run(int single)
 {
     aura_events_bus_opts o = aura_events_bus_opts_default();
     o.capacity = 64;
     o.batch = 16;
     o.spin = 0; /* sleep at once */
+    o.single_producer = single;
     static trickle t;
     memset(&t, 0, sizeof t);
     ASSERT_OK(aura_events_bus_create(&o, &t.bus));
@@ -266,7 +276,16 @@ AURA_TEST(events_bus_mt_sleeping_consumer_is_woken)
     pthread_join(th, NULL); /* hangs (test timeout) if a wake-up is lost */
     ASSERT_EQ(0, t.bad);
     ASSERT_EQ(200, t.next);
+    aura_events_bus_stats st;
+    aura_events_bus_get_stats(t.bus, &st);
+    ASSERT_EQ(200, st.published);
     aura_events_bus_destroy(t.bus);
+}
+
+AURA_TEST(events_bus_mt_sleeping_consumer_is_woken)
+{
+    trickle_run(0);
+    trickle_run(1); /* the membarrier handshake of single-producer mode */
 }
 
 /* ---- close ---- */
