@@ -48,6 +48,7 @@ struct aura_monitor {
     mon_acc *acc;
     mon_agent *ag;
     float *risk, *feat;  /* cap_n and cap_n x AGENT_FEATURES */
+    float *tmp;          /* cap_n scratch, kept zero */
     uint8_t *seen;
     float sys[AURA_MONITOR_SYSTEM_FEATURES];
     float sys_risk;
@@ -148,7 +149,7 @@ void aura_monitor_destroy(aura_monitor *m)
         return;
     }
     const aura_allocator *al = m->alloc;
-    void *ptrs[] = {m->acc, m->ag, m->risk, m->feat, m->seen, m->edges, m->dup, m->pairs,
+    void *ptrs[] = {m->acc, m->ag, m->risk, m->tmp, m->feat, m->seen, m->edges, m->dup, m->pairs,
                     m->off, m->adj, m->bdeg, m->comp, m->callers, m->is_ap, m->clust, m->betw,
                     m->dec};
     for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++) {
@@ -184,6 +185,7 @@ static aura_status ensure_agents(aura_monitor *m, uint32_t need)
         if (!grow(al, (void **)&m->acc, c, sizeof *m->acc) ||
             !grow(al, (void **)&m->ag, c, sizeof *m->ag) ||
             !grow(al, (void **)&m->risk, c, sizeof *m->risk) ||
+            !grow(al, (void **)&m->tmp, c, sizeof *m->tmp) ||
             !grow(al, (void **)&m->feat, c, sizeof(float) * AURA_MONITOR_AGENT_FEATURES) ||
             !grow(al, (void **)&m->seen, c, 1) || !grow(al, (void **)&m->off, c + 1, 4) ||
             !grow(al, (void **)&m->bdeg, c, 4) || !grow(al, (void **)&m->comp, c, 4) ||
@@ -198,7 +200,7 @@ static aura_status ensure_agents(aura_monitor *m, uint32_t need)
         memset(&m->ag[i], 0, sizeof m->ag[i]);
         m->ag[i].trust = 1.0f;
         m->ag[i].cooldown_until = INT64_MIN;
-        m->risk[i] = 0.0f;
+        m->risk[i] = m->tmp[i] = 0.0f;
         m->seen[i] = 0;
         memset(&m->feat[(size_t)i * AURA_MONITOR_AGENT_FEATURES], 0,
                sizeof(float) * AURA_MONITOR_AGENT_FEATURES);
@@ -692,25 +694,49 @@ static float rule_system_risk(const float *s)
     return (float)fmin(1.0, r);
 }
 
-/* Per-agent logistic score over the features; weights chosen by hand
- * (docs/monitor.md explains each). */
+/* Per-agent logistic score over the features.  The weights are rounded
+ * from a class-weighted logistic fit on simulator seeds 101..108 (BA, 200
+ * agents; evaluation uses other seeds), then kept fixed and readable:
+ * load and its excess over 0.75 dominate, then errors (own, of calls to
+ * it, of its calls out), latency growth, rising trends, low trust, and
+ * how many callers depend on it.  docs/monitor.md lists them. */
 static float rule_agent_risk(const float *f, float sys_risk)
 {
-    float over = f[F_UTIL] - 0.75f;
-    float z = -4.0f;
-    z += 4.0f * f[F_INERR_NOW] + 1.5f * f[F_INERR];
-    z += 6.0f * clampf(over, 0.0f, 1.0f);
-    z += 0.9f * clampf(f[F_LAT], 0.0f, 5.0f);
-    z += 4.0f * clampf(f[F_DUTIL], 0.0f, 0.5f);
-    z += 3.0f * clampf(f[F_DINERR], 0.0f, 0.5f);
-    z += 1.0f * clampf(f[F_DLAT], 0.0f, 2.0f);
-    z += 1.5f * f[F_OUTERR] + 1.0f * f[F_OWNERR];
-    z += 1.0f * f[F_DEPERR];
-    z += 2.0f * (1.0f - f[F_TRUST]);
+    float u = clampf(f[F_UTIL], 0.0f, 3.0f);
+    float z = -8.5f;
+    z += 5.0f * u + 48.0f * clampf(u - 0.75f, 0.0f, 1.0f);
+    z += 3.0f * clampf(f[F_DUTIL], 0.0f, 1.0f);
+    z += 1.0f * f[F_INERR] + 5.0f * clampf(f[F_DINERR], 0.0f, 1.0f);
+    z += 0.3f * clampf(f[F_LAT], 0.0f, 8.0f);
+    z += 4.3f * f[F_OUTERR] + 2.8f * f[F_OWNERR];
     z += 1.0f * clampf(f[F_SILENCE], 0.0f, 3.0f);
-    z += f[F_AP] > 0.0f && f[F_UTIL] > 0.7f ? 0.7f : 0.0f;
+    z += 0.45f * log1pf(f[F_CALLERS]);
+    z += 1.9f * f[F_DEPERR];
+    z += 2.5f * (1.0f - f[F_TRUST]);
+    z += f[F_AP] > 0.0f && u > 0.7f ? 0.7f : 0.0f;
     z += 1.0f * sys_risk;
     return 1.0f / (1.0f + expf(-z));
+}
+
+/* Failure probability flows up the call graph: a caller of a risky
+ * callee is at risk of failing with it (one step per tick). */
+static void propagate_risk(aura_monitor *m)
+{
+    for (size_t k = 0; k < m->cap_edges; k++) {
+        const mon_edge *e = &m->edges[k];
+        if (!e->used) {
+            continue;
+        }
+        uint32_t src = (uint32_t)(e->key >> 32), dst = (uint32_t)e->key;
+        float inherited = 0.5f * m->risk[dst];
+        if (inherited > m->tmp[src]) {
+            m->tmp[src] = inherited;
+        }
+    }
+    for (uint32_t i = 0; i < m->n; i++) {
+        m->risk[i] = 1.0f - (1.0f - m->risk[i]) * (1.0f - m->tmp[i]);
+        m->tmp[i] = 0.0f;
+    }
 }
 
 static aura_status score(aura_monitor *m)
@@ -736,6 +762,7 @@ static aura_status score(aura_monitor *m)
                                                   m->sys_risk)
                                 : 0.0f;
     }
+    propagate_risk(m);
     return AURA_OK;
 }
 
@@ -776,17 +803,19 @@ static uint32_t worst_callee(const aura_monitor *m, uint32_t i, float *err)
 }
 
 /* A healthy, lightly loaded agent two hops from i (a peer: another
- * provider for i's callers), or NONE. */
+ * provider for i's callers) that is not much smaller than i (by callers),
+ * or NONE.  Draining a hub onto small peers spreads its overload. */
 static uint32_t spare_peer(const aura_monitor *m, uint32_t i)
 {
     uint32_t best = NONE;
-    float best_u = 0.7f;
+    float best_u = 0.5f;
     for (uint32_t e = m->off[i]; e < m->off[i + 1]; e++) {
         uint32_t c = m->adj[e];
         for (uint32_t f = m->off[c]; f < m->off[c + 1]; f++) {
             uint32_t p = m->adj[f];
             const float *pf = &m->feat[(size_t)p * AURA_MONITOR_AGENT_FEATURES];
-            if (p != i && m->risk[p] < 0.2f && pf[F_UTIL] < best_u) {
+            if (p != i && m->risk[p] < 0.2f && pf[F_UTIL] < best_u &&
+                2u * m->callers[p] + 2u >= m->callers[i]) {
                 best_u = pf[F_UTIL];
                 best = p;
             }
@@ -795,45 +824,76 @@ static uint32_t spare_peer(const aura_monitor *m, uint32_t i)
     return best;
 }
 
+/* 1 if i calls someone besides `dep` and all those others have headroom
+ * (load < 0.6, low risk): rerouting away from dep will not overload them. */
+static int alternatives_ok(const aura_monitor *m, uint32_t i, uint32_t dep)
+{
+    int n_alt = 0;
+    for (uint32_t e = m->off[i]; e < m->off[i + 1]; e++) {
+        uint32_t k = m->adj[e];
+        uint64_t key = (uint64_t)i << 32 | k;
+        size_t h = mix64(key) & (m->cap_edges - 1);
+        while (m->edges[h].used && m->edges[h].key != key) {
+            h = (h + 1) & (m->cap_edges - 1);
+        }
+        if (k == dep || !m->edges[h].used) {
+            continue; /* not a callee of i */
+        }
+        if (m->feat[(size_t)k * AURA_MONITOR_AGENT_FEATURES + F_UTIL] >= 0.6f ||
+            m->risk[k] >= 0.3f) {
+            return 0;
+        }
+        n_alt++;
+    }
+    return n_alt > 0;
+}
+
+/* The rule policy.  Moving load is only done towards spare capacity:
+ * rebalancing onto loaded peers spreads an overload (and a naive version
+ * of this policy did exactly that in the simulator). */
 static void choose_action(const aura_monitor *m, uint32_t i, aura_monitor_decision *d)
 {
     const float *f = &m->feat[(size_t)i * AURA_MONITOR_AGENT_FEATURES];
     float derr = 0.0f;
     uint32_t dep = worst_callee(m, i, &derr);
+    uint32_t peer = spare_peer(m, i);
+    int can_drain = f[F_CALLERS] == 0.0f || peer != NONE;
     d->target = AURA_EVENTS_NO_AGENT;
-    if (f[F_TRUST] < 0.6f) {
+    if (f[F_TRUST] < 0.6f && can_drain) {
         d->action = AURA_MONITOR_ISOLATE;
         snprintf(d->reason, sizeof d->reason,
                  "low trust %.2f: reports load %.2f while %.0f%% of calls to it fail",
-                 f[F_TRUST], f[F_UTIL], 100.0 * f[F_INERR_NOW]);
+                 (double)f[F_TRUST], (double)f[F_UTIL], 100.0 * f[F_INERR_NOW]);
     } else if (f[F_SILENCE] >= 2.0f) {
         d->action = AURA_MONITOR_REBALANCE;
         snprintf(d->reason, sizeof d->reason, "silent for %.0f ticks: drain its callers",
-                 f[F_SILENCE]);
-    } else if (dep != NONE && derr > 0.4f && derr > f[F_INERR_NOW]) {
+                 (double)f[F_SILENCE]);
+    } else if (dep != NONE && derr > 0.5f && derr > f[F_INERR_NOW] &&
+               alternatives_ok(m, i, dep) && m->tmp[dep] < 2.0f) {
         d->action = AURA_MONITOR_REROUTE;
         d->target = dep;
+        ((aura_monitor *)m)->tmp[dep] += 1.0f; /* at most 2 reroutes off one agent a tick */
         snprintf(d->reason, sizeof d->reason, "%.0f%% of its calls to a dependency fail",
                  100.0 * derr);
-    } else if (f[F_AP] > 0.0f && f[F_UTIL] > 0.8f && (d->target = spare_peer(m, i)) != NONE) {
+    } else if (f[F_UTIL] > 0.8f && f[F_AP] > 0.0f && peer != NONE) {
         d->action = AURA_MONITOR_ADD_LINK;
+        d->target = peer;
         snprintf(d->reason, sizeof d->reason,
-                 "loaded articulation point (load %.2f): add a redundant provider", f[F_UTIL]);
-    } else if (f[F_UTIL] > 0.85f && f[F_CALLERS] > 0.0f) {
-        d->target = AURA_EVENTS_NO_AGENT;
+                 "loaded articulation point (load %.2f): add a redundant provider",
+                 (double)f[F_UTIL]);
+    } else if (f[F_UTIL] > 0.85f && f[F_CALLERS] > 0.0f && peer != NONE) {
         d->action = AURA_MONITOR_REBALANCE;
-        snprintf(d->reason, sizeof d->reason, "overloaded (load %.2f, latency x%.1f): shift callers",
-                 f[F_UTIL], exp2f(f[F_LAT]));
-    } else if (f[F_INERR_NOW] > 0.5f && f[F_UTIL] < 0.7f) {
-        d->target = AURA_EVENTS_NO_AGENT;
+        snprintf(d->reason, sizeof d->reason,
+                 "overloaded (load %.2f, latency x%.1f): shift callers to spare peers",
+                 (double)f[F_UTIL], (double)exp2f(f[F_LAT]));
+    } else if (f[F_INERR_NOW] > 0.5f && f[F_UTIL] < 0.7f && can_drain) {
         d->action = AURA_MONITOR_ISOLATE;
         snprintf(d->reason, sizeof d->reason, "%.0f%% of calls fail at load %.2f: restart it",
-                 100.0 * f[F_INERR_NOW], f[F_UTIL]);
+                 100.0 * f[F_INERR_NOW], (double)f[F_UTIL]);
     } else {
-        d->target = AURA_EVENTS_NO_AGENT;
         d->action = AURA_MONITOR_THROTTLE;
         snprintf(d->reason, sizeof d->reason, "load %.2f, latency x%.1f, errors %.0f%%: shed load",
-                 f[F_UTIL], exp2f(f[F_LAT]), 100.0 * f[F_INERR_NOW]);
+                 (double)f[F_UTIL], (double)exp2f(f[F_LAT]), 100.0 * f[F_INERR_NOW]);
     }
 }
 
@@ -886,6 +946,11 @@ static aura_status decide(aura_monitor *m)
         choose_action(m, i, d);
         m->ag[i].cooldown_until = m->open_tick + m->o.cooldown;
         m->st.decisions++;
+    }
+    for (size_t k = 0; k < m->n_dec; k++) {
+        if (m->dec[k].target < m->n) {
+            m->tmp[m->dec[k].target] = 0.0f;
+        }
     }
     return AURA_OK;
 }
