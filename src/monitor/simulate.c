@@ -273,6 +273,20 @@ static aura_status build_topology(aura_monitor_sim *s)
         ok = gen_random(s->alloc, &s->rng, s->n, &ps);
         break;
     }
+    /* no agent is left without a neighbour */
+    uint8_t *deg = ok ? aura__calloc(s->alloc, s->n, 1) : NULL;
+    ok = ok && deg;
+    for (size_t k = 0; ok && k < ps.n; k++) {
+        deg[ps.p[2 * k]] = deg[ps.p[2 * k + 1]] = 1;
+    }
+    for (uint32_t i = 0; ok && i < s->n; i++) {
+        if (!deg[i]) {
+            uint32_t j = (i + 1 + (uint32_t)aura_rng_below(&s->rng, s->n - 1)) % s->n;
+            ok = pairs_add(s->alloc, &ps, i, j);
+            deg[j] = 1;
+        }
+    }
+    aura__free(s->alloc, deg);
     aura_status st = ok ? AURA_OK : AURA_E_NOMEM;
     if (ok) {
         qsort(ps.p, ps.n, 2 * sizeof(uint32_t), pair_cmp);
