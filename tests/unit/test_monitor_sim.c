@@ -156,7 +156,7 @@ AURA_TEST(monitor_sim_error_burst_fails_at_its_first_bad_tick)
     aura_monitor_sim_destroy(s);
 }
 
-AURA_TEST(monitor_sim_labels_alternate_and_down_agents_are_silent)
+AURA_TEST(monitor_sim_labels_alternate_and_silence_means_failed)
 {
     aura_monitor_sim_opts o = aura_monitor_sim_opts_default();
     o.n_agents = 200;
@@ -180,17 +180,27 @@ AURA_TEST(monitor_sim_labels_alternate_and_down_agents_are_silent)
     size_t nl;
     aura_monitor_label *l = all_labels(s, &nl);
     int *state = calloc(o.n_agents, sizeof(int));
-    size_t fails = 0;
-    for (size_t k = 0; k < nl; k++) {
-        if (l[k].event == AURA_MONITOR_LABEL_FAULT) {
-            continue;
+    size_t fails = 0, silent = 0, k = 0;
+    for (int t = 0; t < o.ticks; t++) {
+        for (; k < nl && l[k].tick == t; k++) {
+            if (l[k].event == AURA_MONITOR_LABEL_FAULT) {
+                continue;
+            }
+            int want = l[k].event == AURA_MONITOR_LABEL_FAIL ? 0 : 1;
+            ASSERT_EQ(want, state[l[k].agent]); /* fail, recover, fail, ... */
+            state[l[k].agent] = !want;
+            fails += want == 0;
         }
-        int want = l[k].event == AURA_MONITOR_LABEL_FAIL ? 0 : 1;
-        ASSERT_EQ(want, state[l[k].agent]); /* fail, recover, fail, ... */
-        state[l[k].agent] = !want;
-        fails += want == 0;
+        for (uint32_t i = 0; i < o.n_agents; i++) {
+            if (!hb[(size_t)t * o.n_agents + i]) {
+                ASSERT_TRUE(state[i]); /* a silent (down) agent is failed */
+                silent++;
+            }
+        }
     }
+    ASSERT_EQ(nl, k);
     ASSERT_TRUE(fails > 0);
+    ASSERT_TRUE(silent > 0);
     free(state);
     free(l);
     free(hb);
@@ -381,4 +391,49 @@ AURA_TEST(monitor_closed_loop_decisions_apply)
     ASSERT_STATUS(AURA_E_INVAL, aura_monitor_sim_apply(s, &bad));
     aura_monitor_destroy(m);
     aura_monitor_sim_destroy(s);
+}
+
+AURA_TEST(monitor_ingest_fuzz_random_events)
+{
+    /* random and hostile field values: the monitor never crashes, and
+     * every risk stays in [0, 1] */
+    aura_rng r;
+    aura_rng_init(&r, 99);
+    aura_monitor_opts o = aura_monitor_opts_default();
+    o.max_agents = 64;
+    aura_monitor *m = NULL;
+    ASSERT_OK(aura_monitor_create(&o, &m));
+    aura_events_event ev[256];
+    for (int round = 0; round < 200; round++) {
+        for (int k = 0; k < 256; k++) {
+            aura_events_event *e = &ev[k];
+            memset(e, 0, sizeof *e);
+            e->ts_us = (int64_t)aura_rng_below(&r, 400000000) - 1000000;
+            e->kind = (uint16_t)aura_rng_below(&r, 12);
+            e->src = (uint32_t)aura_rng_below(&r, 80);
+            e->dst = aura_rng_below(&r, 4) ? (uint32_t)aura_rng_below(&r, 80) : UINT32_MAX;
+            e->flags = (uint16_t)aura_rng_u64(&r);
+            const float odd[] = {NAN, INFINITY, -1.0f, 0.0f, 1e30f, 0.5f};
+            e->latency_ms = odd[aura_rng_below(&r, 6)];
+            e->load = odd[aura_rng_below(&r, 6)];
+        }
+        size_t off = 0;
+        while (off < 256) {
+            size_t used;
+            ASSERT_OK(aura_monitor_ingest(m, ev + off, 256 - off, &used));
+            off += used;
+            if (aura_monitor_open_tick(m) >= 0) {
+                ASSERT_OK(aura_monitor_tick_close(m));
+            }
+        }
+        const float *risk;
+        const uint8_t *seen;
+        uint32_t n;
+        ASSERT_OK(aura_monitor_risk(m, &risk, &seen, &n));
+        ASSERT_TRUE(n <= 64);
+        for (uint32_t i = 0; i < n; i++) {
+            ASSERT_TRUE(risk[i] >= 0.0f && risk[i] <= 1.0f);
+        }
+    }
+    aura_monitor_destroy(m);
 }
