@@ -92,7 +92,7 @@ typedef struct aura_monitor_opts {
     double threshold;            /* decision threshold on risk (0.5) */
     int act;                     /* 1: emit interventions; 0: observe only (1) */
     int cooldown;                /* ticks between two interventions on one agent (8) */
-    int max_actions;             /* interventions per tick at most (4) */
+    int max_actions;             /* interventions per tick at most (8) */
     uint32_t max_agents;         /* ids >= this are rejected as unknown (1<<20) */
     int betweenness_samples;     /* BFS sources for approximate betweenness (32) */
     uint64_t seed;               /* for the betweenness sample (1) */

@@ -116,7 +116,7 @@ aura_monitor_opts aura_monitor_opts_default(void)
                                .threshold = 0.5,
                                .act = 1,
                                .cooldown = 8,
-                               .max_actions = 4,
+                               .max_actions = 8,
                                .max_agents = 1u << 20,
                                .betweenness_samples = 32,
                                .seed = 1,
