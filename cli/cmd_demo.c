@@ -441,6 +441,10 @@ static void risk_colour(float r, char *b, size_t n)
 static void svg_graph(FILE *f, const demo *d, const arm *a, int worst)
 {
     const double S = 560;
+    if (d->n > 1500) { /* the O(n^2) layout would dominate the run */
+        fprintf(f, "<p>(not drawn above 1,500 agents)</p>\n");
+        return;
+    }
     double *xy = malloc(sizeof(double) * 2 * d->n);
     uint8_t *failed = calloc(d->n, 1);
     if (!xy || !failed) {
