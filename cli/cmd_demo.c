@@ -471,16 +471,23 @@ static void svg_graph(FILE *f, const demo *d, const arm *a, int worst)
                 10 + S * xy[2 * v + 1]);
     }
     int rt = worst > 0 ? worst - 1 : 0; /* risk as the monitor saw it just before */
+    uint32_t *deg = calloc(d->n, sizeof *deg);
+    for (size_t e = 0; deg && e < a->n_edges; e++) {
+        deg[a->edges[2 * e]]++;
+        deg[a->edges[2 * e + 1]]++;
+    }
     for (uint32_t i = 0; i < d->n; i++) {
         char col[16];
         risk_colour(a->risk[(size_t)rt * d->n + i], col, sizeof col);
-        fprintf(f, "<circle cx='%.1f' cy='%.1f' r='%d' fill='%s' stroke='%s' "
+        double rad = 2.5 + (deg ? sqrt((double)deg[i]) : 1.0);
+        fprintf(f, "<circle cx='%.1f' cy='%.1f' r='%.1f' fill='%s' stroke='%s' "
                    "stroke-width='%s'><title>a%u risk %.2f%s</title></circle>\n",
-                10 + S * xy[2 * i], 10 + S * xy[2 * i + 1], failed[i] ? 6 : 4, col,
+                10 + S * xy[2 * i], 10 + S * xy[2 * i + 1], rad, col,
                 failed[i] ? "#000" : "#fff", failed[i] ? "2" : "0.5", i,
                 (double)a->risk[(size_t)rt * d->n + i], failed[i] ? " (failed)" : "");
     }
     fprintf(f, "</svg>\n");
+    free(deg);
     free(xy);
     free(failed);
 }
@@ -544,7 +551,7 @@ static void svg_risk_outcome(FILE *f, const demo *d, const arm *a)
                " (%.0f samples)</text><text x='%g' y='30' font-size='12' fill='#d62728'>fails"
                " within 10 ticks (%.0f samples)</text><text x='%g' y='%g' font-size='11'>risk"
                " (share of each class per bin)</text></svg>\n",
-            L + 10, nn, L + 10, np, W - 220, Hh - 2);
+            W - 300, nn, W - 300, np, W - 220, Hh - 2);
     free(next);
     free(failed);
 }
@@ -601,7 +608,7 @@ static int write_report(const demo *d, const summary *sm, const arm *arms, int n
     svg_failures(f, d, arms, n_arms);
     fprintf(f, "<h2>The agent graph at the worst moment (arm none, seed %llu, tick %d)</h2>\n"
                "<p>Colour: the monitor's risk one tick before (green low, red high); black "
-               "ring: failed.</p>\n",
+               "ring: failed; size: degree.</p>\n",
             (unsigned long long)d->so.seed, worst);
     svg_graph(f, d, &arms[0], worst);
     fprintf(f, "<h2>Risk vs outcome (arm none, shadow monitor, seed %llu)</h2>\n",
