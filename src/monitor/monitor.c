@@ -29,7 +29,7 @@ typedef struct mon_acc { /* counters of the open tick */
 
 typedef struct mon_agent { /* window state */
     float util, in_err, in_err_now, lat_now, lat_base, out_err, own_err, silence, trust;
-    float in_rate, prev_util, prev_in_err, prev_lat_ratio;
+    float prev_util, prev_in_err;
     int64_t cooldown_until;
     uint8_t seen, has_lat;
 } mon_agent;
@@ -463,7 +463,6 @@ static void update_agents(aura_monitor *m)
         } else if (!c->alive) {
             g->in_err_now = ema(g->in_err_now, 0.0f, a); /* nothing observed */
         }
-        g->in_rate = ema(g->in_rate, (float)c->in_calls, a);
         if (c->n_lat > 0) {
             float l = c->lat_sum / (float)c->n_lat;
             if (!g->has_lat) {

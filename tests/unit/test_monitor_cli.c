@@ -95,6 +95,13 @@ AURA_TEST(monitor_cli_risk_for_every_agent_every_tick)
         ASSERT_EQ(30, per_tick[t]); /* all 30 agents speak in tick 0 */
     }
     free(out);
+    /* half-second ticks: twice as many ticks over the same events */
+    ASSERT_EQ(0, run_sh(test_path("%s monitor --tick-ms 500 --observe < %s/ev.jsonl > %s/r2.jsonl",
+                                  bin, d, d)));
+    char *out2 = slurp(test_path("%s/r2.jsonl", d), NULL);
+    ASSERT_TRUE(strstr(out2, "{\"tick\":79,") != NULL && strstr(out2, "{\"tick\":80,") == NULL);
+    ASSERT_TRUE(strstr(out2, "\"decision\"") == NULL);
+    free(out2);
     ASSERT_EQ(2, run_sh(test_path("%s monitor --model cfc.safetensors < /dev/null 2>/dev/null",
                                   bin)));
     ASSERT_EQ(2, run_sh(test_path("%s monitor --tick-ms 0 < /dev/null 2>/dev/null", bin)));
