@@ -30,16 +30,10 @@ def pct(lat, p):
 
 
 def build_c(build, root):
-    exe = os.path.join(build, "bench_memory_knn")
-    lib = os.path.join(build, "lib", "libaura.a")
-    if not os.path.exists(lib):
-        sys.exit(f"bench_memory_knn: {lib} missing; run `make` first")
-    libs = subprocess.check_output(["pkg-config", "--libs", "sqlite3", "libcjson"], text=True)
-    cmd = ["cc", "-O3", "-std=c11", "-I", os.path.join(root, "include"),
-           os.path.join(root, "bench", "bench_memory_knn.c"), lib,
-           *libs.split(), "-lm", "-lpthread", "-o", exe]
-    subprocess.check_call(cmd)
-    return exe
+    """The benchmark program is built by CMake with the library (make)."""
+    subprocess.check_call(["cmake", "--build", build, "--target", "bench_memory_knn"],
+                          stdout=subprocess.DEVNULL)
+    return os.path.join(build, "bench", "bench_memory_knn")
 
 
 def recall(ids, truth):

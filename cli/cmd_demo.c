@@ -38,7 +38,19 @@ typedef struct demo {
     uint32_t n;
     const char *report;
     int progress;
+    int runs;          /* seeds so.seed .. so.seed + runs - 1 */
+    double threshold;  /* the acting monitor's decision threshold */
+    int trace;         /* print each intervention */
 } demo;
+
+/* One arm summed over runs. */
+typedef struct summary {
+    const char *name;
+    uint32_t failures, failed_agents, cascades, largest, interventions, detected;
+    int32_t first_cascade; /* earliest over runs, -1 = none */
+    double shed, total, auroc, pr_auc, lead;
+    int n_auroc, n_lead;
+} summary;
 
 static void usage(FILE *f)
 {
@@ -62,7 +74,7 @@ static void progress(const demo *d, const arm *a, int t)
         return;
     }
     int w = 30, k = (t * w) / d->ticks;
-    fprintf(stderr, "\r  %-6s [", a->name);
+    fprintf(stderr, "\r  seed %-4llu %-6s [", (unsigned long long)d->so.seed, a->name);
     for (int i = 0; i < w; i++) {
         fputc(i < k ? '#' : '.', stderr);
     }
@@ -107,6 +119,16 @@ static aura_status close_upto(aura_monitor_sim *sim, aura_monitor *mon, arm *a, 
             }
             a->interventions++;
             a->by_action[dec[k].action]++;
+            if (d->trace) {
+                fprintf(stderr, "seed %llu tick %lld: %s a%u", (unsigned long long)d->so.seed,
+                        (long long)dec[k].tick,
+                        aura_monitor_action_name((aura_monitor_action)dec[k].action),
+                        dec[k].agent);
+                if (dec[k].target != AURA_EVENTS_NO_AGENT) {
+                    fprintf(stderr, " -> a%u", dec[k].target);
+                }
+                fprintf(stderr, " (risk %.2f): %s\n", (double)dec[k].risk, dec[k].reason);
+            }
         }
     }
     return AURA_OK;
@@ -204,6 +226,7 @@ static aura_status run_arm(const demo *d, arm *a)
     aura_monitor *mon = NULL;
     aura_monitor_opts mo = aura_monitor_opts_default();
     mo.act = a->act;
+    mo.threshold = d->threshold;
     a->risk = malloc(sizeof(float) * (size_t)d->ticks * d->n);
     a->failed_now = calloc((size_t)d->ticks, sizeof *a->failed_now);
     aura_status st = a->risk && a->failed_now ? AURA_OK : AURA_E_NOMEM;
@@ -238,56 +261,82 @@ static void fmt_num(char *b, size_t n, double x, const char *f)
     }
 }
 
-static void print_table(const demo *d, const arm *arms, int n_arms)
+static void add_run(summary *sm, const arm *a)
 {
-    printf("\nAURA demo: %u agents, %s topology, seed %llu, %d ticks, faults: %s\n\n", d->n,
-           aura_monitor_topology_name(d->so.topology), (unsigned long long)d->so.seed, d->ticks,
+    sm->failures += a->ev.failures;
+    sm->failed_agents += a->failed_agents;
+    sm->cascades += a->ev.cascades;
+    sm->largest = a->ev.largest_cascade > sm->largest ? a->ev.largest_cascade : sm->largest;
+    if (a->ev.first_cascade_tick >= 0 &&
+        (sm->first_cascade < 0 || a->ev.first_cascade_tick < sm->first_cascade)) {
+        sm->first_cascade = a->ev.first_cascade_tick;
+    }
+    sm->interventions += a->interventions;
+    sm->detected += a->ev.detected;
+    sm->shed += a->shed;
+    sm->total += a->total;
+    if (!isnan(a->ev.auroc)) {
+        sm->auroc += a->ev.auroc;
+        sm->pr_auc += a->ev.pr_auc;
+        sm->n_auroc++;
+    }
+    if (!isnan(a->ev.lead_median)) {
+        sm->lead += a->ev.lead_median;
+        sm->n_lead++;
+    }
+}
+
+static void print_table(const demo *d, const summary *sm, int n_arms, const arm *run0)
+{
+    printf("\nAURA demo: %u agents, %s topology, seeds %llu..%llu, %d ticks each, faults: %s\n\n",
+           d->n, aura_monitor_topology_name(d->so.topology), (unsigned long long)d->so.seed,
+           (unsigned long long)d->so.seed + (unsigned long long)d->runs - 1, d->ticks,
            d->so.faults ? d->so.faults : "random (default)");
-    printf("%-24s", "");
+    printf("%-30s", d->runs > 1 ? "summed over runs" : "");
     for (int k = 0; k < n_arms; k++) {
-        printf("%14s", arms[k].name);
+        printf("%14s", sm[k].name);
     }
     printf("\n");
     const char *rows[] = {"failures (fail events)", "agents that failed", "cascades (>=3 linked)",
                           "largest cascade", "first cascade (tick)", "interventions",
-                          "ingress shed",  "risk AUROC (H=10)", "risk PR-AUC", "lead time (median)",
-                          "failures warned ahead"};
+                          "ingress shed",  "risk AUROC (H=10, mean)", "risk PR-AUC (mean)",
+                          "lead time (median, mean)", "failures warned ahead"};
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
-        printf("%-24s", rows[r]);
+        printf("%-30s", rows[r]);
         for (int k = 0; k < n_arms; k++) {
-            const arm *a = &arms[k];
+            const summary *a = &sm[k];
             char b[32];
             switch (r) {
-            case 0: snprintf(b, sizeof b, "%u", a->ev.failures); break;
+            case 0: snprintf(b, sizeof b, "%u", a->failures); break;
             case 1: snprintf(b, sizeof b, "%u", a->failed_agents); break;
-            case 2: snprintf(b, sizeof b, "%u", a->ev.cascades); break;
-            case 3: snprintf(b, sizeof b, "%u", a->ev.largest_cascade); break;
+            case 2: snprintf(b, sizeof b, "%u", a->cascades); break;
+            case 3: snprintf(b, sizeof b, "%u", a->largest); break;
             case 4:
-                if (a->ev.first_cascade_tick < 0) {
+                if (a->first_cascade < 0) {
                     snprintf(b, sizeof b, "none");
                 } else {
-                    snprintf(b, sizeof b, "%d", (int)a->ev.first_cascade_tick);
+                    snprintf(b, sizeof b, "%d", (int)a->first_cascade);
                 }
                 break;
             case 5: snprintf(b, sizeof b, "%u", a->interventions); break;
             case 6: fmt_num(b, sizeof b, a->total > 0 ? 100.0 * a->shed / a->total : NAN, "%.1f%%"); break;
-            case 7: fmt_num(b, sizeof b, a->ev.auroc, "%.3f"); break;
-            case 8: fmt_num(b, sizeof b, a->ev.pr_auc, "%.3f"); break;
-            case 9: fmt_num(b, sizeof b, a->ev.lead_median, "%.1f ticks"); break;
+            case 7: fmt_num(b, sizeof b, a->n_auroc ? a->auroc / a->n_auroc : NAN, "%.3f"); break;
+            case 8: fmt_num(b, sizeof b, a->n_auroc ? a->pr_auc / a->n_auroc : NAN, "%.3f"); break;
+            case 9: fmt_num(b, sizeof b, a->n_lead ? a->lead / a->n_lead : NAN, "%.1f ticks"); break;
             default:
-                snprintf(b, sizeof b, "%u/%u", a->ev.detected, a->ev.failures);
+                snprintf(b, sizeof b, "%u/%u", a->detected, a->failures);
                 break;
             }
             printf("%14s", b);
         }
         printf("\n");
     }
-    printf("\nRisk columns score the rule monitor's risk: in arm \"none\" it runs in shadow\n"
+    printf("\nRisk rows score the rule monitor's risk: in arm \"none\" it runs in shadow\n"
            "(scores, never acts); in arm \"rules\" its own interventions change the outcomes.\n"
-           "Monitor cost per tick (%u agents): p50 %.3f ms, p99 %.3f ms; %.0f events/s"
-           " end to end (simulator included).\n",
-           d->n, arms[0].tick_ms_p50, arms[0].tick_ms_p99,
-           arms[0].seconds > 0 ? (double)arms[0].events / arms[0].seconds : 0.0);
+           "Monitor cost per tick (%u agents, first run): p50 %.3f ms, p99 %.3f ms; %.0f events/s\n"
+           "end to end (simulator included).\n",
+           d->n, run0[0].tick_ms_p50, run0[0].tick_ms_p99,
+           run0[0].seconds > 0 ? (double)run0[0].events / run0[0].seconds : 0.0);
 }
 
 /* ---- the HTML report ---- */
@@ -392,6 +441,10 @@ static void risk_colour(float r, char *b, size_t n)
 static void svg_graph(FILE *f, const demo *d, const arm *a, int worst)
 {
     const double S = 560;
+    if (d->n > 1500) { /* the O(n^2) layout would dominate the run */
+        fprintf(f, "<p>(not drawn above 1,500 agents)</p>\n");
+        return;
+    }
     double *xy = malloc(sizeof(double) * 2 * d->n);
     uint8_t *failed = calloc(d->n, 1);
     if (!xy || !failed) {
@@ -418,16 +471,23 @@ static void svg_graph(FILE *f, const demo *d, const arm *a, int worst)
                 10 + S * xy[2 * v + 1]);
     }
     int rt = worst > 0 ? worst - 1 : 0; /* risk as the monitor saw it just before */
+    uint32_t *deg = calloc(d->n, sizeof *deg);
+    for (size_t e = 0; deg && e < a->n_edges; e++) {
+        deg[a->edges[2 * e]]++;
+        deg[a->edges[2 * e + 1]]++;
+    }
     for (uint32_t i = 0; i < d->n; i++) {
         char col[16];
         risk_colour(a->risk[(size_t)rt * d->n + i], col, sizeof col);
-        fprintf(f, "<circle cx='%.1f' cy='%.1f' r='%d' fill='%s' stroke='%s' "
+        double rad = 2.5 + (deg ? sqrt((double)deg[i]) : 1.0);
+        fprintf(f, "<circle cx='%.1f' cy='%.1f' r='%.1f' fill='%s' stroke='%s' "
                    "stroke-width='%s'><title>a%u risk %.2f%s</title></circle>\n",
-                10 + S * xy[2 * i], 10 + S * xy[2 * i + 1], failed[i] ? 6 : 4, col,
+                10 + S * xy[2 * i], 10 + S * xy[2 * i + 1], rad, col,
                 failed[i] ? "#000" : "#fff", failed[i] ? "2" : "0.5", i,
                 (double)a->risk[(size_t)rt * d->n + i], failed[i] ? " (failed)" : "");
     }
     fprintf(f, "</svg>\n");
+    free(deg);
     free(xy);
     free(failed);
 }
@@ -491,12 +551,12 @@ static void svg_risk_outcome(FILE *f, const demo *d, const arm *a)
                " (%.0f samples)</text><text x='%g' y='30' font-size='12' fill='#d62728'>fails"
                " within 10 ticks (%.0f samples)</text><text x='%g' y='%g' font-size='11'>risk"
                " (share of each class per bin)</text></svg>\n",
-            L + 10, nn, L + 10, np, W - 220, Hh - 2);
+            W - 300, nn, W - 300, np, W - 220, Hh - 2);
     free(next);
     free(failed);
 }
 
-static int write_report(const demo *d, const arm *arms, int n_arms)
+static int write_report(const demo *d, const summary *sm, const arm *arms, int n_arms)
 {
     FILE *f = fopen(d->report, "w");
     if (!f) {
@@ -511,26 +571,30 @@ static int write_report(const demo *d, const arm *arms, int n_arms)
                "<style>body{font-family:sans-serif;max-width:800px;margin:2em auto}"
                "td,th{padding:2px 10px;text-align:right}th:first-child,td:first-child"
                "{text-align:left}</style></head><body>\n<h1>AURA demo</h1>\n");
-    fprintf(f, "<p>%u agents, %s topology, seed %llu, %d ticks, faults: %s. Arm "
+    fprintf(f, "<p>%u agents, %s topology, seeds %llu..%llu, %d ticks each, faults: %s. Arm "
                "<b>none</b>: no monitor acts (the rule monitor scores in shadow). Arm "
                "<b>rules</b>: the rule monitor's interventions feed back into the same "
-               "simulation.</p>\n<table><tr><th></th>",
+               "simulation (same seeds).</p>\n<table><tr><th>summed over runs</th>",
             d->n, aura_monitor_topology_name(d->so.topology), (unsigned long long)d->so.seed,
-            d->ticks, d->so.faults ? d->so.faults : "random (default)");
+            (unsigned long long)d->so.seed + (unsigned long long)d->runs - 1, d->ticks,
+            d->so.faults ? d->so.faults : "random (default)");
     for (int k = 0; k < n_arms; k++) {
-        fprintf(f, "<th>%s</th>", arms[k].name);
+        fprintf(f, "<th>%s</th>", sm[k].name);
     }
     fprintf(f, "</tr>\n");
     const char *rows[] = {"failures", "agents that failed", "cascades (&ge;3 linked)",
                           "largest cascade", "first cascade (tick)", "interventions",
-                          "risk AUROC", "risk PR-AUC", "median lead time (ticks)"};
+                          "risk AUROC (mean)", "risk PR-AUC (mean)",
+                          "median lead time (ticks, mean)"};
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
         fprintf(f, "<tr><td>%s</td>", rows[r]);
         for (int k = 0; k < n_arms; k++) {
-            const arm *a = &arms[k];
-            double v[] = {a->ev.failures,       a->failed_agents,  a->ev.cascades,
-                          a->ev.largest_cascade, a->ev.first_cascade_tick, a->interventions,
-                          a->ev.auroc,          a->ev.pr_auc,      a->ev.lead_median};
+            const summary *a = &sm[k];
+            double v[] = {a->failures,     a->failed_agents, a->cascades,
+                          a->largest,      a->first_cascade, a->interventions,
+                          a->n_auroc ? a->auroc / a->n_auroc : NAN,
+                          a->n_auroc ? a->pr_auc / a->n_auroc : NAN,
+                          a->n_lead ? a->lead / a->n_lead : NAN};
             if (isnan(v[r]) || (r == 4 && v[r] < 0)) {
                 fprintf(f, "<td>%s</td>", r == 4 ? "none" : "n/a");
             } else {
@@ -539,14 +603,16 @@ static int write_report(const demo *d, const arm *arms, int n_arms)
         }
         fprintf(f, "</tr>\n");
     }
-    fprintf(f, "</table>\n<h2>Failed agents over time</h2>\n");
+    fprintf(f, "</table>\n<h2>Failed agents over time (seed %llu)</h2>\n",
+            (unsigned long long)d->so.seed);
     svg_failures(f, d, arms, n_arms);
-    fprintf(f, "<h2>The agent graph at the worst moment (arm none, tick %d)</h2>\n<p>Colour: "
-               "the monitor's risk one tick before (green low, red high); black ring: failed."
-               "</p>\n",
-            worst);
+    fprintf(f, "<h2>The agent graph at the worst moment (arm none, seed %llu, tick %d)</h2>\n"
+               "<p>Colour: the monitor's risk one tick before (green low, red high); black "
+               "ring: failed; size: degree.</p>\n",
+            (unsigned long long)d->so.seed, worst);
     svg_graph(f, d, &arms[0], worst);
-    fprintf(f, "<h2>Risk vs outcome (arm none, shadow monitor)</h2>\n");
+    fprintf(f, "<h2>Risk vs outcome (arm none, shadow monitor, seed %llu)</h2>\n",
+            (unsigned long long)d->so.seed);
     svg_risk_outcome(f, d, &arms[0]);
     fprintf(f, "</body></html>\n");
     if (fclose(f) != 0) {
@@ -556,13 +622,25 @@ static int write_report(const demo *d, const arm *arms, int n_arms)
     return CLI_EXIT_OK;
 }
 
+static void usage_demo_extra(FILE *f)
+{
+    fprintf(f, "  --runs K        seeds S .. S+K-1, summed in the table (default 5)\n"
+               "  --threshold P   the acting monitor's decision threshold (default 0.5)\n"
+               "  --trace         print each intervention on stderr\n");
+}
+
 static int parse_args(int argc, char **argv, demo *d)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
+            usage_demo_extra(stdout);
             return -1;
+        }
+        if (strcmp(a, "--trace") == 0) {
+            d->trace = 1;
+            continue;
         }
         if (i + 1 >= argc) {
             cli_errorf(CMD, "unknown option or missing value: %s", a);
@@ -573,12 +651,19 @@ static int parse_args(int argc, char **argv, demo *d)
         errno = 0;
         unsigned long long x = strtoull(v, &end, 10);
         int num = errno == 0 && end != v && *end == '\0' && v[0] != '-';
+        errno = 0;
+        double y = strtod(v, &end);
+        int real = errno == 0 && end != v && *end == '\0';
         if (strcmp(a, "--agents") == 0 && num && x >= 10 && x <= 10000) {
             d->so.n_agents = (uint32_t)x;
         } else if (strcmp(a, "--ticks") == 0 && num && x >= 20 && x <= 100000) {
             d->so.ticks = (int32_t)x;
         } else if (strcmp(a, "--seed") == 0 && num) {
             d->so.seed = x;
+        } else if (strcmp(a, "--runs") == 0 && num && x >= 1 && x <= 1000) {
+            d->runs = (int)x;
+        } else if (strcmp(a, "--threshold") == 0 && real && y >= 0.0 && y <= 1.0) {
+            d->threshold = y;
         } else if (strcmp(a, "--topology") == 0 &&
                    aura_monitor_topology_parse(v, &d->so.topology) == AURA_OK) {
             continue;
@@ -594,9 +679,23 @@ static int parse_args(int argc, char **argv, demo *d)
     return 0;
 }
 
+static void free_arms(arm *arms, int n)
+{
+    for (int k = 0; k < n; k++) {
+        free(arms[k].risk);
+        free(arms[k].failed_now);
+        free(arms[k].labels);
+        free(arms[k].edges);
+        memset(&arms[k], 0, sizeof arms[k]);
+    }
+}
+
 int cmd_demo(int argc, char **argv)
 {
-    demo d = {.so = aura_monitor_sim_opts_default(), .report = "aura-demo.html"};
+    demo d = {.so = aura_monitor_sim_opts_default(),
+              .report = "aura-demo.html",
+              .runs = 5,
+              .threshold = 0.5};
     int rc = parse_args(argc, argv, &d);
     if (rc != 0) {
         if (rc == CLI_EXIT_USAGE) {
@@ -607,26 +706,45 @@ int cmd_demo(int argc, char **argv)
     d.ticks = d.so.ticks;
     d.n = d.so.n_agents;
     d.progress = cli_stderr_is_tty();
-    arm arms[2] = {{.name = "none", .act = 0}, {.name = "rules", .act = 1}};
+    static const char *const names[2] = {"none", "rules"};
+    arm run0[2], cur[2];
+    summary sm[2];
+    memset(run0, 0, sizeof run0);
+    memset(sm, 0, sizeof sm);
+    uint64_t seed0 = d.so.seed;
     aura_status st = AURA_OK;
-    for (int k = 0; k < 2 && st == AURA_OK; k++) {
-        st = run_arm(&d, &arms[k]);
+    for (int r = 0; r < d.runs && st == AURA_OK; r++) {
+        d.so.seed = seed0 + (uint64_t)r;
+        memset(cur, 0, sizeof cur);
+        for (int k = 0; k < 2 && st == AURA_OK; k++) {
+            cur[k].name = names[k];
+            cur[k].act = k;
+            st = run_arm(&d, &cur[k]);
+        }
+        for (int k = 0; k < 2 && st == AURA_OK; k++) {
+            sm[k].name = names[k];
+            if (r == 0) {
+                sm[k].first_cascade = -1;
+            }
+            add_run(&sm[k], &cur[k]);
+        }
+        if (r == 0) {
+            memcpy(run0, cur, sizeof cur);
+        } else {
+            free_arms(cur, 2);
+        }
     }
+    d.so.seed = seed0;
     if (st != AURA_OK) {
         cli_errorf(CMD, "%s", aura_status_str(st));
         rc = st == AURA_E_FORMAT ? CLI_EXIT_USAGE : cli_exit_code(st);
     } else {
-        print_table(&d, arms, 2);
-        rc = write_report(&d, arms, 2);
+        print_table(&d, sm, 2, run0);
+        rc = write_report(&d, sm, run0, 2);
         if (rc == CLI_EXIT_OK) {
             printf("\nReport: %s\n", d.report);
         }
     }
-    for (int k = 0; k < 2; k++) {
-        free(arms[k].risk);
-        free(arms[k].failed_now);
-        free(arms[k].labels);
-        free(arms[k].edges);
-    }
+    free_arms(run0, 2);
     return rc;
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# demo.sh -- the main job (make demo).
+# demo.sh -- the main job (make demo): closed-loop A/B of the cascade
+# simulator without a monitor and with the rule monitor acting; prints the
+# table and writes a self-contained HTML report into the build folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-build}
-"$B/aura" --help
-# tda: the barcode of a small point cloud (a circle of 12 points and a triangle)
-echo; echo "== aura tda --format point-cloud --dim 1 docs/examples/circle.txt"; "$B/aura" tda --format point-cloud --dim 1 docs/examples/circle.txt
+"$B/aura" demo --report "$B/aura-demo.html" "${@:2}"

@@ -92,9 +92,10 @@ typedef struct aura_monitor_opts {
     double threshold;            /* decision threshold on risk (0.5) */
     int act;                     /* 1: emit interventions; 0: observe only (1) */
     int cooldown;                /* ticks between two interventions on one agent (8) */
-    int max_actions;             /* interventions per tick at most (4) */
+    int max_actions;             /* interventions per tick at most (8) */
     uint32_t max_agents;         /* ids >= this are rejected as unknown (1<<20) */
-    int betweenness_samples;     /* BFS sources for approximate betweenness (32) */
+    int betweenness_samples;     /* BFS sources per tick for approximate betweenness,
+                                    smoothed over ticks (8) */
     uint64_t seed;               /* for the betweenness sample (1) */
     const aura_monitor_model *model; /* NULL = the rule baseline; borrowed */
 } aura_monitor_opts;
@@ -112,6 +113,9 @@ typedef struct aura_monitor_stats {
     uint64_t decisions;   /* decisions emitted */
     int64_t ticks;        /* ticks closed */
     int64_t gap_ticks;    /* closed ticks that had no events */
+    /* wall time spent in tick_close so far, per stage, in ms: window
+     * update, graph measures, features, risk, decisions */
+    double stage_ms[5];
 } aura_monitor_stats;
 
 /* Creates a monitor (opts NULL = defaults).  AURA_E_INVAL for bad options. */

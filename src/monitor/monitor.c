@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "aura/monitor.h"
 #include "core/core_int.h"
@@ -28,7 +29,7 @@ typedef struct mon_acc { /* counters of the open tick */
 
 typedef struct mon_agent { /* window state */
     float util, in_err, in_err_now, lat_now, lat_base, out_err, own_err, silence, trust;
-    float in_rate, prev_util, prev_in_err, prev_lat_ratio;
+    float prev_util, prev_in_err;
     int64_t cooldown_until;
     uint8_t seen, has_lat;
 } mon_agent;
@@ -48,6 +49,7 @@ struct aura_monitor {
     mon_acc *acc;
     mon_agent *ag;
     float *risk, *feat;  /* cap_n and cap_n x AGENT_FEATURES */
+    float *tmp;          /* cap_n scratch, kept zero */
     uint8_t *seen;
     float sys[AURA_MONITOR_SYSTEM_FEATURES];
     float sys_risk;
@@ -60,7 +62,7 @@ struct aura_monitor {
     size_t n_pairs, cap_pairs;
     uint32_t *off, *adj, *bdeg, *comp, *callers;
     uint8_t *is_ap;
-    float *clust, *betw;
+    float *clust, *betw, *betw_now; /* betw: EMA over ticks of betw_now */
     size_t cap_adj;
     aura_monitor_decision *dec;
     size_t n_dec, cap_dec;
@@ -115,9 +117,9 @@ aura_monitor_opts aura_monitor_opts_default(void)
                                .threshold = 0.5,
                                .act = 1,
                                .cooldown = 8,
-                               .max_actions = 4,
+                               .max_actions = 8,
                                .max_agents = 1u << 20,
-                               .betweenness_samples = 32,
+                               .betweenness_samples = 8,
                                .seed = 1,
                                .model = NULL};
 }
@@ -148,8 +150,8 @@ void aura_monitor_destroy(aura_monitor *m)
         return;
     }
     const aura_allocator *al = m->alloc;
-    void *ptrs[] = {m->acc, m->ag, m->risk, m->feat, m->seen, m->edges, m->dup, m->pairs,
-                    m->off, m->adj, m->bdeg, m->comp, m->callers, m->is_ap, m->clust, m->betw,
+    void *ptrs[] = {m->acc, m->ag, m->risk, m->tmp, m->feat, m->seen, m->edges, m->dup, m->pairs,
+                    m->off, m->adj, m->bdeg, m->comp, m->callers, m->is_ap, m->clust, m->betw, m->betw_now,
                     m->dec};
     for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++) {
         aura__free(al, ptrs[i]);
@@ -184,11 +186,13 @@ static aura_status ensure_agents(aura_monitor *m, uint32_t need)
         if (!grow(al, (void **)&m->acc, c, sizeof *m->acc) ||
             !grow(al, (void **)&m->ag, c, sizeof *m->ag) ||
             !grow(al, (void **)&m->risk, c, sizeof *m->risk) ||
+            !grow(al, (void **)&m->tmp, c, sizeof *m->tmp) ||
             !grow(al, (void **)&m->feat, c, sizeof(float) * AURA_MONITOR_AGENT_FEATURES) ||
             !grow(al, (void **)&m->seen, c, 1) || !grow(al, (void **)&m->off, c + 1, 4) ||
             !grow(al, (void **)&m->bdeg, c, 4) || !grow(al, (void **)&m->comp, c, 4) ||
             !grow(al, (void **)&m->callers, c, 4) || !grow(al, (void **)&m->is_ap, c, 1) ||
-            !grow(al, (void **)&m->clust, c, 4) || !grow(al, (void **)&m->betw, c, 4)) {
+            !grow(al, (void **)&m->clust, c, 4) || !grow(al, (void **)&m->betw, c, 4) ||
+            !grow(al, (void **)&m->betw_now, c, 4)) {
             return AURA_E_NOMEM;
         }
         m->cap_n = (uint32_t)c;
@@ -198,7 +202,7 @@ static aura_status ensure_agents(aura_monitor *m, uint32_t need)
         memset(&m->ag[i], 0, sizeof m->ag[i]);
         m->ag[i].trust = 1.0f;
         m->ag[i].cooldown_until = INT64_MIN;
-        m->risk[i] = 0.0f;
+        m->risk[i] = m->tmp[i] = m->betw[i] = 0.0f;
         m->seen[i] = 0;
         memset(&m->feat[(size_t)i * AURA_MONITOR_AGENT_FEATURES], 0,
                sizeof(float) * AURA_MONITOR_AGENT_FEATURES);
@@ -459,7 +463,6 @@ static void update_agents(aura_monitor *m)
         } else if (!c->alive) {
             g->in_err_now = ema(g->in_err_now, 0.0f, a); /* nothing observed */
         }
-        g->in_rate = ema(g->in_rate, (float)c->in_calls, a);
         if (c->n_lat > 0) {
             float l = c->lat_sum / (float)c->n_lat;
             if (!g->has_lat) {
@@ -585,9 +588,14 @@ static aura_status build_graph(aura_monitor *m)
         st = aura_monitor_graph_clustering(m->alloc, m->n, m->off, m->adj, m->clust);
     }
     if (st == AURA_OK) {
+        /* a few BFS sources per tick, smoothed over ticks (alpha 0.3):
+         * about 3x the sources over the window at a third of the cost */
         st = aura_monitor_graph_betweenness(m->alloc, m->n, m->off, m->adj,
                                             (uint32_t)m->o.betweenness_samples,
-                                            m->o.seed + (uint64_t)m->open_tick, m->betw);
+                                            m->o.seed + (uint64_t)m->open_tick, m->betw_now);
+        for (uint32_t i = 0; st == AURA_OK && i < m->n; i++) {
+            m->betw[i] += 0.3f * (m->betw_now[i] - m->betw[i]);
+        }
     }
     if (st == AURA_OK) {
         m->sys[S_COMP] = (float)gm.components;
@@ -692,25 +700,49 @@ static float rule_system_risk(const float *s)
     return (float)fmin(1.0, r);
 }
 
-/* Per-agent logistic score over the features; weights chosen by hand
- * (docs/monitor.md explains each). */
+/* Per-agent logistic score over the features.  The weights are rounded
+ * from a class-weighted logistic fit on simulator seeds 101..108 (BA, 200
+ * agents; evaluation uses other seeds), then kept fixed and readable:
+ * load and its excess over 0.75 dominate, then errors (own, of calls to
+ * it, of its calls out), latency growth, rising trends, low trust, and
+ * how many callers depend on it.  docs/monitor.md lists them. */
 static float rule_agent_risk(const float *f, float sys_risk)
 {
-    float over = f[F_UTIL] - 0.75f;
-    float z = -4.0f;
-    z += 4.0f * f[F_INERR_NOW] + 1.5f * f[F_INERR];
-    z += 6.0f * clampf(over, 0.0f, 1.0f);
-    z += 0.9f * clampf(f[F_LAT], 0.0f, 5.0f);
-    z += 4.0f * clampf(f[F_DUTIL], 0.0f, 0.5f);
-    z += 3.0f * clampf(f[F_DINERR], 0.0f, 0.5f);
-    z += 1.0f * clampf(f[F_DLAT], 0.0f, 2.0f);
-    z += 1.5f * f[F_OUTERR] + 1.0f * f[F_OWNERR];
-    z += 1.0f * f[F_DEPERR];
-    z += 2.0f * (1.0f - f[F_TRUST]);
+    float u = clampf(f[F_UTIL], 0.0f, 3.0f);
+    float z = -8.5f;
+    z += 5.0f * u + 48.0f * clampf(u - 0.75f, 0.0f, 1.0f);
+    z += 3.0f * clampf(f[F_DUTIL], 0.0f, 1.0f);
+    z += 1.0f * f[F_INERR] + 5.0f * clampf(f[F_DINERR], 0.0f, 1.0f);
+    z += 0.3f * clampf(f[F_LAT], 0.0f, 8.0f);
+    z += 4.3f * f[F_OUTERR] + 2.8f * f[F_OWNERR];
     z += 1.0f * clampf(f[F_SILENCE], 0.0f, 3.0f);
-    z += f[F_AP] > 0.0f && f[F_UTIL] > 0.7f ? 0.7f : 0.0f;
+    z += 0.45f * log1pf(f[F_CALLERS]);
+    z += 1.9f * f[F_DEPERR];
+    z += 2.5f * (1.0f - f[F_TRUST]);
+    z += f[F_AP] > 0.0f && u > 0.7f ? 0.7f : 0.0f;
     z += 1.0f * sys_risk;
     return 1.0f / (1.0f + expf(-z));
+}
+
+/* Failure probability flows up the call graph: a caller of a risky
+ * callee is at risk of failing with it (one step per tick). */
+static void propagate_risk(aura_monitor *m)
+{
+    for (size_t k = 0; k < m->cap_edges; k++) {
+        const mon_edge *e = &m->edges[k];
+        if (!e->used) {
+            continue;
+        }
+        uint32_t src = (uint32_t)(e->key >> 32), dst = (uint32_t)e->key;
+        float inherited = 0.5f * m->risk[dst];
+        if (inherited > m->tmp[src]) {
+            m->tmp[src] = inherited;
+        }
+    }
+    for (uint32_t i = 0; i < m->n; i++) {
+        m->risk[i] = 1.0f - (1.0f - m->risk[i]) * (1.0f - m->tmp[i]);
+        m->tmp[i] = 0.0f;
+    }
 }
 
 static aura_status score(aura_monitor *m)
@@ -736,6 +768,7 @@ static aura_status score(aura_monitor *m)
                                                   m->sys_risk)
                                 : 0.0f;
     }
+    propagate_risk(m);
     return AURA_OK;
 }
 
@@ -776,17 +809,19 @@ static uint32_t worst_callee(const aura_monitor *m, uint32_t i, float *err)
 }
 
 /* A healthy, lightly loaded agent two hops from i (a peer: another
- * provider for i's callers), or NONE. */
+ * provider for i's callers) that is not much smaller than i (by callers),
+ * or NONE.  Draining a hub onto small peers spreads its overload. */
 static uint32_t spare_peer(const aura_monitor *m, uint32_t i)
 {
     uint32_t best = NONE;
-    float best_u = 0.7f;
+    float best_u = 0.5f;
     for (uint32_t e = m->off[i]; e < m->off[i + 1]; e++) {
         uint32_t c = m->adj[e];
         for (uint32_t f = m->off[c]; f < m->off[c + 1]; f++) {
             uint32_t p = m->adj[f];
             const float *pf = &m->feat[(size_t)p * AURA_MONITOR_AGENT_FEATURES];
-            if (p != i && m->risk[p] < 0.2f && pf[F_UTIL] < best_u) {
+            if (p != i && m->risk[p] < 0.2f && pf[F_UTIL] < best_u &&
+                2u * m->callers[p] + 2u >= m->callers[i]) {
                 best_u = pf[F_UTIL];
                 best = p;
             }
@@ -795,45 +830,76 @@ static uint32_t spare_peer(const aura_monitor *m, uint32_t i)
     return best;
 }
 
+/* 1 if i calls someone besides `dep` and all those others have headroom
+ * (load < 0.6, low risk): rerouting away from dep will not overload them. */
+static int alternatives_ok(const aura_monitor *m, uint32_t i, uint32_t dep)
+{
+    int n_alt = 0;
+    for (uint32_t e = m->off[i]; e < m->off[i + 1]; e++) {
+        uint32_t k = m->adj[e];
+        uint64_t key = (uint64_t)i << 32 | k;
+        size_t h = mix64(key) & (m->cap_edges - 1);
+        while (m->edges[h].used && m->edges[h].key != key) {
+            h = (h + 1) & (m->cap_edges - 1);
+        }
+        if (k == dep || !m->edges[h].used) {
+            continue; /* not a callee of i */
+        }
+        if (m->feat[(size_t)k * AURA_MONITOR_AGENT_FEATURES + F_UTIL] >= 0.6f ||
+            m->risk[k] >= 0.3f) {
+            return 0;
+        }
+        n_alt++;
+    }
+    return n_alt > 0;
+}
+
+/* The rule policy.  Moving load is only done towards spare capacity:
+ * rebalancing onto loaded peers spreads an overload (and a naive version
+ * of this policy did exactly that in the simulator). */
 static void choose_action(const aura_monitor *m, uint32_t i, aura_monitor_decision *d)
 {
     const float *f = &m->feat[(size_t)i * AURA_MONITOR_AGENT_FEATURES];
     float derr = 0.0f;
     uint32_t dep = worst_callee(m, i, &derr);
+    uint32_t peer = spare_peer(m, i);
+    int can_drain = f[F_CALLERS] == 0.0f || peer != NONE;
     d->target = AURA_EVENTS_NO_AGENT;
-    if (f[F_TRUST] < 0.6f) {
+    if (f[F_TRUST] < 0.6f && can_drain) {
         d->action = AURA_MONITOR_ISOLATE;
         snprintf(d->reason, sizeof d->reason,
                  "low trust %.2f: reports load %.2f while %.0f%% of calls to it fail",
-                 f[F_TRUST], f[F_UTIL], 100.0 * f[F_INERR_NOW]);
+                 (double)f[F_TRUST], (double)f[F_UTIL], 100.0 * f[F_INERR_NOW]);
     } else if (f[F_SILENCE] >= 2.0f) {
         d->action = AURA_MONITOR_REBALANCE;
         snprintf(d->reason, sizeof d->reason, "silent for %.0f ticks: drain its callers",
-                 f[F_SILENCE]);
-    } else if (dep != NONE && derr > 0.4f && derr > f[F_INERR_NOW]) {
+                 (double)f[F_SILENCE]);
+    } else if (dep != NONE && derr > 0.5f && derr > f[F_INERR_NOW] &&
+               alternatives_ok(m, i, dep) && m->tmp[dep] < 2.0f) {
         d->action = AURA_MONITOR_REROUTE;
         d->target = dep;
+        ((aura_monitor *)m)->tmp[dep] += 1.0f; /* at most 2 reroutes off one agent a tick */
         snprintf(d->reason, sizeof d->reason, "%.0f%% of its calls to a dependency fail",
                  100.0 * derr);
-    } else if (f[F_AP] > 0.0f && f[F_UTIL] > 0.8f && (d->target = spare_peer(m, i)) != NONE) {
+    } else if (f[F_UTIL] > 0.8f && f[F_AP] > 0.0f && peer != NONE) {
         d->action = AURA_MONITOR_ADD_LINK;
+        d->target = peer;
         snprintf(d->reason, sizeof d->reason,
-                 "loaded articulation point (load %.2f): add a redundant provider", f[F_UTIL]);
-    } else if (f[F_UTIL] > 0.85f && f[F_CALLERS] > 0.0f) {
-        d->target = AURA_EVENTS_NO_AGENT;
+                 "loaded articulation point (load %.2f): add a redundant provider",
+                 (double)f[F_UTIL]);
+    } else if (f[F_UTIL] > 0.85f && f[F_CALLERS] > 0.0f && peer != NONE) {
         d->action = AURA_MONITOR_REBALANCE;
-        snprintf(d->reason, sizeof d->reason, "overloaded (load %.2f, latency x%.1f): shift callers",
-                 f[F_UTIL], exp2f(f[F_LAT]));
-    } else if (f[F_INERR_NOW] > 0.5f && f[F_UTIL] < 0.7f) {
-        d->target = AURA_EVENTS_NO_AGENT;
+        snprintf(d->reason, sizeof d->reason,
+                 "overloaded (load %.2f, latency x%.1f): shift callers to spare peers",
+                 (double)f[F_UTIL], (double)exp2f(f[F_LAT]));
+    } else if (f[F_INERR_NOW] > 0.5f && f[F_UTIL] < 0.7f && can_drain) {
         d->action = AURA_MONITOR_ISOLATE;
         snprintf(d->reason, sizeof d->reason, "%.0f%% of calls fail at load %.2f: restart it",
-                 100.0 * f[F_INERR_NOW], f[F_UTIL]);
+                 100.0 * f[F_INERR_NOW], (double)f[F_UTIL]);
     } else {
-        d->target = AURA_EVENTS_NO_AGENT;
         d->action = AURA_MONITOR_THROTTLE;
         snprintf(d->reason, sizeof d->reason, "load %.2f, latency x%.1f, errors %.0f%%: shed load",
-                 f[F_UTIL], exp2f(f[F_LAT]), 100.0 * f[F_INERR_NOW]);
+                 (double)f[F_UTIL], (double)exp2f(f[F_LAT]), 100.0 * f[F_INERR_NOW]);
     }
 }
 
@@ -887,7 +953,19 @@ static aura_status decide(aura_monitor *m)
         m->ag[i].cooldown_until = m->open_tick + m->o.cooldown;
         m->st.decisions++;
     }
+    for (size_t k = 0; k < m->n_dec; k++) {
+        if (m->dec[k].target < m->n) {
+            m->tmp[m->dec[k].target] = 0.0f;
+        }
+    }
     return AURA_OK;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
 aura_status aura_monitor_tick_close(aura_monitor *m)
@@ -896,11 +974,14 @@ aura_status aura_monitor_tick_close(aura_monitor *m)
     if (m->open_tick < 0) {
         return AURA_E_STATE;
     }
+    double t0 = now_ms();
     update_agents(m);
     aura_status st = update_edges(m);
+    double t1 = now_ms();
     if (st == AURA_OK && m->n > 0) {
         st = build_graph(m);
     }
+    double t2 = now_ms();
     if (st == AURA_OK) {
         for (uint32_t i = 0; i < m->n; i++) {
             if (m->seen[i]) {
@@ -908,13 +989,22 @@ aura_status aura_monitor_tick_close(aura_monitor *m)
             }
         }
         system_features(m);
+    }
+    double t3 = now_ms();
+    if (st == AURA_OK) {
         st = score(m);
     }
+    double t4 = now_ms();
     if (st == AURA_OK) {
         st = decide(m);
     }
+    double t5 = now_ms();
     if (st != AURA_OK) {
         return st;
+    }
+    const double lap[5] = {t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4};
+    for (int k = 0; k < 5; k++) {
+        m->st.stage_ms[k] += lap[k];
     }
     m->st.ticks++;
     m->st.gap_ticks += m->tick_events == 0;

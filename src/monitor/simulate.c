@@ -6,8 +6,9 @@
  *   1. faults set per-agent capacity, error and ingress multipliers;
  *   2. demand flows down the DAG: D_i = ingress_i + sum of calls to i, where
  *      a caller sends pcall * D_c calls split over its dependencies by
- *      routing weight, times (1 + R (1 - s_j(t-1))) for the retries that
- *      last tick's failures of j provoke (R = 2);
+ *      routing weight, times (1 + R (1 - P_j(t-1))) for the retries that
+ *      last tick's timeouts at j provoke (R = 2), or 0.3 (probes only) once
+ *      s_j(t-1) < 0.25 and the caller's circuit breaker is open;
  *   3. each agent queues: rho = D / C, a backlog q grows when rho > 1,
  *      latency L = lat0 / (1 - min(rho, .98)) + 1000 q / C ms, and a call
  *      finishes within the timeout T with P = 1 - exp(-T / L);
@@ -46,8 +47,8 @@ typedef struct sim_edge {
 typedef struct sim_agent {
     double ingress0, cap, lat0, pcall, err0;
     double backlog, leak;
-    double demand, rho, lat, ok, succ, prev_succ;
-    double cap_factor, err_extra, ingress_mult, lat_mult;
+    double demand, rho, lat, ok, succ, prev_succ, in_time, prev_in_time;
+    double cap_factor, err_extra, ingress_mult, lat_mult, spike;
     int byzantine;
     int32_t down_until, throttle_until, rebalance_until, isolated_until;
     uint32_t first_edge;
@@ -272,6 +273,20 @@ static aura_status build_topology(aura_monitor_sim *s)
         ok = gen_random(s->alloc, &s->rng, s->n, &ps);
         break;
     }
+    /* no agent is left without a neighbour */
+    uint8_t *deg = ok ? aura__calloc(s->alloc, s->n, 1) : NULL;
+    ok = ok && deg;
+    for (size_t k = 0; ok && k < ps.n; k++) {
+        deg[ps.p[2 * k]] = deg[ps.p[2 * k + 1]] = 1;
+    }
+    for (uint32_t i = 0; ok && i < s->n; i++) {
+        if (!deg[i]) {
+            uint32_t j = (i + 1 + (uint32_t)aura_rng_below(&s->rng, s->n - 1)) % s->n;
+            ok = pairs_add(s->alloc, &ps, i, j);
+            deg[j] = 1;
+        }
+    }
+    aura__free(s->alloc, deg);
     aura_status st = ok ? AURA_OK : AURA_E_NOMEM;
     if (ok) {
         qsort(ps.p, ps.n, 2 * sizeof(uint32_t), pair_cmp);
@@ -495,7 +510,7 @@ static aura_status init_agents(aura_monitor_sim *s)
         a->err0 = 0.002 + 0.01 * aura_rng_uniform(&s->rng);
         a->phase = (float)(6.2831853 * aura_rng_uniform(&s->rng));
         a->first_edge = NONE;
-        a->prev_succ = a->succ = 1.0;
+        a->prev_succ = a->succ = a->in_time = a->prev_in_time = 1.0;
         a->down_until = a->throttle_until = a->rebalance_until = a->isolated_until = -1;
     }
     aura_status st = build_topology(s);
@@ -562,7 +577,7 @@ static void apply_faults(aura_monitor_sim *s)
     for (uint32_t i = 0; i < s->n; i++) {
         sim_agent *a = &s->a[i];
         a->cap_factor = a->ingress_mult = a->lat_mult = 1.0;
-        a->err_extra = 0.0;
+        a->err_extra = a->spike = 0.0;
         a->byzantine = 0;
     }
     for (size_t k = 0; k < s->n_f; k++) {
@@ -576,7 +591,7 @@ static void apply_faults(aura_monitor_sim *s)
         case AURA_MONITOR_FAULT_SLOW: {
             double ramp = f->duration > 2 ? f->duration / 2.0 : 1.0;
             double x = age / ramp < 1.0 ? age / ramp : 1.0;
-            a->cap_factor *= 1.0 - 0.55 * x;
+            a->cap_factor *= 1.0 - 0.65 * x;
             a->lat_mult *= 1.0 + x;
             break;
         }
@@ -586,8 +601,8 @@ static void apply_faults(aura_monitor_sim *s)
         case AURA_MONITOR_FAULT_ERRORS:
             a->err_extra += 0.6;
             break;
-        case AURA_MONITOR_FAULT_OVERLOAD:
-            a->ingress_mult *= 1.0 + 2.0 * (age < 2.0 ? (age + 1.0) / 3.0 : 1.0);
+        case AURA_MONITOR_FAULT_OVERLOAD: /* a surge worth 0.9 of capacity, 5-tick ramp */
+            a->spike += 0.9 * a->cap * (age < 4.0 ? (age + 1.0) / 5.0 : 1.0);
             break;
         case AURA_MONITOR_FAULT_FLAP:
             break; /* on the edge, see link_down */
@@ -644,7 +659,7 @@ static void flow_demand(aura_monitor_sim *s)
         sim_agent *a = &s->a[i];
         double noise = 1.0 + 0.05 * aura_rng_normal(&s->rng);
         double trend = 1.0 + 0.08 * sin(6.2831853 * t / 150.0 + a->phase);
-        double in = a->ingress0 * (noise > 0.5 ? noise : 0.5) * trend * a->ingress_mult;
+        double in = a->ingress0 * (noise > 0.5 ? noise : 0.5) * trend * a->ingress_mult + a->spike;
         s->total += in;
         double admit = 1.0;
         if (t < a->isolated_until) {
@@ -665,10 +680,12 @@ static void flow_demand(aura_monitor_sim *s)
         for (uint32_t k = a->first_edge; k != NONE; k = s->e[k].next) {
             sim_edge *e = &s->e[k];
             e->share = wsum > 0.0 ? edge_weight(s, e) / wsum : 0.0;
-            double retry = 1.0 + RETRIES * (1.0 - s->a[e->dst].prev_succ);
-            if (link_down(s, e)) {
-                retry = 1.0 + RETRIES;
-            }
+            /* retries multiply load on a struggling callee; once it mostly
+             * fails, the caller's circuit breaker opens and only probes */
+            const sim_agent *d = &s->a[e->dst];
+            double ps = link_down(s, e) ? 0.0 : d->prev_succ;
+            double pt = link_down(s, e) ? 0.0 : d->prev_in_time;
+            double retry = ps >= 0.25 ? 1.0 + RETRIES * (1.0 - pt) : 0.3;
             e->calls = out * e->share * retry;
             s->a[e->dst].demand += e->calls;
         }
@@ -684,7 +701,7 @@ static void queue_agents(aura_monitor_sim *s)
         if (is_down(s, i)) {
             a->rho = 0.0;
             a->lat = TIMEOUT_MS;
-            a->ok = 0.0;
+            a->ok = a->in_time = 0.0;
             continue;
         }
         a->rho = a->demand / c;
@@ -699,6 +716,7 @@ static void queue_agents(aura_monitor_sim *s)
         double rho = a->rho < 0.98 ? a->rho : 0.98;
         a->lat = a->lat0 * a->lat_mult / (1.0 - rho) + 1000.0 * a->backlog / c;
         double in_time = 1.0 - exp(-TIMEOUT_MS / a->lat);
+        a->in_time = in_time;
         double err = a->err0 + a->err_extra + (a->byzantine ? 0.45 : 0.0);
         err = err < 1.0 ? err : 1.0;
         a->ok = in_time * (1.0 - err) * (1.0 - drop);
@@ -742,7 +760,7 @@ static void hazards(aura_monitor_sim *s)
                 bad_deps += s->a[s->e[k].dst].succ < 0.5;
             }
             double q = a->backlog / c;
-            double h = 0.0003 + 0.12 * (q > 0.5 ? q - 0.5 : 0.0) + 0.01 * bad_deps +
+            double h = 0.00001 + 0.12 * (q > 0.5 ? q - 0.5 : 0.0) + 0.01 * bad_deps +
                        (a->byzantine ? 0.01 : 0.0) + (a->leak > 0.6 ? 0.1 : 0.0);
             if (aura_rng_uniform(&s->rng) < h) {
                 a->down_until = t + 6 + (int32_t)aura_rng_below(&s->rng, 6);
@@ -752,6 +770,7 @@ static void hazards(aura_monitor_sim *s)
             }
         }
         a->prev_succ = a->succ;
+        a->prev_in_time = is_down(s, i) ? 0.0 : a->in_time;
     }
 }
 
