@@ -4,7 +4,9 @@
  * BASE/QUERIES are raw little-endian float32 rows.  Prints one JSON line
  * with per-query latency percentiles (ms) and writes the result ids.
  * SPDX-License-Identifier: MIT */
+#ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>

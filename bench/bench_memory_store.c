@@ -7,7 +7,9 @@
  *   bench_memory_store DIR --lmdb-flips   (LMDB under flipped bytes)
  * Prints one line per engine and operation: ops/s.
  * SPDX-License-Identifier: MIT */
+#ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE
+#endif
 #include <lmdb.h>
 #include <pthread.h>
 #include <sys/wait.h>
