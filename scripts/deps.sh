@@ -10,6 +10,7 @@ BUILD_PKGS="build-essential cmake pkg-config"
 BUILD_PKGS="$BUILD_PKGS libsimdjson-dev libcjson-dev"  # events: JSON lines; lnn: safetensors
 BUILD_PKGS="$BUILD_PKGS libsqlite3-dev"                # memory: context store
 BUILD_PKGS="$BUILD_PKGS libhiredis-dev"                # events/memory: Redis client
+BUILD_PKGS="$BUILD_PKGS libzstd-dev"                   # events: compressed raw event log
 BENCH_MEM_PKGS="liblmdb-dev sqlite3"                   # memory: LMDB comparison, sqlite3 shell
 BENCH_LNN_PKGS="python3-torch python3-numpy"           # lnn: PyTorch 1.13 reference for ncps
 TEST_PKGS="$BUILD_PKGS python3 python3-venv redis-server"

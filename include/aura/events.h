@@ -158,7 +158,9 @@ AURA_API aura_status aura_events_reader_parse_line(aura_events_reader *r, const 
  * logged with their line number; in strict mode the first one returns
  * AURA_E_FORMAT (events parsed before it in this call are still in out[0..
  * *n_out)).  The meta handles of returned events stay valid until the next
- * call of read (or parse_line). */
+ * call of read (or parse_line).  A reader follows one stream: once it has
+ * seen the end of `f` it stays there; read another stream with a new
+ * reader (the interner can be shared). */
 AURA_API aura_status aura_events_reader_read(aura_events_reader *r, FILE *f,
                                              aura_events_event *out, size_t cap, size_t *n_out);
 
