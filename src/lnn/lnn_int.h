@@ -126,13 +126,13 @@ double aura__lnn_dot_d(const double *restrict a, const double *restrict m,
 void aura__lnn_axpy_d(double g, const double *restrict x, const double *restrict m,
                       double *restrict y, int k);
 
-/* exp(x) for x in [-87, 0], vectorisable (no calls, no float compares):
+/* exp(x) for x in [-87, 87], vectorisable (no calls, no float compares):
  * Cephes-style range reduction and a degree-6 polynomial; relative error
  * about 2e-7. */
-static inline float aura__lnn_exp_neg(float x)
+static inline float aura__lnn_exp_clamped(float x)
 {
     float fx = x * 1.44269504088896341f + 0.5f;
-    int k = (int)(fx + 128.0f) - 128; /* floor, fx >= -126 */
+    int k = (int)(fx + 256.0f) - 256; /* floor, fx >= -126 */
     float n = (float)k;
     float r = x - n * 0.693359375f + n * 2.12194440e-4f;
     float p = 1.9875691500e-4f;
@@ -148,24 +148,29 @@ static inline float aura__lnn_exp_neg(float x)
     return p * scale;
 }
 
-/* 1 / (1 + exp(-z)) from e = exp(-|z|), selecting on the sign bit with
- * integer operations only, so that loops over it vectorise. */
+/* z clamped to [-87, 87] with integer operations only (|z| through its bit
+ * pattern, then the sign put back); NaN never reaches these kernels. */
+static inline float aura__lnn_clamp87(float z)
+{
+    int zb;
+    __builtin_memcpy(&zb, &z, sizeof zb);
+    int ab = zb & 0x7fffffff;
+    ab = ab < 0x42ae0000 ? ab : 0x42ae0000;
+    ab |= zb & (int)0x80000000u;
+    float r;
+    __builtin_memcpy(&r, &ab, sizeof r);
+    return r;
+}
+
+static inline float aura__lnn_exp_neg(float x) /* x <= 0 */
+{
+    return aura__lnn_exp_clamped(aura__lnn_clamp87(x));
+}
+
+/* 1 / (1 + exp(-z)), vectorisable. */
 static inline float aura__lnn_sigmoidf(float z)
 {
-    int zb, ab, sb, eb;
-    __builtin_memcpy(&zb, &z, sizeof zb);
-    ab = zb & 0x7fffffff;
-    ab = ab < 0x42ae0000 ? ab : 0x42ae0000; /* |z| <= 87 (NaN never gets here) */
-    float a;
-    __builtin_memcpy(&a, &ab, sizeof a);
-    float e = aura__lnn_exp_neg(-a), s = 1.0f / (1.0f + e), es = e * s;
-    __builtin_memcpy(&sb, &s, sizeof sb);
-    __builtin_memcpy(&eb, &es, sizeof eb);
-    int neg = zb >> 31; /* all ones for z < 0 */
-    int rb = (sb & ~neg) | (eb & neg);
-    float r;
-    __builtin_memcpy(&r, &rb, sizeof r);
-    return r;
+    return 1.0f / (1.0f + aura__lnn_exp_clamped(-aura__lnn_clamp87(z)));
 }
 
 /* tanh(x), vectorisable: x - x^3/3 + 2x^5/15 - 17x^7/315 for |x| < 1/16,
