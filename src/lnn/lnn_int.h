@@ -85,6 +85,10 @@ size_t aura__lnn_ws_len(const aura_lnn_model *m);
 /* Config <-> JSON (cJSON inside). */
 aura_status aura__lnn_config_from_json(const char *json, aura_lnn_config *cfg, char *err,
                                        size_t cap);
+/* The optional size keys of a config JSON (state_size, output_size, units
+ * of a wired model, layer_sizes) against the model built from it. */
+aura_status aura__lnn_config_check_sizes(const char *json, const aura_lnn_model *m, char *err,
+                                         size_t cap);
 char *aura__lnn_config_to_json(const aura_lnn_model *m); /* malloc'd by cJSON; free() */
 
 /* Wiring generators (Appendix A of the golden README). */

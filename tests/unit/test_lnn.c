@@ -497,6 +497,16 @@ AURA_TEST(lnn_loader_rejects_bad_files)
     ASSERT_STATUS(AURA_E_FORMAT, aura_lnn_model_load_buffer(NULL, s, len, &m, err, sizeof err));
     ASSERT_TRUE(strstr(err, "shape") != NULL);
     free(s);
+    s = make_st("{\"__metadata__\":{\"config\":\"{\\\"model\\\":\\\"CfC\\\",\\\"input_size\\\":2,"
+                "\\\"units\\\":3,\\\"state_size\\\":4,\\\"backbone_layers\\\":0,\\\"mode\\\":\\\"pure\\\"}\"},"
+                "\"rnn_cell.ff1.weight\":{\"dtype\":\"F32\",\"shape\":[3,5],\"data_offsets\":[0,60]},"
+                "\"rnn_cell.ff1.bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[60,72]},"
+                "\"rnn_cell.w_tau\":{\"dtype\":\"F32\",\"shape\":[1,3],\"data_offsets\":[72,84]},"
+                "\"rnn_cell.A\":{\"dtype\":\"F32\",\"shape\":[1,3],\"data_offsets\":[84,96]}}",
+                96, &len);
+    ASSERT_STATUS(AURA_E_FORMAT, aura_lnn_model_load_buffer(NULL, s, len, &m, err, sizeof err));
+    ASSERT_TRUE(strstr(err, "state_size") != NULL);
+    free(s);
     s = make_st("{\"__metadata__\":{\"config\":\"{\\\"model\\\":\\\"GRU\\\"}\"}}", 0, &len);
     ASSERT_STATUS(AURA_E_FORMAT, aura_lnn_model_load_buffer(NULL, s, len, &m, err, sizeof err));
     free(s);
@@ -930,4 +940,54 @@ AURA_TEST(lnn_config_parse_and_cli_init)
     snprintf(cmd, sizeof cmd, "%s lnn init --config '{\"model\":1}' --out %s 2>/dev/null",
              test_aura_bin(), out);
     ASSERT_EQ(3, sh(cmd));
+}
+
+/* Saves m's parameters with the given config JSON. */
+static void save_with_config(aura_lnn_model *m, const char *path, const char *cfg)
+{
+    aura_lnn_tensor ts[64];
+    size_t n = aura_lnn_model_param_count(m);
+    ASSERT_TRUE(n <= 64);
+    for (size_t i = 0; i < n; i++) {
+        const char *pn = aura_lnn_model_param_name(m, i);
+        size_t shp[2];
+        int nd;
+        ASSERT_OK(aura_lnn_model_param_shape(m, pn, shp, &nd));
+        ts[i] = (aura_lnn_tensor){pn, nd, {shp[0], shp[1], 0, 0}, aura_lnn_model_param(m, pn, 0)};
+    }
+    ASSERT_OK(aura_lnn_tensors_save(path, ts, n, cfg));
+}
+
+AURA_TEST(lnn_config_contradictions_are_format_errors)
+{
+    aura_lnn_config c = cfg_variant(4); /* wired CfC AutoNCP(14, 3) + proj 1 */
+    aura_lnn_model *m = NULL, *r = NULL;
+    ASSERT_OK(aura_lnn_model_create(NULL, &c, 1, &m));
+    const char *p = test_path("%s/contra.safetensors", test_tmpdir());
+    const char *base = "{\"model\":\"CfC\",\"input_size\":5,\"wired\":true,\"proj_size\":1,"
+                       "\"wiring\":{\"type\":\"AutoNCP\",\"units\":14,\"output_size\":3}";
+    char cfg[512], err[256] = "";
+    snprintf(cfg, sizeof cfg, "%s}", base);
+    save_with_config(m, p, cfg);
+    ASSERT_OK(aura_lnn_model_load(NULL, p, &r, err, sizeof err));
+    aura_lnn_model_destroy(r);
+    const char *bad[4] = {",\"state_size\":12}", ",\"output_size\":3}", ",\"units\":20}",
+                          ",\"layer_sizes\":[6,5,3]}"};
+    const char *key[4] = {"state_size", "output_size", "units", "layer_sizes"};
+    for (int k = 0; k < 4; k++) {
+        snprintf(cfg, sizeof cfg, "%s%s", base, bad[k]);
+        save_with_config(m, p, cfg);
+        r = NULL;
+        ASSERT_STATUS(AURA_E_FORMAT, aura_lnn_model_load(NULL, p, &r, err, sizeof err));
+        ASSERT_TRUE(r == NULL && strstr(err, key[k]) != NULL);
+    }
+    /* a backbone width that contradicts the tensors */
+    aura_lnn_model_destroy(m);
+    c = cfg_variant(0);
+    ASSERT_OK(aura_lnn_model_create(NULL, &c, 1, &m));
+    save_with_config(m, p, "{\"model\":\"CfC\",\"input_size\":5,\"units\":12,"
+                           "\"backbone_layers\":1,\"backbone_units\":17}");
+    ASSERT_STATUS(AURA_E_FORMAT, aura_lnn_model_load(NULL, p, &r, err, sizeof err));
+    ASSERT_TRUE(strstr(err, "rnn_cell.backbone.0.weight") != NULL);
+    aura_lnn_model_destroy(m);
 }
