@@ -692,6 +692,12 @@ AURA_TEST(lnn_cli_run_matches_golden_and_reports_errors)
     snprintf(cmd, sizeof cmd, "%s lnn run %s --input %s --out %s/o.st 2>/dev/null", bin,
              golden("cfc_default.safetensors"), in, test_tmpdir());
     ASSERT_EQ(3, sh(cmd));
+    /* NaN in the input file: an input error naming the tensor */
+    float xn[1 * 2 * 8] = {0};
+    xn[9] = NAN;
+    aura_lnn_tensor tn = {"input", 3, {1, 2, 8, 0}, xn};
+    ASSERT_OK(aura_lnn_tensors_save(in, &tn, 1, NULL));
+    ASSERT_EQ(3, sh(cmd));
 }
 
 /* ---- gradients ---- */
