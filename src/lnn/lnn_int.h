@@ -67,8 +67,12 @@ struct aura_lnn_model {
     size_t pk_len;
     int dirty;               /* parameters changed since the last pack */
     float *wiT, *wrT, *fcT;  /* LSTM input/recurrent maps, projection, transposed */
-    float *l_wm, *l_swm;     /* LTC: P(w) * mask, P(sensory_w) * sensory_mask */
-    float *l_cm, *l_gl;      /* LTC: P(cm), P(gleak) */
+    /* LTC, rows padded to l_np = N rounded up to 16 columns (zero weight in
+     * the padding): P(w) * mask, sigma, mu, erev (N, l_np) and the sensory
+     * ones (C, l_np); P(cm), P(gleak) (N) */
+    int l_np;
+    float *l_wm, *l_sig, *l_mu, *l_erev, *l_swm, *l_ssig, *l_smu, *l_serev;
+    float *l_cm, *l_gl;
     char errmsg[256];
 };
 
