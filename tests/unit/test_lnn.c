@@ -997,3 +997,51 @@ AURA_TEST(lnn_config_contradictions_are_format_errors)
     ASSERT_TRUE(strstr(err, "rnn_cell.backbone.0.weight") != NULL);
     aura_lnn_model_destroy(m);
 }
+
+/* The CSV and JSON-lines readers of `aura lnn train` on mutated files:
+ * any exit but a crash (or a sanitizer report, exit 99). */
+AURA_TEST(lnn_cli_train_fuzz_never_crashes)
+{
+    const char *dir = test_tmpdir();
+    const char *good[2] = {"seq,dt,x0,x1,y0\n0,1,0.5,0.25,1\n0,1,0.1,0.2,0\n1,0.5,1,2,3\n"
+                           "1,2,0,0,1\n",
+                           "{\"x\": [[0.5, 1], [0.1, 2]], \"y\": [1, 0], \"dt\": [1, 0.5]}\n"
+                           "{\"x\": [[1, 2], [0, 0]], \"y\": [3, 1], \"dt\": [2, 1]}\n"};
+    const char *ext[2] = {"csv", "jsonl"};
+    uint64_t seed = 777;
+    int codes[4] = {0};
+    for (int it = 0; it < 40; it++) {
+        int k = it % 2;
+        char buf[512];
+        size_t n = strlen(good[k]);
+        memcpy(buf, good[k], n + 1);
+        for (int j = 0; j < 1 + (int)(lcg(&seed) % 3); j++) {
+            size_t pos = lcg(&seed) % n;
+            int what = (int)(lcg(&seed) % 3);
+            if (what == 0) {
+                buf[pos] = ",\n{}[]\":-.eE9 x"[lcg(&seed) % 15];
+            } else if (what == 1) {
+                n = pos;
+                buf[n] = 0;
+            } else {
+                buf[pos] = (char)(1 + lcg(&seed) % 255);
+            }
+        }
+        const char *p = test_path("%s/fz%d.%s", dir, it, ext[k]);
+        FILE *f = fopen(p, "wb");
+        fwrite(buf, 1, n, f);
+        fclose(f);
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd,
+                 "ASAN_OPTIONS=exitcode=99:detect_leaks=1 UBSAN_OPTIONS=exitcode=99 "
+                 "%s lnn train %s --out %s/fz.st --epochs 1 --units 3 >/dev/null 2>&1",
+                 test_aura_bin(), p, dir);
+        int rc = system(cmd);
+        ASSERT_TRUE(WIFEXITED(rc));
+        int code = WEXITSTATUS(rc);
+        ASSERT_TRUE(code == 0 || code == 1 || code == 3);
+        codes[code]++;
+    }
+    fprintf(stderr, "train fuzz: %d ok, %d failed, %d rejected\n", codes[0], codes[1], codes[3]);
+    ASSERT_TRUE(codes[3] > 0);
+}
