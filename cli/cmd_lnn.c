@@ -2,6 +2,7 @@
  *   aura lnn run MODEL.safetensors --input IN.safetensors --out OUT.safetensors
  *   aura lnn info MODEL.safetensors
  * SPDX-License-Identifier: MIT */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,34 @@ static const float *get(const aura_lnn_tensors *t, const char *name, size_t sh[4
 
 typedef cmd_lnn_io run_io;
 
+/* The first NaN/Inf (or negative value when nonneg) of v, or -1. */
+static long bad_value(const float *v, size_t n, int nonneg)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        if (!isfinite(v[i]) || (nonneg && v[i] < 0.0f)) {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+static int check_finite(const char *path, const cmd_lnn_io *io, const aura_lnn_info *in)
+{
+    size_t ns = io->B * (size_t)in->state_size;
+    const char *names[4] = {"input", "timespans", "h0", "c0"};
+    const float *vals[4] = {io->x, io->ts, io->h0, io->c0};
+    size_t lens[4] = {io->B * io->L * (size_t)in->input_size, io->B * io->L, ns, ns};
+    for (int k = 0; k < 4; k++) {
+        long i = bad_value(vals[k], lens[k], k == 1);
+        if (i >= 0) {
+            cli_errorf("lnn", "%s: '%s' holds %s at flat index %ld", path, names[k],
+                       k == 1 ? "a NaN/Inf or negative time" : "NaN/Inf", i);
+            return CLI_EXIT_INPUT;
+        }
+    }
+    return CLI_EXIT_OK;
+}
+
 int cmd_lnn_read_inputs(const char *path, const aura_lnn_tensors *t, const aura_lnn_info *in,
                        run_io *io)
 {
@@ -86,7 +115,7 @@ int cmd_lnn_read_inputs(const char *path, const aura_lnn_tensors *t, const aura_
             return CLI_EXIT_INPUT;
         }
     }
-    return CLI_EXIT_OK;
+    return check_finite(path, io, in);
 }
 
 static int run_and_write(aura_lnn_model *m, const aura_lnn_info *in, const run_io *io,

@@ -2,6 +2,7 @@
  * batch) and `aura lnn train` (Adam on sequence data in CSV or JSON lines).
  * SPDX-License-Identifier: MIT */
 #include <cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +238,10 @@ static int jsonl_line(dataset *d, const char *line, const char *path, long linen
         json_steps(y, &L, &O, d->y + d->n * L * O);
         if (t) {
             json_steps(t, &L, &one, d->dt + d->n * L);
+        } else {
+            for (size_t s = 0; s < L; s++) {
+                d->dt[d->n * L + s] = 1.0f;
+            }
         }
         d->n++;
     }
@@ -439,6 +444,19 @@ static int read_dataset(const char *path, dataset *d)
         }
     }
     fclose(f);
+    size_t nv[3] = {d->n * d->L * d->C, d->n * d->L * d->O, d->n * d->L};
+    const float *vv[3] = {d->x, d->y, d->dt};
+    for (int k = 0; ok && k < (d->has_dt ? 3 : 2); k++) {
+        for (size_t i = 0; i < nv[k]; i++) {
+            if (!isfinite(vv[k][i]) || (k == 2 && vv[k][i] < 0.0f)) {
+                cli_errorf("lnn", "%s: sequence %zu holds %s", path, i / (nv[k] / d->n),
+                           k == 2 ? "a NaN/Inf or negative dt" : "NaN/Inf (or a number too "
+                                                                 "large for float)");
+                ok = 0;
+                break;
+            }
+        }
+    }
     return ok;
 }
 

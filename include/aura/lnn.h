@@ -180,8 +180,10 @@ AURA_API aura_status aura_lnn_model_run(aura_lnn_model *m, size_t batch, size_t 
                                         float *y);
 
 /* Named parameter access (state_dict keys, e.g. "rnn_cell.ff1.weight").
- * Returns a pointer into the model (valid until destroy; writable, so a
- * trainer or test may change weights) and its element count, or NULL. */
+ * Returns a pointer into the model (valid until destroy) and its element
+ * count, or NULL.  The pointer is writable: the call marks the model's
+ * packed weights stale, and the next step or run rebuilds them (without
+ * allocating), so write through it before stepping again. */
 AURA_API float *aura_lnn_model_param(aura_lnn_model *m, const char *name, size_t *n_elems);
 /* The name of parameter i (0 <= i < count), or NULL. */
 AURA_API const char *aura_lnn_model_param_name(const aura_lnn_model *m, size_t i);

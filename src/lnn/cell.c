@@ -36,7 +36,7 @@ static float act(aura_lnn_act a, float z)
 size_t aura__lnn_ws_len(const aura_lnn_model *m)
 {
     size_t C = (size_t)m->C, H = (size_t)m->H, U = (size_t)m->cfg.backbone_units;
-    return 2 * C + 24 * H + 2 * U + 64; /* floats per sample; see block_step */
+    return 2 * C + 24 * H + 2 * U + 160; /* floats per sample; see block_step */
 }
 
 /* act over an array; one loop per activation so that each vectorises. */
@@ -91,20 +91,20 @@ static void cfc_block(const aura_lnn_model *m, const lnn_cfc *cl, int S, const f
 }
 
 /* LTC cell, README §5, one sample: x (C), v0 (N) -> out (N).
- * ws: C + 6N floats. */
+ * ws: C + 6 l_np floats (l_np = N rounded up to 16). */
 static void ltc_one(const aura_lnn_model *m, const float *x, const float *v0, float dt, float *out,
                     float *ws)
 {
     const lnn_ltc *t = &m->ltc;
-    int N = t->n, C = t->c, K = m->cfg.ode_unfolds;
-    float *xt = ws, *num_s = xt + C, *den_s = num_s + N, *cm = den_s + N, *num = cm + N,
-          *den = num + N;
+    int N = t->n, C = t->c, K = m->cfg.ode_unfolds, np = m->l_np;
+    float *xt = ws, *num_s = xt + C, *den_s = num_s + np, *cm = den_s + np, *num = cm + np,
+          *den = num + np;
     for (int i = 0; i < C; i++) {
         float w = t->in_w ? t->in_w[i] : 1.0f, b = t->in_b ? t->in_b[i] : 0.0f;
         xt[i] = x[i] * w + b;
     }
-    memset(num_s, 0, sizeof(float) * 2 * (size_t)N);
-    aura__lnn_ltc_syn(m->l_swm, t->s_sigma, t->s_mu, t->s_erev, xt, C, N, num_s, den_s);
+    memset(num_s, 0, sizeof(float) * 2 * (size_t)np);
+    aura__lnn_ltc_syn(m->l_swm, m->l_ssig, m->l_smu, m->l_serev, xt, C, np, num_s, den_s);
     float sub = dt / (float)K, eps = (float)m->cfg.epsilon;
     for (int j = 0; j < N; j++) {
         cm[j] = m->l_cm[j] / sub;
@@ -113,8 +113,8 @@ static void ltc_one(const aura_lnn_model *m, const float *x, const float *v0, fl
         memcpy(out, v0, sizeof(float) * (size_t)N);
     }
     for (int u = 0; u < K; u++) {
-        memset(num, 0, sizeof(float) * 2 * (size_t)N);
-        aura__lnn_ltc_syn(m->l_wm, t->sigma, t->mu, t->erev, out, N, N, num, den);
+        memset(num, 0, sizeof(float) * 2 * (size_t)np);
+        aura__lnn_ltc_syn(m->l_wm, m->l_sig, m->l_mu, m->l_erev, out, N, np, num, den);
         for (int j = 0; j < N; j++) {
             float nu = cm[j] * out[j] + m->l_gl[j] * t->vleak[j] + (num[j] + num_s[j]);
             float de = cm[j] + m->l_gl[j] + (den[j] + den_s[j]);

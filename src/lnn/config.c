@@ -397,3 +397,41 @@ aura_status aura_lnn_config_parse(const char *json, aura_lnn_config *out, char *
     AURA_CHECK_ARG(json && out);
     return aura__lnn_config_from_json(json, out, err, err_cap);
 }
+
+/* An integer key of `o` that, when present, must equal `want`. */
+static int size_matches(const cJSON *o, const char *key, int want, char *err, size_t cap)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v || cJSON_IsNull(v)) {
+        return 1;
+    }
+    if (cJSON_IsNumber(v) && v->valuedouble == (double)want) {
+        return 1;
+    }
+    aura__lnn_errf(err, cap, "config: '%s' contradicts the model (which has %d)", key, want);
+    return 0;
+}
+
+aura_status aura__lnn_config_check_sizes(const char *json, const aura_lnn_model *m, char *err,
+                                         size_t cap)
+{
+    cJSON *o = cJSON_Parse(json);
+    int ok = o != NULL;
+    int wired = m->cfg.kind == AURA_LNN_LTC || m->cfg.wired;
+    ok = ok && size_matches(o, "state_size", m->H, err, cap) &&
+         size_matches(o, "output_size", m->O, err, cap) &&
+         (!wired || size_matches(o, "units", m->H, err, cap));
+    const cJSON *ls = cJSON_GetObjectItemCaseSensitive(o, "layer_sizes");
+    if (ok && wired && cJSON_IsArray(ls)) {
+        int k = 0;
+        ok = cJSON_GetArraySize(ls) == m->n_layers;
+        for (const cJSON *e = ls->child; ok && e; e = e->next, k++) {
+            ok = cJSON_IsNumber(e) && e->valuedouble == (double)m->layer_sizes[k];
+        }
+        if (!ok) {
+            aura__lnn_errf(err, cap, "config: 'layer_sizes' contradicts the wiring");
+        }
+    }
+    cJSON_Delete(o);
+    return ok ? AURA_OK : AURA_E_FORMAT;
+}

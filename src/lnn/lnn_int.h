@@ -67,8 +67,12 @@ struct aura_lnn_model {
     size_t pk_len;
     int dirty;               /* parameters changed since the last pack */
     float *wiT, *wrT, *fcT;  /* LSTM input/recurrent maps, projection, transposed */
-    float *l_wm, *l_swm;     /* LTC: P(w) * mask, P(sensory_w) * sensory_mask */
-    float *l_cm, *l_gl;      /* LTC: P(cm), P(gleak) */
+    /* LTC, rows padded to l_np = N rounded up to 16 columns (zero weight in
+     * the padding): P(w) * mask, sigma, mu, erev (N, l_np) and the sensory
+     * ones (C, l_np); P(cm), P(gleak) (N) */
+    int l_np;
+    float *l_wm, *l_sig, *l_mu, *l_erev, *l_swm, *l_ssig, *l_smu, *l_serev;
+    float *l_cm, *l_gl;
     char errmsg[256];
 };
 
@@ -85,6 +89,10 @@ size_t aura__lnn_ws_len(const aura_lnn_model *m);
 /* Config <-> JSON (cJSON inside). */
 aura_status aura__lnn_config_from_json(const char *json, aura_lnn_config *cfg, char *err,
                                        size_t cap);
+/* The optional size keys of a config JSON (state_size, output_size, units
+ * of a wired model, layer_sizes) against the model built from it. */
+aura_status aura__lnn_config_check_sizes(const char *json, const aura_lnn_model *m, char *err,
+                                         size_t cap);
 char *aura__lnn_config_to_json(const aura_lnn_model *m); /* malloc'd by cJSON; free() */
 
 /* Wiring generators (Appendix A of the golden README). */
@@ -126,13 +134,13 @@ double aura__lnn_dot_d(const double *restrict a, const double *restrict m,
 void aura__lnn_axpy_d(double g, const double *restrict x, const double *restrict m,
                       double *restrict y, int k);
 
-/* exp(x) for x in [-87, 0], vectorisable (no calls, no float compares):
+/* exp(x) for x in [-87, 87], vectorisable (no calls, no float compares):
  * Cephes-style range reduction and a degree-6 polynomial; relative error
  * about 2e-7. */
-static inline float aura__lnn_exp_neg(float x)
+static inline float aura__lnn_exp_clamped(float x)
 {
     float fx = x * 1.44269504088896341f + 0.5f;
-    int k = (int)(fx + 128.0f) - 128; /* floor, fx >= -126 */
+    int k = (int)(fx + 256.0f) - 256; /* floor, fx >= -126 */
     float n = (float)k;
     float r = x - n * 0.693359375f + n * 2.12194440e-4f;
     float p = 1.9875691500e-4f;
@@ -148,24 +156,29 @@ static inline float aura__lnn_exp_neg(float x)
     return p * scale;
 }
 
-/* 1 / (1 + exp(-z)) from e = exp(-|z|), selecting on the sign bit with
- * integer operations only, so that loops over it vectorise. */
+/* z clamped to [-87, 87] with integer operations only (|z| through its bit
+ * pattern, then the sign put back); NaN never reaches these kernels. */
+static inline float aura__lnn_clamp87(float z)
+{
+    int zb;
+    __builtin_memcpy(&zb, &z, sizeof zb);
+    int ab = zb & 0x7fffffff;
+    ab = ab < 0x42ae0000 ? ab : 0x42ae0000;
+    ab |= zb & (int)0x80000000u;
+    float r;
+    __builtin_memcpy(&r, &ab, sizeof r);
+    return r;
+}
+
+static inline float aura__lnn_exp_neg(float x) /* x <= 0 */
+{
+    return aura__lnn_exp_clamped(aura__lnn_clamp87(x));
+}
+
+/* 1 / (1 + exp(-z)), vectorisable. */
 static inline float aura__lnn_sigmoidf(float z)
 {
-    int zb, ab, sb, eb;
-    __builtin_memcpy(&zb, &z, sizeof zb);
-    ab = zb & 0x7fffffff;
-    ab = ab < 0x42ae0000 ? ab : 0x42ae0000; /* |z| <= 87 (NaN never gets here) */
-    float a;
-    __builtin_memcpy(&a, &ab, sizeof a);
-    float e = aura__lnn_exp_neg(-a), s = 1.0f / (1.0f + e), es = e * s;
-    __builtin_memcpy(&sb, &s, sizeof sb);
-    __builtin_memcpy(&eb, &es, sizeof eb);
-    int neg = zb >> 31; /* all ones for z < 0 */
-    int rb = (sb & ~neg) | (eb & neg);
-    float r;
-    __builtin_memcpy(&r, &rb, sizeof r);
-    return r;
+    return 1.0f / (1.0f + aura__lnn_exp_clamped(-aura__lnn_clamp87(z)));
 }
 
 /* tanh(x), vectorisable: x - x^3/3 + 2x^5/15 - 17x^7/315 for |x| < 1/16,

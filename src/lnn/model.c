@@ -558,6 +558,9 @@ static aura_status load_from(const aura_lnn_opts *opts, const aura_lnn_tensors *
         st = AURA_E_FORMAT;
     }
     if (st == AURA_OK) {
+        st = aura__lnn_config_check_sizes(js, m, err, cap);
+    }
+    if (st == AURA_OK) {
         st = fill_from_tensors(m, t, err, cap);
     }
     if (st != AURA_OK) {

@@ -22,7 +22,8 @@ size_t aura__lnn_pack_len(const aura_lnn_model *m)
 {
     size_t H = (size_t)m->H, C = (size_t)m->C, n = 0;
     if (m->cfg.kind == AURA_LNN_LTC) {
-        n += H * H + C * H + 2 * H;
+        size_t np = (H + 15) / 16 * 16;
+        n += 4 * (H + C) * np + 2 * H;
     } else {
         for (int l = 0; l < m->n_layers; l++) {
             n += cell_len(&m->cell[l], m->cfg.mode == AURA_LNN_MODE_PURE);
@@ -75,21 +76,39 @@ static float softplusf(float z)
     return z > 20.0f ? z : log1pf(expf(z));
 }
 
+/* dst (rows, np) = src (rows, N) (times mask, through P), zero padded. */
+static float *pad(float *dst, const float *src, const float *mask, int P, size_t rows, size_t N,
+                  size_t np)
+{
+    memset(dst, 0, sizeof(float) * rows * np);
+    for (size_t i = 0; i < rows; i++) {
+        for (size_t j = 0; j < N; j++) {
+            float v = src[i * N + j];
+            if (mask) {
+                v = (P ? softplusf(v) : v) * mask[i * N + j];
+            }
+            dst[i * np + j] = v;
+        }
+    }
+    return dst + rows * np;
+}
+
 static float *pack_ltc(aura_lnn_model *m, float *p)
 {
     const lnn_ltc *t = &m->ltc;
-    size_t N = (size_t)m->H, C = (size_t)m->C;
+    size_t N = (size_t)m->H, C = (size_t)m->C, np = (N + 15) / 16 * 16;
     int P = m->cfg.implicit_param_constraints;
+    m->l_np = (int)np;
     m->l_wm = p;
-    m->l_swm = p + N * N;
-    m->l_cm = m->l_swm + C * N;
+    m->l_sig = pad(m->l_wm, t->w, t->mask, P, N, N, np);
+    m->l_mu = pad(m->l_sig, t->sigma, NULL, 0, N, N, np);
+    m->l_erev = pad(m->l_mu, t->mu, NULL, 0, N, N, np);
+    m->l_swm = pad(m->l_erev, t->erev, NULL, 0, N, N, np);
+    m->l_ssig = pad(m->l_swm, t->s_w, t->s_mask, P, C, N, np);
+    m->l_smu = pad(m->l_ssig, t->s_sigma, NULL, 0, C, N, np);
+    m->l_serev = pad(m->l_smu, t->s_mu, NULL, 0, C, N, np);
+    m->l_cm = pad(m->l_serev, t->s_erev, NULL, 0, C, N, np);
     m->l_gl = m->l_cm + N;
-    for (size_t k = 0; k < N * N; k++) {
-        m->l_wm[k] = (P ? softplusf(t->w[k]) : t->w[k]) * t->mask[k];
-    }
-    for (size_t k = 0; k < C * N; k++) {
-        m->l_swm[k] = (P ? softplusf(t->s_w[k]) : t->s_w[k]) * t->s_mask[k];
-    }
     for (size_t j = 0; j < N; j++) {
         m->l_cm[j] = P ? softplusf(t->cm[j]) : t->cm[j];
         m->l_gl[j] = P ? softplusf(t->gleak[j]) : t->gleak[j];

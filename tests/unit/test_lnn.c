@@ -497,6 +497,16 @@ AURA_TEST(lnn_loader_rejects_bad_files)
     ASSERT_STATUS(AURA_E_FORMAT, aura_lnn_model_load_buffer(NULL, s, len, &m, err, sizeof err));
     ASSERT_TRUE(strstr(err, "shape") != NULL);
     free(s);
+    s = make_st("{\"__metadata__\":{\"config\":\"{\\\"model\\\":\\\"CfC\\\",\\\"input_size\\\":2,"
+                "\\\"units\\\":3,\\\"state_size\\\":4,\\\"backbone_layers\\\":0,\\\"mode\\\":\\\"pure\\\"}\"},"
+                "\"rnn_cell.ff1.weight\":{\"dtype\":\"F32\",\"shape\":[3,5],\"data_offsets\":[0,60]},"
+                "\"rnn_cell.ff1.bias\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[60,72]},"
+                "\"rnn_cell.w_tau\":{\"dtype\":\"F32\",\"shape\":[1,3],\"data_offsets\":[72,84]},"
+                "\"rnn_cell.A\":{\"dtype\":\"F32\",\"shape\":[1,3],\"data_offsets\":[84,96]}}",
+                96, &len);
+    ASSERT_STATUS(AURA_E_FORMAT, aura_lnn_model_load_buffer(NULL, s, len, &m, err, sizeof err));
+    ASSERT_TRUE(strstr(err, "state_size") != NULL);
+    free(s);
     s = make_st("{\"__metadata__\":{\"config\":\"{\\\"model\\\":\\\"GRU\\\"}\"}}", 0, &len);
     ASSERT_STATUS(AURA_E_FORMAT, aura_lnn_model_load_buffer(NULL, s, len, &m, err, sizeof err));
     free(s);
@@ -681,6 +691,12 @@ AURA_TEST(lnn_cli_run_matches_golden_and_reports_errors)
     ASSERT_OK(aura_lnn_tensors_save(in, &t, 1, NULL));
     snprintf(cmd, sizeof cmd, "%s lnn run %s --input %s --out %s/o.st 2>/dev/null", bin,
              golden("cfc_default.safetensors"), in, test_tmpdir());
+    ASSERT_EQ(3, sh(cmd));
+    /* NaN in the input file: an input error naming the tensor */
+    float xn[1 * 2 * 8] = {0};
+    xn[9] = NAN;
+    aura_lnn_tensor tn = {"input", 3, {1, 2, 8, 0}, xn};
+    ASSERT_OK(aura_lnn_tensors_save(in, &tn, 1, NULL));
     ASSERT_EQ(3, sh(cmd));
 }
 
@@ -930,4 +946,102 @@ AURA_TEST(lnn_config_parse_and_cli_init)
     snprintf(cmd, sizeof cmd, "%s lnn init --config '{\"model\":1}' --out %s 2>/dev/null",
              test_aura_bin(), out);
     ASSERT_EQ(3, sh(cmd));
+}
+
+/* Saves m's parameters with the given config JSON. */
+static void save_with_config(aura_lnn_model *m, const char *path, const char *cfg)
+{
+    aura_lnn_tensor ts[64];
+    size_t n = aura_lnn_model_param_count(m);
+    ASSERT_TRUE(n <= 64);
+    for (size_t i = 0; i < n; i++) {
+        const char *pn = aura_lnn_model_param_name(m, i);
+        size_t shp[2];
+        int nd;
+        ASSERT_OK(aura_lnn_model_param_shape(m, pn, shp, &nd));
+        ts[i] = (aura_lnn_tensor){pn, nd, {shp[0], shp[1], 0, 0}, aura_lnn_model_param(m, pn, 0)};
+    }
+    ASSERT_OK(aura_lnn_tensors_save(path, ts, n, cfg));
+}
+
+AURA_TEST(lnn_config_contradictions_are_format_errors)
+{
+    aura_lnn_config c = cfg_variant(4); /* wired CfC AutoNCP(14, 3) + proj 1 */
+    aura_lnn_model *m = NULL, *r = NULL;
+    ASSERT_OK(aura_lnn_model_create(NULL, &c, 1, &m));
+    const char *p = test_path("%s/contra.safetensors", test_tmpdir());
+    const char *base = "{\"model\":\"CfC\",\"input_size\":5,\"wired\":true,\"proj_size\":1,"
+                       "\"wiring\":{\"type\":\"AutoNCP\",\"units\":14,\"output_size\":3}";
+    char cfg[512], err[256] = "";
+    snprintf(cfg, sizeof cfg, "%s}", base);
+    save_with_config(m, p, cfg);
+    ASSERT_OK(aura_lnn_model_load(NULL, p, &r, err, sizeof err));
+    aura_lnn_model_destroy(r);
+    const char *bad[4] = {",\"state_size\":12}", ",\"output_size\":3}", ",\"units\":20}",
+                          ",\"layer_sizes\":[6,5,3]}"};
+    const char *key[4] = {"state_size", "output_size", "units", "layer_sizes"};
+    for (int k = 0; k < 4; k++) {
+        snprintf(cfg, sizeof cfg, "%s%s", base, bad[k]);
+        save_with_config(m, p, cfg);
+        r = NULL;
+        ASSERT_STATUS(AURA_E_FORMAT, aura_lnn_model_load(NULL, p, &r, err, sizeof err));
+        ASSERT_TRUE(r == NULL && strstr(err, key[k]) != NULL);
+    }
+    /* a backbone width that contradicts the tensors */
+    aura_lnn_model_destroy(m);
+    c = cfg_variant(0);
+    ASSERT_OK(aura_lnn_model_create(NULL, &c, 1, &m));
+    save_with_config(m, p, "{\"model\":\"CfC\",\"input_size\":5,\"units\":12,"
+                           "\"backbone_layers\":1,\"backbone_units\":17}");
+    ASSERT_STATUS(AURA_E_FORMAT, aura_lnn_model_load(NULL, p, &r, err, sizeof err));
+    ASSERT_TRUE(strstr(err, "rnn_cell.backbone.0.weight") != NULL);
+    aura_lnn_model_destroy(m);
+}
+
+/* The CSV and JSON-lines readers of `aura lnn train` on mutated files:
+ * any exit but a crash (or a sanitizer report, exit 99). */
+AURA_TEST(lnn_cli_train_fuzz_never_crashes)
+{
+    const char *dir = test_tmpdir();
+    const char *good[2] = {"seq,dt,x0,x1,y0\n0,1,0.5,0.25,1\n0,1,0.1,0.2,0\n1,0.5,1,2,3\n"
+                           "1,2,0,0,1\n",
+                           "{\"x\": [[0.5, 1], [0.1, 2]], \"y\": [1, 0], \"dt\": [1, 0.5]}\n"
+                           "{\"x\": [[1, 2], [0, 0]], \"y\": [3, 1], \"dt\": [2, 1]}\n"};
+    const char *ext[2] = {"csv", "jsonl"};
+    uint64_t seed = 777;
+    int codes[4] = {0};
+    for (int it = 0; it < 40; it++) {
+        int k = it % 2;
+        char buf[512];
+        size_t n = strlen(good[k]);
+        memcpy(buf, good[k], n + 1);
+        for (int j = 0; j < 1 + (int)(lcg(&seed) % 3); j++) {
+            size_t pos = lcg(&seed) % n;
+            int what = (int)(lcg(&seed) % 3);
+            if (what == 0) {
+                buf[pos] = ",\n{}[]\":-.eE9 x"[lcg(&seed) % 15];
+            } else if (what == 1) {
+                n = pos;
+                buf[n] = 0;
+            } else {
+                buf[pos] = (char)(1 + lcg(&seed) % 255);
+            }
+        }
+        const char *p = test_path("%s/fz%d.%s", dir, it, ext[k]);
+        FILE *f = fopen(p, "wb");
+        fwrite(buf, 1, n, f);
+        fclose(f);
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd,
+                 "ASAN_OPTIONS=exitcode=99:detect_leaks=1 UBSAN_OPTIONS=exitcode=99 "
+                 "%s lnn train %s --out %s/fz.st --epochs 1 --units 3 >/dev/null 2>&1",
+                 test_aura_bin(), p, dir);
+        int rc = system(cmd);
+        ASSERT_TRUE(WIFEXITED(rc));
+        int code = WEXITSTATUS(rc);
+        ASSERT_TRUE(code == 0 || code == 1 || code == 3);
+        codes[code]++;
+    }
+    fprintf(stderr, "train fuzz: %d ok, %d failed, %d rejected\n", codes[0], codes[1], codes[3]);
+    ASSERT_TRUE(codes[3] > 0);
 }
