@@ -31,7 +31,7 @@ typedef struct mon_agent { /* window state */
     float util, in_err, in_err_now, lat_now, lat_base, out_err, own_err, silence, trust;
     float prev_util, prev_in_err;
     int64_t cooldown_until;
-    uint8_t seen, has_lat;
+    uint8_t seen, has_lat, last_action; /* last_action: aura_monitor_action + 1, 0 = none */
 } mon_agent;
 
 typedef struct mon_edge {
@@ -854,6 +854,33 @@ static int alternatives_ok(const aura_monitor *m, uint32_t i, uint32_t dep)
     return n_alt > 0;
 }
 
+/* 1 if i has an edge to k in the live graph (i calls k). */
+static int calls(const aura_monitor *m, uint32_t i, uint32_t k)
+{
+    if (m->cap_edges == 0) {
+        return 0;
+    }
+    uint64_t key = (uint64_t)i << 32 | k;
+    size_t h = mix64(key) & (m->cap_edges - 1);
+    while (m->edges[h].used && m->edges[h].key != key) {
+        h = (h + 1) & (m->cap_edges - 1);
+    }
+    return m->edges[h].used;
+}
+
+/* 1 if every caller of i can do without it (has another callee with
+ * headroom): only then may i be taken out of routing. */
+static int callers_can_do_without(const aura_monitor *m, uint32_t i)
+{
+    for (uint32_t e = m->off[i]; e < m->off[i + 1]; e++) {
+        uint32_t c = m->adj[e];
+        if (calls(m, c, i) && !alternatives_ok(m, c, i)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* The rule policy.  Moving load is only done towards spare capacity:
  * rebalancing onto loaded peers spreads an overload (and a naive version
  * of this policy did exactly that in the simulator). */
@@ -863,7 +890,7 @@ static void choose_action(const aura_monitor *m, uint32_t i, aura_monitor_decisi
     float derr = 0.0f;
     uint32_t dep = worst_callee(m, i, &derr);
     uint32_t peer = spare_peer(m, i);
-    int can_drain = f[F_CALLERS] == 0.0f || peer != NONE;
+    int can_drain = callers_can_do_without(m, i);
     d->target = AURA_EVENTS_NO_AGENT;
     if (f[F_TRUST] < 0.6f && can_drain) {
         d->action = AURA_MONITOR_ISOLATE;
@@ -887,10 +914,12 @@ static void choose_action(const aura_monitor *m, uint32_t i, aura_monitor_decisi
         snprintf(d->reason, sizeof d->reason,
                  "loaded articulation point (load %.2f): add a redundant provider",
                  (double)f[F_UTIL]);
-    } else if (f[F_UTIL] > 0.85f && f[F_CALLERS] > 0.0f && peer != NONE) {
+    } else if (f[F_UTIL] > 0.85f && f[F_CALLERS] > 0.0f && peer != NONE &&
+               m->ag[i].last_action == AURA_MONITOR_THROTTLE + 1) {
+        /* shedding at the source came first; still overloaded: spread */
         d->action = AURA_MONITOR_REBALANCE;
         snprintf(d->reason, sizeof d->reason,
-                 "overloaded (load %.2f, latency x%.1f): shift callers to spare peers",
+                 "still overloaded after throttling (load %.2f, latency x%.1f): shift callers",
                  (double)f[F_UTIL], (double)exp2f(f[F_LAT]));
     } else if (f[F_INERR_NOW] > 0.5f && f[F_UTIL] < 0.7f && can_drain) {
         d->action = AURA_MONITOR_ISOLATE;
@@ -950,6 +979,7 @@ static aura_status decide(aura_monitor *m)
         d->risk = m->risk[i];
         d->confidence = m->risk[i];
         choose_action(m, i, d);
+        m->ag[i].last_action = (uint8_t)(d->action + 1);
         m->ag[i].cooldown_until = m->open_tick + m->o.cooldown;
         m->st.decisions++;
     }
