@@ -19,6 +19,7 @@
 
 #define NONE UINT32_MAX
 #define FAST 0.6f
+#define RISING_TICKS 6.0f
 
 typedef struct mon_acc { /* counters of the open tick */
     uint32_t in_calls, in_fail, out_calls, out_fail, errors, n_lat;
@@ -30,6 +31,7 @@ typedef struct mon_acc { /* counters of the open tick */
 typedef struct mon_agent { /* window state */
     float util, in_err, in_err_now, lat_now, lat_base, out_err, own_err, silence, trust;
     float prev_util, prev_in_err;
+    float rising; /* consecutive ticks of rising load (a leak or a drift) */
     int64_t cooldown_until;
     uint8_t seen, has_lat, last_action; /* last_action: aura_monitor_action + 1, 0 = none */
 } mon_agent;
@@ -455,6 +457,7 @@ static void update_agents(aura_monitor *m)
         g->prev_in_err = g->in_err_now;
         if (c->has_load) {
             g->util = g->seen ? ema(g->util, c->load, FAST) : c->load;
+            g->rising = g->util > g->prev_util + 0.005f ? g->rising + 1.0f : 0.0f;
         }
         if (c->in_calls > 0) {
             float r = (float)c->in_fail / (float)c->in_calls;
@@ -914,6 +917,11 @@ static void choose_action(const aura_monitor *m, uint32_t i, aura_monitor_decisi
         snprintf(d->reason, sizeof d->reason,
                  "loaded articulation point (load %.2f): add a redundant provider",
                  (double)f[F_UTIL]);
+    } else if (m->ag[i].rising >= RISING_TICKS && f[F_UTIL] > 0.8f && can_drain) {
+        d->action = AURA_MONITOR_ISOLATE;
+        snprintf(d->reason, sizeof d->reason,
+                 "load rising for %.0f ticks to %.2f (a leak or drift): drain and restart",
+                 (double)m->ag[i].rising, (double)f[F_UTIL]);
     } else if (f[F_UTIL] > 0.85f && f[F_CALLERS] > 0.0f && peer != NONE &&
                m->ag[i].last_action == AURA_MONITOR_THROTTLE + 1) {
         /* shedding at the source came first; still overloaded: spread */
