@@ -33,7 +33,7 @@ typedef struct mon_agent { /* window state */
     float prev_util, prev_in_err;
     float rising; /* consecutive ticks of rising load (a leak or a drift) */
     int64_t cooldown_until;
-    uint8_t seen, has_lat, last_action; /* last_action: aura_monitor_action + 1, 0 = none */
+    uint8_t seen, has_lat, has_util, last_action; /* last_action: aura_monitor_action + 1, 0 = none */
 } mon_agent;
 
 typedef struct mon_edge {
@@ -456,7 +456,9 @@ static void update_agents(aura_monitor *m)
         g->prev_util = g->util;
         g->prev_in_err = g->in_err_now;
         if (c->has_load) {
-            g->util = g->seen ? ema(g->util, c->load, FAST) : c->load;
+            g->util = g->has_util ? ema(g->util, c->load, FAST) : c->load;
+            g->prev_util = g->has_util ? g->prev_util : g->util;
+            g->has_util = 1;
             g->rising = g->util > g->prev_util + 0.005f ? g->rising + 1.0f : 0.0f;
         }
         if (c->in_calls > 0) {
