@@ -533,7 +533,8 @@ static int u32pair_cmp(const void *x, const void *y)
     return (a[1] > b[1]) - (a[1] < b[1]);
 }
 
-static aura_status build_graph(aura_monitor *m)
+/* The live edges as sorted, deduplicated undirected pairs; counts callers. */
+static aura_status collect_pairs(aura_monitor *m)
 {
     size_t need = m->n_edges ? m->n_edges : 1;
     if (need > m->cap_pairs) {
@@ -571,6 +572,17 @@ static aura_status build_graph(aura_monitor *m)
         }
     }
     m->n_pairs = u;
+    return AURA_OK;
+}
+
+/* CSR adjacency of the deduplicated pairs, then the graph measures. */
+static aura_status build_graph(aura_monitor *m)
+{
+    aura_status st = collect_pairs(m);
+    if (st != AURA_OK) {
+        return st;
+    }
+    size_t u = m->n_pairs;
     memset(m->off, 0, sizeof(uint32_t) * (m->n + 1));
     for (size_t i = 0; i < u; i++) {
         m->off[m->pairs[2 * i] + 1]++;
@@ -587,7 +599,7 @@ static aura_status build_graph(aura_monitor *m)
         m->adj[fill[b]++] = a;
     }
     aura_monitor_graph_measures gm;
-    aura_status st = aura_monitor_graph_tarjan(m->alloc, m->n, m->off, m->adj, m->is_ap, m->bdeg,
+    st = aura_monitor_graph_tarjan(m->alloc, m->n, m->off, m->adj, m->is_ap, m->bdeg,
                                                m->comp, &gm);
     if (st == AURA_OK) {
         st = aura_monitor_graph_clustering(m->alloc, m->n, m->off, m->adj, m->clust);
@@ -889,7 +901,7 @@ static int callers_can_do_without(const aura_monitor *m, uint32_t i)
 /* The rule policy.  Moving load is only done towards spare capacity:
  * rebalancing onto loaded peers spreads an overload (and a naive version
  * of this policy did exactly that in the simulator). */
-static void choose_action(const aura_monitor *m, uint32_t i, aura_monitor_decision *d)
+static void choose_action(aura_monitor *m, uint32_t i, aura_monitor_decision *d)
 {
     const float *f = &m->feat[(size_t)i * AURA_MONITOR_AGENT_FEATURES];
     float derr = 0.0f;
@@ -910,7 +922,7 @@ static void choose_action(const aura_monitor *m, uint32_t i, aura_monitor_decisi
                alternatives_ok(m, i, dep) && m->tmp[dep] < 2.0f) {
         d->action = AURA_MONITOR_REROUTE;
         d->target = dep;
-        ((aura_monitor *)m)->tmp[dep] += 1.0f; /* at most 2 reroutes off one agent a tick */
+        m->tmp[dep] += 1.0f; /* at most 2 reroutes off one agent a tick */
         snprintf(d->reason, sizeof d->reason, "%.0f%% of its calls to a dependency fail",
                  100.0 * derr);
     } else if (f[F_UTIL] > 0.8f && f[F_AP] > 0.0f && peer != NONE) {
