@@ -62,6 +62,8 @@ typedef struct aura_memory_opts {
     int quick_check;              /* PRAGMA quick_check on open (default 1) */
     int read_only;                /* open read-only (default 0) */
     int busy_timeout_ms;          /* wait for other processes' locks (default 5000) */
+    uint64_t max_bytes;           /* cap on the database file (0 = none); writes past
+                                     it fail with AURA_E_FULL, as on a full disk */
 } aura_memory_opts;
 
 AURA_API aura_memory_opts aura_memory_opts_default(void);

@@ -344,6 +344,16 @@ static aura_status set_pragmas(aura_memory_store *s)
         return aura__memory_sqlerr(s, rc, "opening");
     }
     rc = exec(s, sync_sql[s->opts.fsync]);
+    if (rc == SQLITE_OK && s->opts.max_bytes > 0) {
+        long long page = 4096;
+        rc = pragma_int(s, "PRAGMA page_size", &page);
+        char sql[96];
+        unsigned long long pages = s->opts.max_bytes / (unsigned long long)(page > 0 ? page : 4096);
+        snprintf(sql, sizeof sql, "PRAGMA max_page_count=%llu", pages ? pages : 1);
+        if (rc == SQLITE_OK) {
+            rc = exec(s, sql);
+        }
+    }
     if (rc == SQLITE_OK) {
         rc = exec(s, "PRAGMA foreign_keys=OFF; PRAGMA cell_size_check=ON;");
     }
