@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT */
 #include <pthread.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <sqlite3.h>
 
 #include "aura/memory.h"
@@ -448,11 +449,21 @@ AURA_TEST(memory_everysec_and_reopen_keep_data)
     o.fsync = AURA_MEMORY_FSYNC_EVERYSEC;
     aura_memory_store *s = NULL;
     ASSERT_OK(aura_memory_store_open(dir, &o, &s));
-    for (int i = 0; i < 50; i++) {
+    /* Keep writing for a little over a second, so the syncer's passive
+     * checkpoint runs beside the writers. */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int i = 0;
+    do {
         char k[16];
-        snprintf(k, sizeof k, "k%d", i);
+        snprintf(k, sizeof k, "k%d", i % 50);
         ASSERT_OK(aura_memory_kv_put(s, NULL, k, k, strlen(k), 0, NULL));
-    }
+        i++;
+        if (i % 20 == 0) {
+            nanosleep(&(struct timespec){0, 5000000}, NULL);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+    } while (i < 50 || (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 1300);
     ASSERT_OK(aura_memory_store_sync(s));
     ASSERT_OK(aura_memory_store_check(s, 1));
     aura_memory_store_destroy(s);
