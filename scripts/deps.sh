@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 
 # Packages per purpose.  Keep each list short and say why in the commit.
 BUILD_PKGS="build-essential cmake pkg-config"
-BUILD_PKGS="$BUILD_PKGS libsqlite3-dev libcjson-dev"  # memory: context store, JSON
+BUILD_PKGS="$BUILD_PKGS libsqlite3-dev libcjson-dev libhiredis-dev"  # memory: store, JSON, Redis
 BENCH_MEM_PKGS="liblmdb-dev sqlite3"                   # memory: LMDB comparison, sqlite3 shell
 TEST_PKGS="$BUILD_PKGS python3 python3-venv"
+TEST_PKGS="$TEST_PKGS redis-server"  # memory: Redis backend tests start their own server
 BENCH_PKGS="$TEST_PKGS valgrind hyperfine time git"
 BENCH_PKGS="$BENCH_PKGS $BENCH_MEM_PKGS"
 

@@ -64,6 +64,8 @@ typedef struct aura_memory_opts {
     int busy_timeout_ms;          /* wait for other processes' locks (default 5000) */
     uint64_t max_bytes;           /* cap on the database file (0 = none); writes past
                                      it fail with AURA_E_FULL, as on a full disk */
+    const char *redis_prefix;     /* Redis backend: key prefix (default "aura:") */
+    int redis_timeout_ms;         /* Redis backend: connect/command timeout (default 2000) */
 } aura_memory_opts;
 
 AURA_API aura_memory_opts aura_memory_opts_default(void);
@@ -80,6 +82,18 @@ typedef struct aura_memory_store aura_memory_store;
  * message is available from aura_memory_last_open_error(). */
 AURA_API aura_status aura_memory_store_open(const char *dir, const aura_memory_opts *opts,
                                             aura_memory_store **out);
+
+/* The same context store on Redis (>= 6.2) through hiredis, for state
+ * shared by several processes.  Key-value records only: put, cas, get,
+ * del, scan and expire behave as on SQLite (versions, CAS, checksums,
+ * TTL through Redis's own expiry); the journal and shapes return
+ * AURA_E_UNSUPPORTED.  Durability is the server's (appendfsync).  Key
+ * layout in docs/memory.md.  A lost connection gives AURA_E_CONN; the
+ * next call reconnects.  opts: alloc, clock (must be wall time: Redis
+ * expires keys by its own clock), redis_prefix, redis_timeout_ms. */
+AURA_API aura_status aura_memory_store_open_redis(const char *host, int port,
+                                                  const aura_memory_opts *opts,
+                                                  aura_memory_store **out);
 
 /* Closes the store (checkpoints the WAL).  NULL is a no-op. */
 AURA_API void aura_memory_store_destroy(aura_memory_store *s);

@@ -42,6 +42,10 @@ aura_status aura_memory_journal_append(aura_memory_store *s, const aura_memory_e
                                        int64_t *id_out)
 {
     AURA_CHECK_ARG(s && e);
+    if (s->redis) {
+        aura__memory_setmsg(s, "the journal is not available on the Redis backend");
+        return AURA_E_UNSUPPORTED;
+    }
     if (e->kind != AURA_MEMORY_DECISION && e->kind != AURA_MEMORY_INCIDENT) {
         aura__memory_setmsg(s, "journal entry kind %d is neither decision nor incident",
                             (int)e->kind);
@@ -72,6 +76,10 @@ aura_status aura_memory_journal_query(aura_memory_store *s, int kind, const char
                                       aura_memory_entry_fn fn, void *ctx)
 {
     AURA_CHECK_ARG(s && fn);
+    if (s->redis) {
+        aura__memory_setmsg(s, "the journal is not available on the Redis backend");
+        return AURA_E_UNSUPPORTED;
+    }
     pthread_mutex_lock(&s->db_mu);
     sqlite3_stmt *st = s->st[agent ? ST_J_AGENT : ST_J_ALL];
     aura_status res = AURA_OK;

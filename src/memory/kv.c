@@ -235,6 +235,10 @@ static aura_status put_common(aura_memory_store *s, op_type type, const char *sc
                             AURA_MEMORY_MAX_VALUE_LEN);
         return AURA_E_RANGE;
     }
+    if (s->redis) {
+        return aura__memory_redis_put(s, type == OP_CAS, scope, key, expected, value, value_len,
+                                      ttl_ms, version_out);
+    }
     wop op = {.type = type, .scope = scope, .key = key, .value = value,
               .value_len = value_len, .ttl_ms = ttl_ms, .expected = expected};
     st = aura__memory_submit(s, &op);
@@ -265,6 +269,9 @@ aura_status aura_memory_kv_del(aura_memory_store *s, const char *scope, const ch
     if (st != AURA_OK) {
         return st;
     }
+    if (s->redis) {
+        return aura__memory_redis_del(s, scope, key);
+    }
     wop op = {.type = OP_DEL, .scope = scope, .key = key};
     return aura__memory_submit(s, &op);
 }
@@ -272,6 +279,9 @@ aura_status aura_memory_kv_del(aura_memory_store *s, const char *scope, const ch
 aura_status aura_memory_kv_expire(aura_memory_store *s, size_t *n_removed)
 {
     AURA_CHECK_ARG(s);
+    if (s->redis) {
+        return aura__memory_redis_expire(s, n_removed);
+    }
     wop op = {.type = OP_EXPIRE};
     aura_status st = aura__memory_submit(s, &op);
     if (st == AURA_OK && n_removed) {
@@ -326,6 +336,9 @@ aura_status aura_memory_kv_get(aura_memory_store *s, const char *scope, const ch
     if (res != AURA_OK) {
         return res;
     }
+    if (s->redis) {
+        return aura__memory_redis_get(s, scope, key, buf, cap, len_out, meta);
+    }
     pthread_mutex_lock(&s->db_mu);
     sqlite3_stmt *st = s->st[ST_KV_GET];
     bind_sk(st, scope, key);
@@ -364,7 +377,7 @@ aura_status aura_memory_kv_get(aura_memory_store *s, const char *scope, const ch
 
 /* The smallest string greater than every string starting with p (same
  * length, last non-0xff byte incremented); 0 if there is none. */
-static int prefix_upper(const char *p, char *out, size_t cap)
+int aura__memory_prefix_upper(const char *p, char *out, size_t cap)
 {
     size_t n = strlen(p);
     if (n + 1 > cap) {
@@ -391,7 +404,10 @@ aura_status aura_memory_kv_scan(aura_memory_store *s, const char *scope, int all
         return AURA_E_RANGE;
     }
     char upper[AURA_MEMORY_MAX_KEY_LEN + 1];
-    int has_upper = prefix_upper(prefix, upper, sizeof upper);
+    if (s->redis) {
+        return aura__memory_redis_scan(s, scope, all_scopes, prefix, fn, ctx);
+    }
+    int has_upper = aura__memory_prefix_upper(prefix, upper, sizeof upper);
     pthread_mutex_lock(&s->db_mu);
     int every = all_scopes && !*prefix;
     sqlite3_stmt *st = s->st[every ? ST_SCAN_EVERY : all_scopes ? ST_SCAN_ALL : ST_SCAN_ONE];

@@ -73,7 +73,25 @@ struct aura_memory_store {
     int syncer_running, stopping, dirty;
     pthread_cond_t sync_cv;
     char errmsg[512];
+    struct aura__memory_redis *redis;  /* non-NULL: the Redis backend */
 };
+
+/* ---- the Redis backend (redis.c); s->db_mu serializes the connection ---- */
+typedef struct aura__memory_redis aura__memory_redis;
+void aura__memory_redis_free(aura_memory_store *s);
+aura_status aura__memory_redis_put(aura_memory_store *s, int cas, const char *scope,
+                                   const char *key, uint64_t expected, const void *value,
+                                   size_t value_len, int64_t ttl_ms, uint64_t *version_out);
+aura_status aura__memory_redis_get(aura_memory_store *s, const char *scope, const char *key,
+                                   void *buf, size_t cap, size_t *len_out,
+                                   aura_memory_record *meta);
+aura_status aura__memory_redis_del(aura_memory_store *s, const char *scope, const char *key);
+aura_status aura__memory_redis_scan(aura_memory_store *s, const char *scope, int all_scopes,
+                                    const char *prefix, aura_memory_record_fn fn, void *ctx);
+aura_status aura__memory_redis_expire(aura_memory_store *s, size_t *n_removed);
+aura_status aura__memory_redis_ping(aura_memory_store *s);
+int aura__memory_prefix_upper(const char *p, char *out, size_t cap);
+void aura__memory_open_failed(const char *msg);
 
 /* CRC-32C (Castagnoli) of a buffer, continuing from `crc` (0 to start). */
 uint32_t aura__memory_crc32c(uint32_t crc, const void *buf, size_t len);

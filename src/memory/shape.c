@@ -45,6 +45,10 @@ aura_status aura_memory_shape_put(aura_memory_store *s, const char *label, const
                                   int64_t *id_out)
 {
     AURA_CHECK_ARG(s && label && vec && (payload || payload_len == 0));
+    if (s->redis) {
+        aura__memory_setmsg(s, "shapes are not available on the Redis backend");
+        return AURA_E_UNSUPPORTED;
+    }
     if (dim == 0 || dim > AURA_MEMORY_MAX_DIM || strlen(label) > AURA_MEMORY_MAX_SUMMARY_LEN ||
         payload_len > AURA_MEMORY_MAX_VALUE_LEN) {
         aura__memory_setmsg(s, "shape exceeds a limit (dim 1..%u, label %u, payload %u bytes)",
@@ -76,6 +80,10 @@ aura_status aura_memory_shape_put(aura_memory_store *s, const char *label, const
 static aura_status shape_query(aura_memory_store *s, int64_t id, int want_one,
                                aura_memory_shape_fn fn, void *ctx)
 {
+    if (s->redis) {
+        aura__memory_setmsg(s, "shapes are not available on the Redis backend");
+        return AURA_E_UNSUPPORTED;
+    }
     pthread_mutex_lock(&s->db_mu);
     sqlite3_stmt *st = s->st[want_one ? ST_SHAPE_ONE : ST_SHAPE_ALL];
     aura_status res = AURA_OK;

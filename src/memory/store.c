@@ -104,6 +104,11 @@ aura_status aura_memory_fsync_parse(const char *s, aura_memory_fsync *out)
 
 static _Thread_local char open_err[512];
 
+void aura__memory_open_failed(const char *msg)
+{
+    snprintf(open_err, sizeof open_err, "%s", msg);
+}
+
 const char *aura_memory_last_open_error(void)
 {
     return open_err;
@@ -469,6 +474,7 @@ void aura_memory_store_destroy(aura_memory_store *s)
         pthread_mutex_unlock(&s->q_mu);
         pthread_join(s->syncer, NULL);
     }
+    aura__memory_redis_free(s);
     for (int i = 0; i < ST_N; i++) {
         sqlite3_finalize(s->st[i]);
     }
@@ -600,6 +606,9 @@ aura_status aura_memory_store_stats(aura_memory_store *s, aura_memory_stats *out
 aura_status aura_memory_store_sync(aura_memory_store *s)
 {
     AURA_CHECK_ARG(s);
+    if (s->redis) {
+        return AURA_OK;  /* durability is the server's appendfsync */
+    }
     pthread_mutex_lock(&s->db_mu);
     int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_FULL, NULL, NULL);
     aura_status st = rc == SQLITE_OK ? AURA_OK : aura__memory_sqlerr(s, rc, "checkpoint");
@@ -631,6 +640,11 @@ static int count_shape(void *ctx, const aura_memory_shape *sh)
 aura_status aura_memory_store_check(aura_memory_store *s, int full)
 {
     AURA_CHECK_ARG(s);
+    if (s->redis) {
+        size_t n = 0;
+        aura_status st = aura__memory_redis_ping(s);
+        return st == AURA_OK ? aura_memory_kv_scan(s, NULL, 1, NULL, count_rec, &n) : st;
+    }
     pthread_mutex_lock(&s->db_mu);
     aura_status st = run_check(s, full);
     pthread_mutex_unlock(&s->db_mu);

@@ -1,0 +1,538 @@
+/* redis.c -- the context store's key-value records on Redis, through
+ * hiredis.  Same semantics as the SQLite store (versions, compare-and-set,
+ * CRC-32C per record, TTL); Redis expires keys itself.  Key layout:
+ *   <prefix>kv:<len(scope)>:<scope>:<key>  hash: val ver exp upd crc
+ *   <prefix>idx:<scope>                    sorted set of keys (score 0),
+ *                                          for ordered prefix scans
+ *   <prefix>scopes                         set of scopes
+ * A write reads the stored version, computes the new record and its CRC,
+ * and commits with a Lua script that applies it only if the version is
+ * still the one read (optimistic concurrency; retried for put).
+ * SPDX-License-Identifier: MIT */
+#include <hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "memory_int.h"
+
+struct aura__memory_redis {
+    redisContext *c;
+    char host[256];
+    int port;
+    int timeout_ms;
+    char prefix[64];
+};
+
+static const char *const put_script =
+    "local cur = tonumber(redis.call('HGET', KEYS[1], 'ver') or '0')\n"
+    "if cur ~= tonumber(ARGV[1]) then return -1 end\n"
+    "redis.call('HSET', KEYS[1], 'val', ARGV[2], 'ver', cur + 1, 'exp', ARGV[3],"
+    " 'upd', ARGV[4], 'crc', ARGV[5])\n"
+    "if tonumber(ARGV[3]) > 0 then redis.call('PEXPIREAT', KEYS[1], ARGV[3])"
+    " else redis.call('PERSIST', KEYS[1]) end\n"
+    "redis.call('ZADD', KEYS[2], 0, ARGV[6])\n"
+    "redis.call('SADD', KEYS[3], ARGV[7])\n"
+    "return cur + 1\n";
+
+/* ---- connection ---- */
+
+static aura_status connect(aura_memory_store *s)
+{
+    aura__memory_redis *r = s->redis;
+    if (r->c && !r->c->err) {
+        return AURA_OK;
+    }
+    if (r->c) {
+        redisFree(r->c);
+        r->c = NULL;
+    }
+    struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
+    r->c = redisConnectWithTimeout(r->host, r->port, tv);
+    if (!r->c || r->c->err) {
+        aura__memory_setmsg(s, "redis %s:%d: %s", r->host, r->port,
+                            r->c ? r->c->errstr : "cannot allocate a context");
+        if (r->c) {
+            redisFree(r->c);
+            r->c = NULL;
+        }
+        return AURA_E_CONN;
+    }
+    redisSetTimeout(r->c, tv);
+    return AURA_OK;
+}
+
+/* One command; NULL (with *st and the message set) on a lost connection
+ * or a Redis error reply. */
+static redisReply *cmd(aura_memory_store *s, int argc, const char **argv, const size_t *lens,
+                       aura_status *st)
+{
+    *st = connect(s);
+    if (*st != AURA_OK) {
+        return NULL;
+    }
+    aura__memory_redis *r = s->redis;
+    redisReply *rep = redisCommandArgv(r->c, argc, argv, lens);
+    if (!rep) {
+        aura__memory_setmsg(s, "redis %s:%d: %s: %s", r->host, r->port, argv[0],
+                            r->c->errstr[0] ? r->c->errstr : "connection lost");
+        redisFree(r->c);  /* reconnect on the next call */
+        r->c = NULL;
+        *st = AURA_E_CONN;
+        return NULL;
+    }
+    if (rep->type == REDIS_REPLY_ERROR) {
+        aura__memory_setmsg(s, "redis %s: %.300s", argv[0], rep->str);
+        *st = strncmp(rep->str, "OOM", 3) == 0 ? AURA_E_FULL : AURA_E_INTERNAL;
+        freeReplyObject(rep);
+        return NULL;
+    }
+    return rep;
+}
+
+static size_t rec_key(const aura__memory_redis *r, const char *scope, const char *key, char *out,
+                      size_t cap)
+{
+    int n = snprintf(out, cap, "%skv:%zu:%s:%s", r->prefix, strlen(scope), scope, key);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+static size_t idx_key(const aura__memory_redis *r, const char *scope, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%sidx:%s", r->prefix, scope);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+#define KEYBUF (AURA_MEMORY_MAX_KEY_LEN + AURA_MEMORY_MAX_SCOPE_LEN + 96)
+
+/* ---- open / close ---- */
+
+aura_status aura_memory_store_open_redis(const char *host, int port, const aura_memory_opts *opts,
+                                         aura_memory_store **out)
+{
+    aura__memory_open_failed("");
+    AURA_CHECK_ARG(host && out);
+    aura_memory_opts o = opts ? *opts : aura_memory_opts_default();
+    const char *prefix = o.redis_prefix ? o.redis_prefix : "aura:";
+    if (port <= 0 || port > 65535 || strlen(host) >= 256 || strlen(prefix) >= 64) {
+        aura__memory_open_failed("redis: port outside 1..65535, or host/prefix too long");
+        return AURA_E_RANGE;
+    }
+    aura_memory_store *s = aura__calloc(o.alloc, 1, sizeof *s);
+    aura__memory_redis *r = aura__calloc(o.alloc, 1, sizeof *r);
+    if (!s || !r) {
+        aura__free(o.alloc, s);
+        aura__free(o.alloc, r);
+        aura__memory_open_failed("out of memory");
+        return AURA_E_NOMEM;
+    }
+    s->alloc = o.alloc;
+    s->opts = o;
+    s->redis = r;
+    pthread_mutex_init(&s->db_mu, NULL);
+    pthread_mutex_init(&s->q_mu, NULL);
+    pthread_cond_init(&s->q_cv, NULL);
+    pthread_cond_init(&s->sync_cv, NULL);
+    snprintf(r->host, sizeof r->host, "%s", host);
+    snprintf(r->prefix, sizeof r->prefix, "%s", prefix);
+    r->port = port;
+    r->timeout_ms = o.redis_timeout_ms > 0 ? o.redis_timeout_ms : 2000;
+    aura_status st = aura__memory_redis_ping(s);
+    if (st != AURA_OK) {
+        aura__memory_open_failed(s->errmsg);
+        aura_memory_store_destroy(s);
+        return st;
+    }
+    *out = s;
+    return AURA_OK;
+}
+
+void aura__memory_redis_free(aura_memory_store *s)
+{
+    if (s->redis) {
+        if (s->redis->c) {
+            redisFree(s->redis->c);
+        }
+        aura__free(s->alloc, s->redis);
+        s->redis = NULL;
+    }
+}
+
+aura_status aura__memory_redis_ping(aura_memory_store *s)
+{
+    const char *argv[] = {"PING"};
+    aura_status st;
+    pthread_mutex_lock(&s->db_mu);
+    redisReply *rep = cmd(s, 1, argv, NULL, &st);
+    pthread_mutex_unlock(&s->db_mu);
+    if (rep) {
+        freeReplyObject(rep);
+    }
+    return st;
+}
+
+/* ---- records ---- */
+
+typedef struct fields {
+    const char *val;
+    size_t val_len;
+    uint64_t ver;
+    int64_t exp, upd;
+    int64_t crc;
+    int present;
+} fields;
+
+static int64_t num(const redisReply *e)
+{
+    return e && e->type == REDIS_REPLY_STRING ? strtoll(e->str, NULL, 10) : 0;
+}
+
+/* HMGET val ver exp upd crc -> fields (pointers into rep). */
+static aura_status parse_fields(aura_memory_store *s, const redisReply *rep, fields *f)
+{
+    *f = (fields){0};
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 5) {
+        aura__memory_setmsg(s, "redis: unexpected reply to HMGET");
+        return AURA_E_CORRUPT;
+    }
+    if (rep->element[1]->type == REDIS_REPLY_NIL) {
+        return AURA_OK;  /* absent */
+    }
+    for (size_t i = 0; i < 5; i++) {
+        if (rep->element[i]->type != REDIS_REPLY_STRING) {
+            aura__memory_setmsg(s, "redis: record with a missing field");
+            return AURA_E_CORRUPT;
+        }
+    }
+    f->present = 1;
+    f->val = rep->element[0]->str;
+    f->val_len = rep->element[0]->len;
+    f->ver = (uint64_t)num(rep->element[1]);
+    f->exp = num(rep->element[2]);
+    f->upd = num(rep->element[3]);
+    f->crc = num(rep->element[4]);
+    return AURA_OK;
+}
+
+static aura_status check_crc(aura_memory_store *s, const char *scope, const char *key,
+                             const fields *f)
+{
+    uint32_t crc = aura__memory_kv_crc(scope, key, f->val, f->val_len, f->ver, f->exp, f->upd);
+    if ((int64_t)crc != f->crc) {
+        aura__memory_setmsg(s, "checksum mismatch in record scope='%.64s' key='%.128s'", scope,
+                            key);
+        return AURA_E_CORRUPT;
+    }
+    return AURA_OK;
+}
+
+static redisReply *hmget(aura_memory_store *s, const char *rk, size_t rkl, aura_status *st)
+{
+    const char *argv[] = {"HMGET", rk, "val", "ver", "exp", "upd", "crc"};
+    size_t lens[] = {5, rkl, 3, 3, 3, 3, 3};
+    return cmd(s, 7, argv, lens, st);
+}
+
+static aura_status put_locked(aura_memory_store *s, int cas, const char *scope, const char *key,
+                              uint64_t expected, const void *value, size_t value_len,
+                              int64_t ttl_ms, uint64_t *version_out)
+{
+    aura__memory_redis *r = s->redis;
+    char rk[KEYBUF], ik[KEYBUF], sk[96];
+    size_t rkl = rec_key(r, scope, key, rk, sizeof rk), ikl = idx_key(r, scope, ik, sizeof ik);
+    int skl = snprintf(sk, sizeof sk, "%sscopes", r->prefix);
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        aura_status st;
+        redisReply *rep = hmget(s, rk, rkl, &st);
+        if (!rep) {
+            return st;
+        }
+        fields f;
+        st = parse_fields(s, rep, &f);
+        freeReplyObject(rep);
+        if (st != AURA_OK) {
+            return st;
+        }
+        int64_t now = aura__memory_now(s);
+        uint64_t live = f.present && !(f.exp > 0 && f.exp <= now) ? f.ver : 0;
+        if (cas && live != expected) {
+            aura__memory_setmsg(s, "compare-and-set on '%s': version is %llu, expected %llu",
+                                key, (unsigned long long)live, (unsigned long long)expected);
+            return AURA_E_CONFLICT;
+        }
+        uint64_t stored = f.present ? f.ver : 0, ver = stored + 1;
+        int64_t expires = ttl_ms > 0 ? now + ttl_ms : 0;
+        uint32_t crc = aura__memory_kv_crc(scope, key, value_len ? value : "", value_len, ver,
+                                           expires, now);
+        char a_stored[24], a_exp[24], a_now[24], a_crc[24];
+        snprintf(a_stored, sizeof a_stored, "%llu", (unsigned long long)stored);
+        snprintf(a_exp, sizeof a_exp, "%lld", (long long)expires);
+        snprintf(a_now, sizeof a_now, "%lld", (long long)now);
+        snprintf(a_crc, sizeof a_crc, "%lu", (unsigned long)crc);
+        const char *argv[] = {"EVAL", put_script, "3", rk, ik, sk, a_stored,
+                              value_len ? (const char *)value : "", a_exp, a_now, a_crc, key,
+                              scope};
+        size_t lens[] = {4, strlen(put_script), 1, rkl, ikl, (size_t)skl, strlen(a_stored),
+                         value_len, strlen(a_exp), strlen(a_now), strlen(a_crc), strlen(key),
+                         strlen(scope)};
+        rep = cmd(s, 13, argv, lens, &st);
+        if (!rep) {
+            return st;
+        }
+        long long v = rep->type == REDIS_REPLY_INTEGER ? rep->integer : -2;
+        freeReplyObject(rep);
+        if (v == -2) {
+            aura__memory_setmsg(s, "redis: unexpected reply to the put script");
+            return AURA_E_INTERNAL;
+        }
+        if (v > 0) {
+            if (version_out) {
+                *version_out = (uint64_t)v;
+            }
+            return AURA_OK;
+        }
+        /* raced with another writer: read again */
+    }
+    aura__memory_setmsg(s, "redis: '%s' kept changing under 1000 attempts", key);
+    return AURA_E_CONFLICT;
+}
+
+aura_status aura__memory_redis_put(aura_memory_store *s, int cas, const char *scope,
+                                   const char *key, uint64_t expected, const void *value,
+                                   size_t value_len, int64_t ttl_ms, uint64_t *version_out)
+{
+    pthread_mutex_lock(&s->db_mu);
+    aura_status st = put_locked(s, cas, scope ? scope : "", key, expected, value, value_len,
+                                ttl_ms, version_out);
+    pthread_mutex_unlock(&s->db_mu);
+    return st;
+}
+
+aura_status aura__memory_redis_get(aura_memory_store *s, const char *scope, const char *key,
+                                   void *buf, size_t cap, size_t *len_out,
+                                   aura_memory_record *meta)
+{
+    scope = scope ? scope : "";
+    char rk[KEYBUF];
+    size_t rkl = rec_key(s->redis, scope, key, rk, sizeof rk);
+    aura_status st;
+    pthread_mutex_lock(&s->db_mu);
+    redisReply *rep = hmget(s, rk, rkl, &st);
+    fields f;
+    if (rep) {
+        st = parse_fields(s, rep, &f);
+    }
+    if (st == AURA_OK && (!f.present || (f.exp > 0 && f.exp <= aura__memory_now(s)))) {
+        aura__memory_setmsg(s, "key '%.128s' not found", key);
+        st = AURA_E_NOTFOUND;
+    }
+    if (st == AURA_OK) {
+        st = check_crc(s, scope, key, &f);
+    }
+    if (st == AURA_OK && buf && cap < f.val_len) {
+        aura__memory_setmsg(s, "buffer of %zu bytes too small for %zu", cap, f.val_len);
+        st = AURA_E_RANGE;
+    }
+    if (st == AURA_OK) {
+        if (buf && f.val_len) {
+            memcpy(buf, f.val, f.val_len);
+        }
+        *len_out = f.val_len;
+        if (meta) {
+            *meta = (aura_memory_record){scope, key, NULL, f.val_len, f.ver, f.exp, f.upd};
+        }
+    }
+    if (rep) {
+        freeReplyObject(rep);
+    }
+    pthread_mutex_unlock(&s->db_mu);
+    return st;
+}
+
+aura_status aura__memory_redis_del(aura_memory_store *s, const char *scope, const char *key)
+{
+    scope = scope ? scope : "";
+    char rk[KEYBUF], ik[KEYBUF];
+    size_t rkl = rec_key(s->redis, scope, key, rk, sizeof rk);
+    size_t ikl = idx_key(s->redis, scope, ik, sizeof ik);
+    const char *a1[] = {"DEL", rk};
+    size_t l1[] = {3, rkl};
+    const char *a2[] = {"ZREM", ik, key};
+    size_t l2[] = {4, ikl, strlen(key)};
+    aura_status st;
+    pthread_mutex_lock(&s->db_mu);
+    redisReply *rep = cmd(s, 2, a1, l1, &st);
+    long long n = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
+    if (rep) {
+        freeReplyObject(rep);
+        rep = cmd(s, 3, a2, l2, &st);
+        if (rep) {
+            freeReplyObject(rep);
+        }
+    }
+    pthread_mutex_unlock(&s->db_mu);
+    if (st == AURA_OK && n == 0) {
+        aura__memory_setmsg(s, "key '%.128s' not found", key);
+        st = AURA_E_NOTFOUND;
+    }
+    return st;
+}
+
+static int cmp_reply_str(const void *a, const void *b)
+{
+    const redisReply *x = *(redisReply *const *)a, *y = *(redisReply *const *)b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->str, y->str, n);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* The sorted scopes (a SMEMBERS reply, sorted in place), or one scope. */
+static redisReply *scopes_reply(aura_memory_store *s, aura_status *st)
+{
+    char sk[96];
+    int skl = snprintf(sk, sizeof sk, "%sscopes", s->redis->prefix);
+    const char *argv[] = {"SMEMBERS", sk};
+    size_t lens[] = {8, (size_t)skl};
+    redisReply *rep = cmd(s, 2, argv, lens, st);
+    if (rep && rep->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(rep);
+        aura__memory_setmsg(s, "redis: unexpected reply to SMEMBERS");
+        *st = AURA_E_INTERNAL;
+        return NULL;
+    }
+    if (rep && rep->elements > 1) {
+        qsort(rep->element, rep->elements, sizeof *rep->element, cmp_reply_str);
+    }
+    return rep;
+}
+
+/* Scans one scope's index in key order, HMGET pipelined in chunks. */
+static aura_status scan_scope(aura_memory_store *s, const char *scope, const char *prefix,
+                              aura_memory_record_fn fn, void *ctx, int *stop)
+{
+    aura__memory_redis *r = s->redis;
+    char ik[KEYBUF], lo[AURA_MEMORY_MAX_KEY_LEN + 2], hi[AURA_MEMORY_MAX_KEY_LEN + 2];
+    size_t ikl = idx_key(r, scope, ik, sizeof ik);
+    snprintf(lo, sizeof lo, "%s%s", *prefix ? "[" : "-", prefix);
+    hi[0] = '(';
+    if (!*prefix || !aura__memory_prefix_upper(prefix, hi + 1, sizeof hi - 1)) {
+        snprintf(hi, sizeof hi, "+");
+    }
+    const char *argv[] = {"ZRANGEBYLEX", ik, lo, hi};
+    size_t lens[] = {11, ikl, strlen(lo), strlen(hi)};
+    aura_status st;
+    redisReply *keys = cmd(s, 4, argv, lens, &st);
+    if (!keys) {
+        return st;
+    }
+    int64_t now = aura__memory_now(s);
+    for (size_t i0 = 0; st == AURA_OK && !*stop && i0 < keys->elements; i0 += 256) {
+        size_t i1 = i0 + 256 < keys->elements ? i0 + 256 : keys->elements;
+        char rk[KEYBUF];
+        for (size_t i = i0; i < i1; i++) {
+            size_t rkl = rec_key(r, scope, keys->element[i]->str, rk, sizeof rk);
+            const char *a[] = {"HMGET", rk, "val", "ver", "exp", "upd", "crc"};
+            size_t l[] = {5, rkl, 3, 3, 3, 3, 3};
+            redisAppendCommandArgv(r->c, 7, a, l);
+        }
+        for (size_t i = i0; i < i1; i++) {
+            void *v = NULL;
+            if (redisGetReply(r->c, &v) != REDIS_OK || !v) {
+                aura__memory_setmsg(s, "redis %s:%d: HMGET: %s", r->host, r->port,
+                                    r->c->errstr[0] ? r->c->errstr : "connection lost");
+                redisFree(r->c);
+                r->c = NULL;
+                freeReplyObject(keys);
+                return AURA_E_CONN;
+            }
+            redisReply *rep = v;
+            fields f;
+            const char *key = keys->element[i]->str;
+            if (st == AURA_OK && !*stop) {
+                st = parse_fields(s, rep, &f);
+                if (st == AURA_OK && f.present && !(f.exp > 0 && f.exp <= now)) {
+                    st = check_crc(s, scope, key, &f);
+                    aura_memory_record rec = {scope, key, f.val, f.val_len, f.ver, f.exp, f.upd};
+                    if (st == AURA_OK && fn(ctx, &rec)) {
+                        *stop = 1;
+                    }
+                }
+            }
+            freeReplyObject(rep);  /* drain every reply of the chunk */
+        }
+    }
+    freeReplyObject(keys);
+    return st;
+}
+
+aura_status aura__memory_redis_scan(aura_memory_store *s, const char *scope, int all_scopes,
+                                    const char *prefix, aura_memory_record_fn fn, void *ctx)
+{
+    prefix = prefix ? prefix : "";
+    aura_status st = AURA_OK;
+    int stop = 0;
+    pthread_mutex_lock(&s->db_mu);
+    if (!all_scopes) {
+        st = scan_scope(s, scope ? scope : "", prefix, fn, ctx, &stop);
+    } else {
+        redisReply *sc = scopes_reply(s, &st);
+        for (size_t i = 0; sc && st == AURA_OK && !stop && i < sc->elements; i++) {
+            st = scan_scope(s, sc->element[i]->str, prefix, fn, ctx, &stop);
+        }
+        if (sc) {
+            freeReplyObject(sc);
+        }
+    }
+    pthread_mutex_unlock(&s->db_mu);
+    return st;
+}
+
+/* Redis deletes expired records itself; this drops their stale entries
+ * from the scope indexes and counts them. */
+aura_status aura__memory_redis_expire(aura_memory_store *s, size_t *n_removed)
+{
+    aura__memory_redis *r = s->redis;
+    aura_status st = AURA_OK;
+    size_t removed = 0;
+    pthread_mutex_lock(&s->db_mu);
+    redisReply *sc = scopes_reply(s, &st);
+    for (size_t i = 0; sc && st == AURA_OK && i < sc->elements; i++) {
+        const char *scope = sc->element[i]->str;
+        char ik[KEYBUF], rk[KEYBUF];
+        size_t ikl = idx_key(r, scope, ik, sizeof ik);
+        const char *a[] = {"ZRANGE", ik, "0", "-1"};
+        size_t l[] = {6, ikl, 1, 2};
+        redisReply *keys = cmd(s, 4, a, l, &st);
+        for (size_t j = 0; keys && st == AURA_OK && j < keys->elements; j++) {
+            const char *key = keys->element[j]->str;
+            size_t rkl = rec_key(r, scope, key, rk, sizeof rk);
+            const char *ae[] = {"EXISTS", rk};
+            size_t le[] = {6, rkl};
+            redisReply *ex = cmd(s, 2, ae, le, &st);
+            if (ex && ex->type == REDIS_REPLY_INTEGER && ex->integer == 0) {
+                const char *az[] = {"ZREM", ik, key};
+                size_t lz[] = {4, ikl, keys->element[j]->len};
+                redisReply *z = cmd(s, 3, az, lz, &st);
+                removed += z != NULL;
+                if (z) {
+                    freeReplyObject(z);
+                }
+            }
+            if (ex) {
+                freeReplyObject(ex);
+            }
+        }
+        if (keys) {
+            freeReplyObject(keys);
+        }
+    }
+    if (sc) {
+        freeReplyObject(sc);
+    }
+    pthread_mutex_unlock(&s->db_mu);
+    if (st == AURA_OK && n_removed) {
+        *n_removed = removed;
+    }
+    return st;
+}

@@ -1,0 +1,218 @@
+/* test_memory_redis.c -- the context store on Redis: same semantics as on
+ * SQLite, and Redis going away and coming back (clear errors, reconnect,
+ * nothing acknowledged lost under appendfsync always).  Each test starts
+ * its own redis-server on a free loopback port in a temporary directory
+ * and stops it by process id; skipped if redis-server is not installed.
+ * SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aura/memory.h"
+#include "test.h"
+
+static const char *redis_bin(void)
+{
+    static const char *const cands[] = {"/usr/bin/redis-server", "/usr/local/bin/redis-server"};
+    for (size_t i = 0; i < 2; i++) {
+        if (access(cands[i], X_OK) == 0) {
+            return cands[i];
+        }
+    }
+    return NULL;
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ(0, bind(fd, (struct sockaddr *)&a, sizeof a));
+    ASSERT_EQ(0, getsockname(fd, (struct sockaddr *)&a, &len));
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void sleep_ms(int ms)
+{
+    nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
+}
+
+/* Starts redis-server with AOF and appendfsync always in `dir`; waits
+ * until it answers. */
+static pid_t start_redis(int port, const char *dir)
+{
+    char portbuf[16];
+    snprintf(portbuf, sizeof portbuf, "%d", port);
+    pid_t pid = fork();
+    ASSERT_TRUE(pid >= 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", 1);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        execl(redis_bin(), "redis-server", "--port", portbuf, "--bind", "127.0.0.1", "--dir",
+              dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+              "--daemonize", "no", (char *)NULL);
+        _exit(127);
+    }
+    aura_memory_opts o = aura_memory_opts_default();
+    o.redis_timeout_ms = 500;
+    for (int i = 0; i < 200; i++) {
+        aura_memory_store *s = NULL;
+        if (aura_memory_store_open_redis("127.0.0.1", port, &o, &s) == AURA_OK) {
+            aura_memory_store_destroy(s);
+            return pid;
+        }
+        sleep_ms(25);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    AURA_FAIL_("redis-server on port %d did not answer", port);
+}
+
+static void stop_redis(pid_t pid, int sig)
+{
+    kill(pid, sig);
+    waitpid(pid, NULL, 0);
+}
+
+static int collect(void *ctx, const aura_memory_record *r)
+{
+    char *out = ctx;
+    strcat(out, r->scope);
+    strcat(out, ":");
+    strcat(out, r->key);
+    strcat(out, " ");
+    return 0;
+}
+
+AURA_TEST(memory_redis_same_semantics_as_sqlite)
+{
+    if (!redis_bin()) {
+        AURA_SKIP("redis-server not installed");
+    }
+    int port = free_port();
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/redis-a", test_tmpdir());
+    ASSERT_EQ(0, mkdir(dir, 0755));
+    pid_t pid = start_redis(port, dir);
+    aura_memory_store *s = NULL;
+    ASSERT_OK(aura_memory_store_open_redis("127.0.0.1", port, NULL, &s));
+    uint64_t v = 0;
+    ASSERT_OK(aura_memory_kv_put(s, NULL, "k", "one", 3, 0, &v));
+    ASSERT_EQ(1, v);
+    ASSERT_OK(aura_memory_kv_put(s, NULL, "k", "two", 3, 0, &v));
+    ASSERT_EQ(2, v);
+    ASSERT_OK(aura_memory_kv_put(s, "agent-7", "k", "bin\0ary", 7, 0, &v));
+    ASSERT_EQ(1, v);
+    char buf[16];
+    size_t n = 0;
+    aura_memory_record meta;
+    ASSERT_OK(aura_memory_kv_get(s, NULL, "k", buf, sizeof buf, &n, &meta));
+    ASSERT_EQ(3, n);
+    ASSERT_TRUE(memcmp(buf, "two", 3) == 0);
+    ASSERT_EQ(2, meta.version);
+    ASSERT_OK(aura_memory_kv_get(s, "agent-7", "k", buf, sizeof buf, &n, NULL));
+    ASSERT_EQ(7, n);
+    ASSERT_TRUE(memcmp(buf, "bin\0ary", 7) == 0);
+    ASSERT_STATUS(AURA_E_RANGE, aura_memory_kv_get(s, "agent-7", "k", buf, 2, &n, NULL));
+    ASSERT_STATUS(AURA_E_NOTFOUND, aura_memory_kv_get(s, "agent-8", "k", buf, 16, &n, NULL));
+    /* CAS */
+    ASSERT_STATUS(AURA_E_CONFLICT, aura_memory_kv_cas(s, NULL, "k", 1, "x", 1, 0, &v));
+    ASSERT_OK(aura_memory_kv_cas(s, NULL, "k", 2, "three", 5, 0, &v));
+    ASSERT_EQ(3, v);
+    ASSERT_OK(aura_memory_kv_cas(s, NULL, "new", 0, "n", 1, 0, &v));
+    ASSERT_STATUS(AURA_E_CONFLICT, aura_memory_kv_cas(s, NULL, "new", 0, "n", 1, 0, &v));
+    /* prefix scans, in key order, across scopes */
+    const char *keys[] = {"b", "ab", "a", "abd", "abc", "ac", "a\xff", "a\xff\xff"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        ASSERT_OK(aura_memory_kv_put(s, "s1", keys[i], "v", 1, 0, NULL));
+    }
+    ASSERT_OK(aura_memory_kv_put(s, "s2", "abz", "v", 1, 0, NULL));
+    char out[512] = "";
+    ASSERT_OK(aura_memory_kv_scan(s, "s1", 0, "ab", collect, out));
+    ASSERT_STREQ("s1:ab s1:abc s1:abd ", out);
+    out[0] = 0;
+    ASSERT_OK(aura_memory_kv_scan(s, "s1", 0, "a\xff", collect, out));
+    ASSERT_STREQ("s1:a\xff s1:a\xff\xff ", out);
+    out[0] = 0;
+    ASSERT_OK(aura_memory_kv_scan(s, NULL, 1, "ab", collect, out));
+    ASSERT_STREQ("s1:ab s1:abc s1:abd s2:abz ", out);
+    /* TTL: Redis expires by wall time */
+    ASSERT_OK(aura_memory_kv_put(s, "s1", "abe", "t", 1, 60, NULL));
+    ASSERT_OK(aura_memory_kv_get(s, "s1", "abe", buf, sizeof buf, &n, NULL));
+    sleep_ms(150);
+    ASSERT_STATUS(AURA_E_NOTFOUND, aura_memory_kv_get(s, "s1", "abe", buf, sizeof buf, &n, NULL));
+    out[0] = 0;
+    ASSERT_OK(aura_memory_kv_scan(s, "s1", 0, "ab", collect, out));
+    ASSERT_STREQ("s1:ab s1:abc s1:abd ", out);
+    size_t removed = 0;
+    ASSERT_OK(aura_memory_kv_expire(s, &removed));
+    ASSERT_EQ(1, removed);
+    /* delete, limits, unsupported parts */
+    ASSERT_OK(aura_memory_kv_del(s, "s1", "b"));
+    ASSERT_STATUS(AURA_E_NOTFOUND, aura_memory_kv_del(s, "s1", "b"));
+    char big[AURA_MEMORY_MAX_KEY_LEN + 2];
+    memset(big, 'k', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    ASSERT_STATUS(AURA_E_RANGE, aura_memory_kv_put(s, NULL, big, "v", 1, 0, NULL));
+    aura_memory_entry e = {.kind = AURA_MEMORY_DECISION, .agent = "a", .summary = "s"};
+    ASSERT_STATUS(AURA_E_UNSUPPORTED, aura_memory_journal_append(s, &e, NULL));
+    ASSERT_OK(aura_memory_store_check(s, 0));
+    aura_memory_store_destroy(s);
+    stop_redis(pid, SIGTERM);
+}
+
+AURA_TEST(memory_redis_goes_away_and_comes_back)
+{
+    if (!redis_bin()) {
+        AURA_SKIP("redis-server not installed");
+    }
+    int port = free_port();
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/redis-b", test_tmpdir());
+    ASSERT_EQ(0, mkdir(dir, 0755));
+    pid_t pid = start_redis(port, dir);
+    aura_memory_opts o = aura_memory_opts_default();
+    o.redis_timeout_ms = 500;
+    aura_memory_store *s = NULL;
+    ASSERT_OK(aura_memory_store_open_redis("127.0.0.1", port, &o, &s));
+    int acked = 0;
+    for (int i = 0; i < 300; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "k%d", i);
+        ASSERT_OK(aura_memory_kv_put(s, "a", key, key, strlen(key), 0, NULL));
+        acked++;
+    }
+    /* The server dies (SIGKILL: no clean shutdown, only the AOF). */
+    stop_redis(pid, SIGKILL);
+    aura_status st = aura_memory_kv_put(s, "a", "lost", "x", 1, 0, NULL);
+    ASSERT_STATUS(AURA_E_CONN, st);
+    ASSERT_TRUE(strstr(aura_memory_store_errmsg(s), "redis 127.0.0.1:") != NULL);
+    size_t n = 0;
+    ASSERT_STATUS(AURA_E_CONN, aura_memory_kv_get(s, "a", "k0", NULL, 0, &n, NULL));
+    /* It comes back on the same port and directory: the same store object
+     * reconnects, and every acknowledged write is there. */
+    pid = start_redis(port, dir);
+    for (int i = 0; i < acked; i++) {
+        char key[32], buf[32];
+        snprintf(key, sizeof key, "k%d", i);
+        ASSERT_OK(aura_memory_kv_get(s, "a", key, buf, sizeof buf, &n, NULL));
+        ASSERT_EQ(strlen(key), n);
+    }
+    ASSERT_OK(aura_memory_kv_put(s, "a", "after", "y", 1, 0, NULL));
+    aura_memory_store_destroy(s);
+    stop_redis(pid, SIGTERM);
+    /* nobody listening at all: a clear error at open */
+    s = NULL;
+    ASSERT_STATUS(AURA_E_CONN, aura_memory_store_open_redis("127.0.0.1", port, &o, &s));
+    ASSERT_TRUE(s == NULL);
+    ASSERT_TRUE(strstr(aura_memory_last_open_error(), "Connection refused") != NULL);
+}
