@@ -9,7 +9,8 @@
  * Every record carries a CRC-32C of its fields, checked on every read, so
  * damage to a value is reported (AURA_E_CORRUPT), never served; SQLite's
  * own checks (and PRAGMA quick_check on open) catch structural damage.
- * The schema is documented in docs/memory.md.
+ * The schema is documented in docs/memory.md.  The key-value part is also
+ * available on Redis (aura_memory_store_open_redis).
  *
  * Threads: an aura_memory_store may be used from several threads at once;
  * concurrent writes are committed together (group commit: one transaction

@@ -6,6 +6,7 @@
  * SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -166,6 +167,82 @@ AURA_TEST(memory_redis_same_semantics_as_sqlite)
     aura_memory_entry e = {.kind = AURA_MEMORY_DECISION, .agent = "a", .summary = "s"};
     ASSERT_STATUS(AURA_E_UNSUPPORTED, aura_memory_journal_append(s, &e, NULL));
     ASSERT_OK(aura_memory_store_check(s, 0));
+    aura_memory_store_destroy(s);
+    stop_redis(pid, SIGTERM);
+}
+
+typedef struct inc_arg {
+    int port, n, fails;
+} inc_arg;
+
+/* Read-modify-write with CAS on its own connection, retried on conflict. */
+static void *inc_thread(void *p)
+{
+    inc_arg *a = p;
+    aura_memory_store *s = NULL;
+    if (aura_memory_store_open_redis("127.0.0.1", a->port, NULL, &s) != AURA_OK) {
+        a->fails++;
+        return NULL;
+    }
+    for (int i = 0; i < a->n; i++) {
+        for (;;) {
+            char buf[32];
+            size_t n = 0;
+            aura_memory_record meta = {0};
+            aura_status st = aura_memory_kv_get(s, NULL, "counter", buf, sizeof buf - 1, &n, &meta);
+            long long val = 0;
+            uint64_t expected = 0;
+            if (st == AURA_OK) {
+                buf[n] = 0;
+                val = atoll(buf);
+                expected = meta.version;
+            } else if (st != AURA_E_NOTFOUND) {
+                a->fails++;
+                break;
+            }
+            int len = snprintf(buf, sizeof buf, "%lld", val + 1);
+            st = aura_memory_kv_cas(s, NULL, "counter", expected, buf, (size_t)len, 0, NULL);
+            if (st == AURA_OK) {
+                break;
+            }
+            if (st != AURA_E_CONFLICT) {
+                a->fails++;
+                break;
+            }
+        }
+    }
+    aura_memory_store_destroy(s);
+    return NULL;
+}
+
+AURA_TEST(memory_redis_cas_across_connections)
+{
+    if (!redis_bin()) {
+        AURA_SKIP("redis-server not installed");
+    }
+    int port = free_port();
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/redis-c", test_tmpdir());
+    ASSERT_EQ(0, mkdir(dir, 0755));
+    pid_t pid = start_redis(port, dir);
+    enum { T = 3, N = 40 };
+    pthread_t th[T];
+    inc_arg args[T];
+    for (int t = 0; t < T; t++) {
+        args[t] = (inc_arg){port, N, 0};
+        ASSERT_EQ(0, pthread_create(&th[t], NULL, inc_thread, &args[t]));
+    }
+    for (int t = 0; t < T; t++) {
+        pthread_join(th[t], NULL);
+        ASSERT_EQ(0, args[t].fails);
+    }
+    aura_memory_store *s = NULL;
+    ASSERT_OK(aura_memory_store_open_redis("127.0.0.1", port, NULL, &s));
+    char buf[32];
+    size_t n = 0;
+    ASSERT_OK(aura_memory_kv_get(s, NULL, "counter", buf, sizeof buf - 1, &n, NULL));
+    buf[n] = 0;
+    ASSERT_STREQ("120", buf);
     aura_memory_store_destroy(s);
     stop_redis(pid, SIGTERM);
 }
