@@ -636,7 +636,10 @@ AURA_TEST(memory_cli_usage_and_errors)
     ASSERT_EQ(2, run_cli("frobnicate", out, sizeof out));
     ASSERT_TRUE(strstr(out, "unknown subcommand 'frobnicate'") != NULL);
     ASSERT_EQ(2, run_cli("load --n 5", out, sizeof out));
-    ASSERT_TRUE(strstr(out, "--db DIR is required") != NULL);
+    ASSERT_TRUE(strstr(out, "exactly one of --db DIR and --redis HOST:PORT") != NULL);
+    ASSERT_EQ(2, run_cli("dump --redis nohost:99999", out, sizeof out));
+    ASSERT_EQ(3, run_cli("dump --redis 127.0.0.1:1", out, sizeof out));
+    ASSERT_TRUE(strstr(out, "redis 127.0.0.1:1") != NULL);
     const char *dir = test_path("%s/cli", test_tmpdir());
     char args[1024];
     snprintf(args, sizeof args, "load --db '%s' --n -3", dir);

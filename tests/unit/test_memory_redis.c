@@ -168,6 +168,21 @@ AURA_TEST(memory_redis_same_semantics_as_sqlite)
     ASSERT_STATUS(AURA_E_UNSUPPORTED, aura_memory_journal_append(s, &e, NULL));
     ASSERT_OK(aura_memory_store_check(s, 0));
     aura_memory_store_destroy(s);
+    /* the CLI on the same server */
+    char cmd[1024], line[512];
+    snprintf(cmd, sizeof cmd, "'%s' memory load --redis 127.0.0.1:%d --n 3 --prefix cli- && "
+             "'%s' memory dump --redis 127.0.0.1:%d --prefix cli-", test_aura_bin(), port,
+             test_aura_bin(), port);
+    FILE *p = popen(cmd, "r");
+    ASSERT_TRUE(p != NULL);
+    int lines = 0, dumped = 0;
+    while (fgets(line, sizeof line, p)) {
+        lines++;
+        dumped += strncmp(line, "{\"key\":\"cli-", 12) == 0;
+    }
+    ASSERT_EQ(0, pclose(p));
+    ASSERT_EQ(6, lines);
+    ASSERT_EQ(3, dumped);
     stop_redis(pid, SIGTERM);
 }
 
