@@ -144,6 +144,23 @@ AURA_API aura_status aura_memory_kv_put(aura_memory_store *s, const char *scope,
                                         const void *value, size_t value_len, int64_t ttl_ms,
                                         uint64_t *version_out);
 
+/* Many puts at once.  SQLite: one transaction (all or nothing, one fsync);
+ * Redis: two pipelined round trips for the whole batch (each record
+ * applied atomically, the batch not).  Each element's `version` receives
+ * its new version on success.  Validation errors (AURA_E_RANGE, _INVAL)
+ * are reported before anything is written. */
+typedef struct aura_memory_put {
+    const char *scope;   /* NULL or "" = global */
+    const char *key;
+    const void *value;
+    size_t value_len;
+    int64_t ttl_ms;      /* <= 0: no expiry */
+    uint64_t version;    /* out */
+} aura_memory_put;
+
+AURA_API aura_status aura_memory_kv_put_many(aura_memory_store *s, aura_memory_put *puts,
+                                             size_t n);
+
 /* Compare-and-set: writes only if the live version equals `expected`
  * (0 = the key must be absent or expired); else AURA_E_CONFLICT. */
 AURA_API aura_status aura_memory_kv_cas(aura_memory_store *s, const char *scope, const char *key,

@@ -255,6 +255,50 @@ aura_status aura_memory_kv_put(aura_memory_store *s, const char *scope, const ch
     return put_common(s, OP_PUT, scope, key, 0, value, value_len, ttl_ms, version_out);
 }
 
+aura_status aura_memory_kv_put_many(aura_memory_store *s, aura_memory_put *puts, size_t n)
+{
+    AURA_CHECK_ARG(s && (puts || n == 0));
+    for (size_t i = 0; i < n; i++) {
+        aura_status st = aura__memory_check_key(s, puts[i].scope, puts[i].key);
+        if (st == AURA_OK && !puts[i].value && puts[i].value_len) {
+            aura__memory_setmsg(s, "put %zu: NULL value with a length", i);
+            st = AURA_E_INVAL;
+        }
+        if (st == AURA_OK && puts[i].value_len > AURA_MEMORY_MAX_VALUE_LEN) {
+            aura__memory_setmsg(s, "put %zu: value of %zu bytes exceeds the limit of %u", i,
+                                puts[i].value_len, AURA_MEMORY_MAX_VALUE_LEN);
+            st = AURA_E_RANGE;
+        }
+        if (st != AURA_OK) {
+            return st;
+        }
+    }
+    if (n == 0) {
+        return AURA_OK;
+    }
+    if (s->redis) {
+        return aura__memory_redis_put_many(s, puts, n);
+    }
+    wop *ops = aura__alloc_array(s->alloc, n, sizeof *ops);
+    if (!ops) {
+        aura__memory_setmsg(s, "out of memory for %zu puts", n);
+        return AURA_E_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ops[i] = (wop){.type = OP_PUT, .scope = puts[i].scope, .key = puts[i].key,
+                       .value = puts[i].value, .value_len = puts[i].value_len,
+                       .ttl_ms = puts[i].ttl_ms, .next = i + 1 < n ? &ops[i + 1] : NULL};
+    }
+    aura_status st = aura__memory_submit_chain(s, &ops[0], &ops[n - 1]);
+    if (st == AURA_OK) {
+        for (size_t i = 0; i < n; i++) {
+            puts[i].version = ops[i].version;
+        }
+    }
+    aura__free(s->alloc, ops);
+    return st;
+}
+
 aura_status aura_memory_kv_cas(aura_memory_store *s, const char *scope, const char *key,
                                uint64_t expected, const void *value, size_t value_len,
                                int64_t ttl_ms, uint64_t *version_out)

@@ -90,6 +90,7 @@ aura_status aura__memory_redis_scan(aura_memory_store *s, const char *scope, int
                                     const char *prefix, aura_memory_record_fn fn, void *ctx);
 aura_status aura__memory_redis_expire(aura_memory_store *s, size_t *n_removed);
 aura_status aura__memory_redis_ping(aura_memory_store *s);
+aura_status aura__memory_redis_put_many(aura_memory_store *s, aura_memory_put *puts, size_t n);
 int aura__memory_prefix_upper(const char *p, char *out, size_t cap);
 void aura__memory_open_failed(const char *msg);
 
@@ -121,6 +122,10 @@ int64_t aura__memory_now(const aura_memory_store *s);
 
 /* Queues `op` and returns once it is committed (group commit). */
 aura_status aura__memory_submit(aura_memory_store *s, wop *op);
+
+/* Queues the chain first..last (linked by next) as one unit: all of it
+ * lands in the same transaction.  Returns the first op's error, if any. */
+aura_status aura__memory_submit_chain(aura_memory_store *s, wop *first, wop *last);
 
 /* Applies one op inside the leader's open transaction (db_mu held) and
  * sets op->st.  Returns a SQLite result code: anything but SQLITE_OK makes

@@ -536,3 +536,112 @@ aura_status aura__memory_redis_expire(aura_memory_store *s, size_t *n_removed)
     }
     return st;
 }
+
+/* Reads one pipelined reply; NULL (connection dropped, message set) on
+ * failure. */
+static redisReply *pipe_reply(aura_memory_store *s, aura_status *st)
+{
+    aura__memory_redis *r = s->redis;
+    void *v = NULL;
+    if (redisGetReply(r->c, &v) != REDIS_OK || !v) {
+        aura__memory_setmsg(s, "redis %s:%d: %s", r->host, r->port,
+                            r->c->errstr[0] ? r->c->errstr : "connection lost");
+        redisFree(r->c);
+        r->c = NULL;
+        *st = AURA_E_CONN;
+        return NULL;
+    }
+    return v;
+}
+
+/* Pipelined: every HMGET, then every version-checked EVAL; a record that
+ * raced with another writer is retried on its own. */
+static aura_status put_many_chunk(aura_memory_store *s, aura_memory_put *puts, size_t n)
+{
+    aura__memory_redis *r = s->redis;
+    aura_status st = connect(s);
+    if (st != AURA_OK) {
+        return st;
+    }
+    uint64_t stored[256];
+    char rk[KEYBUF];
+    for (size_t i = 0; i < n; i++) {
+        size_t rkl = rec_key(r, puts[i].scope ? puts[i].scope : "", puts[i].key, rk, sizeof rk);
+        const char *a[] = {"HMGET", rk, "val", "ver", "exp", "upd", "crc"};
+        size_t l[] = {5, rkl, 3, 3, 3, 3, 3};
+        redisAppendCommandArgv(r->c, 7, a, l);
+    }
+    for (size_t i = 0; i < n; i++) {
+        redisReply *rep = pipe_reply(s, &st);
+        if (!rep) {
+            return st;
+        }
+        fields f;
+        aura_status pst = parse_fields(s, rep, &f);
+        freeReplyObject(rep);
+        st = st == AURA_OK ? pst : st;
+        stored[i] = f.present ? f.ver : 0;
+    }
+    if (st != AURA_OK) {
+        return st;
+    }
+    int64_t now = aura__memory_now(s);
+    char sk[96];
+    int skl = snprintf(sk, sizeof sk, "%sscopes", r->prefix);
+    for (size_t i = 0; i < n; i++) {
+        const char *scope = puts[i].scope ? puts[i].scope : "";
+        char ik[KEYBUF], a_stored[24], a_exp[24], a_now[24], a_crc[24];
+        size_t rkl = rec_key(r, scope, puts[i].key, rk, sizeof rk);
+        size_t ikl = idx_key(r, scope, ik, sizeof ik);
+        int64_t expires = puts[i].ttl_ms > 0 ? now + puts[i].ttl_ms : 0;
+        const char *val = puts[i].value_len ? (const char *)puts[i].value : "";
+        uint32_t crc = aura__memory_kv_crc(scope, puts[i].key, val, puts[i].value_len,
+                                           stored[i] + 1, expires, now);
+        snprintf(a_stored, sizeof a_stored, "%llu", (unsigned long long)stored[i]);
+        snprintf(a_exp, sizeof a_exp, "%lld", (long long)expires);
+        snprintf(a_now, sizeof a_now, "%lld", (long long)now);
+        snprintf(a_crc, sizeof a_crc, "%lu", (unsigned long)crc);
+        const char *argv[] = {"EVAL", put_script, "3", rk, ik, sk, a_stored, val, a_exp, a_now,
+                              a_crc, puts[i].key, scope};
+        size_t lens[] = {4, strlen(put_script), 1, rkl, ikl, (size_t)skl, strlen(a_stored),
+                         puts[i].value_len, strlen(a_exp), strlen(a_now), strlen(a_crc),
+                         strlen(puts[i].key), strlen(scope)};
+        redisAppendCommandArgv(r->c, 13, argv, lens);
+    }
+    long long ver[256];
+    for (size_t i = 0; i < n; i++) {
+        redisReply *rep = pipe_reply(s, &st);
+        if (!rep) {
+            return st;
+        }
+        ver[i] = rep->type == REDIS_REPLY_INTEGER ? rep->integer : -2;
+        if (rep->type == REDIS_REPLY_ERROR && st == AURA_OK) {
+            aura__memory_setmsg(s, "redis EVAL: %.300s", rep->str);
+            st = AURA_E_INTERNAL;
+        }
+        freeReplyObject(rep);
+    }
+    for (size_t i = 0; st == AURA_OK && i < n; i++) {
+        if (ver[i] == -1) {  /* raced: once more on its own */
+            st = put_locked(s, 0, puts[i].scope ? puts[i].scope : "", puts[i].key, 0,
+                            puts[i].value, puts[i].value_len, puts[i].ttl_ms, &puts[i].version);
+        } else if (ver[i] > 0) {
+            puts[i].version = (uint64_t)ver[i];
+        } else {
+            aura__memory_setmsg(s, "redis: unexpected reply to the put script");
+            st = AURA_E_INTERNAL;
+        }
+    }
+    return st;
+}
+
+aura_status aura__memory_redis_put_many(aura_memory_store *s, aura_memory_put *puts, size_t n)
+{
+    aura_status st = AURA_OK;
+    pthread_mutex_lock(&s->db_mu);
+    for (size_t i = 0; st == AURA_OK && i < n; i += 256) {
+        st = put_many_chunk(s, puts + i, n - i < 256 ? n - i : 256);
+    }
+    pthread_mutex_unlock(&s->db_mu);
+    return st;
+}

@@ -529,19 +529,27 @@ static void commit_batch(aura_memory_store *s, wop *batch)
 
 aura_status aura__memory_submit(aura_memory_store *s, wop *op)
 {
+    op->next = NULL;
+    return aura__memory_submit_chain(s, op, op);
+}
+
+aura_status aura__memory_submit_chain(aura_memory_store *s, wop *first, wop *last)
+{
     if (s->opts.read_only) {
         aura__memory_setmsg(s, "store is read-only");
         return AURA_E_STATE;
     }
-    op->done = 0;
-    op->next = NULL;
+    for (wop *o = first; o; o = o->next) {
+        o->done = 0;
+    }
+    wop *op = last;
     pthread_mutex_lock(&s->q_mu);
     if (s->q_tail) {
-        s->q_tail->next = op;
+        s->q_tail->next = first;
     } else {
-        s->q_head = op;
+        s->q_head = first;
     }
-    s->q_tail = op;
+    s->q_tail = last;
     while (!op->done) {
         if (s->leader_active) {
             pthread_cond_wait(&s->q_cv, &s->q_mu);
@@ -566,7 +574,11 @@ aura_status aura__memory_submit(aura_memory_store *s, wop *op)
         pthread_cond_broadcast(&s->q_cv);
     }
     pthread_mutex_unlock(&s->q_mu);
-    return op->st;
+    for (wop *o = first;; o = o->next) {
+        if (o->st != AURA_OK || o == last) {
+            return o->st;
+        }
+    }
 }
 
 /* ---- everysec: checkpoint (which fsyncs the WAL first) once a second ---- */

@@ -693,3 +693,59 @@ AURA_TEST(memory_cli_dump_escapes_json)
     ASSERT_TRUE(strstr(out, "{\"key\":\"bin\",\"value_hex\":\"ff0010\",\"scope\":\"a\"") != NULL);
     ASSERT_TRUE(strstr(out, "\"value\":\"caf\xc3\xa9\"") != NULL);
 }
+
+AURA_TEST(memory_kv_put_many_is_one_transaction)
+{
+    aura_memory_store *s = open_fake("many", AURA_MEMORY_FSYNC_ALWAYS);
+    enum { N = 500 };
+    static aura_memory_put puts[N];
+    static char keys[N][16];
+    for (int i = 0; i < N; i++) {
+        snprintf(keys[i], sizeof keys[i], "m%03d", i);
+        puts[i] = (aura_memory_put){.scope = i % 2 ? "a" : NULL, .key = keys[i],
+                                    .value = keys[i], .value_len = strlen(keys[i])};
+    }
+    ASSERT_OK(aura_memory_kv_put_many(s, puts, N));
+    ASSERT_EQ(1, puts[0].version);
+    ASSERT_EQ(1, puts[N - 1].version);
+    ASSERT_OK(aura_memory_kv_put_many(s, puts, N));
+    ASSERT_EQ(2, puts[7].version);
+    aura_memory_stats st;
+    ASSERT_OK(aura_memory_store_stats(s, &st));
+    ASSERT_EQ(2 * N, st.writes);
+    ASSERT_EQ(2, st.commits);  /* one transaction each */
+    aura_status gst;
+    ASSERT_STREQ("m499", get_str(s, "a", "m499", &gst));
+    /* one invalid element: nothing is written */
+    puts[3].value_len = AURA_MEMORY_MAX_VALUE_LEN + 1;
+    ASSERT_STATUS(AURA_E_RANGE, aura_memory_kv_put_many(s, puts, N));
+    ASSERT_TRUE(strstr(aura_memory_store_errmsg(s), "put 3") != NULL);
+    ASSERT_EQ(2, puts[7].version);
+    ASSERT_OK(aura_memory_store_stats(s, &st));
+    ASSERT_EQ(2 * N, st.writes);
+    ASSERT_OK(aura_memory_kv_put_many(s, puts, 0));
+    aura_memory_store_destroy(s);
+}
+
+AURA_TEST(memory_kv_put_many_full_disk_is_all_or_nothing)
+{
+    const char *dir = test_path("%s/many-full", test_tmpdir());
+    aura_memory_opts o = aura_memory_opts_default();
+    o.max_bytes = 128 * 1024;
+    aura_memory_store *s = NULL;
+    ASSERT_OK(aura_memory_store_open(dir, &o, &s));
+    enum { N = 200 };
+    static aura_memory_put puts[N];
+    static char keys[N][16], val[2000];
+    memset(val, 'z', sizeof val);
+    for (int i = 0; i < N; i++) {
+        snprintf(keys[i], sizeof keys[i], "f%03d", i);
+        puts[i] = (aura_memory_put){.key = keys[i], .value = val, .value_len = sizeof val};
+    }
+    ASSERT_STATUS(AURA_E_FULL, aura_memory_kv_put_many(s, puts, N));
+    size_t n = 0;
+    ASSERT_STATUS(AURA_E_NOTFOUND, aura_memory_kv_get(s, NULL, "f000", NULL, 0, &n, NULL));
+    ASSERT_OK(aura_memory_kv_put_many(s, puts, 10));
+    ASSERT_OK(aura_memory_kv_get(s, NULL, "f009", NULL, 0, &n, NULL));
+    aura_memory_store_destroy(s);
+}

@@ -157,6 +157,23 @@ AURA_TEST(memory_redis_same_semantics_as_sqlite)
     size_t removed = 0;
     ASSERT_OK(aura_memory_kv_expire(s, &removed));
     ASSERT_EQ(1, removed);
+    /* pipelined batches, across the 256-record chunk boundary */
+    static aura_memory_put puts[600];
+    static char mkeys[600][16];
+    for (int i = 0; i < 600; i++) {
+        snprintf(mkeys[i], sizeof mkeys[i], "m%03d", i);
+        puts[i] = (aura_memory_put){.scope = "batch", .key = mkeys[i], .value = mkeys[i],
+                                    .value_len = strlen(mkeys[i]), .ttl_ms = i == 5 ? 100000 : 0};
+    }
+    ASSERT_OK(aura_memory_kv_put_many(s, puts, 600));
+    ASSERT_EQ(1, puts[599].version);
+    ASSERT_OK(aura_memory_kv_put_many(s, puts, 600));
+    ASSERT_EQ(2, puts[300].version);
+    ASSERT_OK(aura_memory_kv_get(s, "batch", "m599", buf, sizeof buf, &n, &meta));
+    ASSERT_EQ(2, meta.version);
+    ASSERT_TRUE(n == 4 && memcmp(buf, "m599", 4) == 0);
+    ASSERT_OK(aura_memory_kv_get(s, "batch", "m005", buf, sizeof buf, &n, &meta));
+    ASSERT_TRUE(meta.expires_ms > 0);
     /* delete, limits, unsupported parts */
     ASSERT_OK(aura_memory_kv_del(s, "s1", "b"));
     ASSERT_STATUS(AURA_E_NOTFOUND, aura_memory_kv_del(s, "s1", "b"));
