@@ -34,7 +34,7 @@ def build_c(build, root):
     lib = os.path.join(build, "lib", "libaura.a")
     if not os.path.exists(lib):
         sys.exit(f"bench_memory_knn: {lib} missing; run `make` first")
-    libs = subprocess.check_output(["pkg-config", "--libs", "sqlite3", "libcjson"], text=True)
+    libs = subprocess.check_output(["pkg-config", "--libs", "sqlite3", "libcjson", "hiredis"], text=True)
     cmd = ["cc", "-O3", "-std=c11", "-I", os.path.join(root, "include"),
            os.path.join(root, "bench", "bench_memory_knn.c"), lib,
            *libs.split(), "-lm", "-lpthread", "-o", exe]

@@ -13,13 +13,24 @@ if [ $CG = 1 ]; then ND=0; NF=${2:-20000}; else ND=${2:-2000}; NF=${3:-50000}; f
 [ -f "$B/lib/libaura.a" ] || { echo "bench_memory_store: run make first" >&2; exit 1; }
 exe="$B/bench_memory_store"
 cc -O2 -std=c11 -Iinclude bench/bench_memory_store.c "$B/lib/libaura.a" \
-   $(pkg-config --libs sqlite3 libcjson) -llmdb -lm -lpthread -o "$exe"
+   $(pkg-config --libs sqlite3 libcjson hiredis) -llmdb -lm -lpthread -o "$exe"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/aura-bench-store-XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 echo "SQLite $(pkg-config --modversion sqlite3), LMDB $(dpkg-query -W -f='${Version}' liblmdb-dev 2>/dev/null || echo '?'); disk: $(df -T "$dir" | awk 'NR==2{print $2}')"
 if [ $CG = 0 ]; then
   nice "$exe" "$dir" "$ND" "$NF"
   nice "$exe" "$dir" --lmdb-flips
+  if command -v redis-server >/dev/null; then
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    mkdir -p "$dir/redis"
+    redis-server --port "$port" --bind 127.0.0.1 --dir "$dir/redis" --appendonly yes \
+      --appendfsync always --save "" >/dev/null 2>&1 &
+    rpid=$!
+    for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+    echo "Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), appendfsync always:"
+    nice "$exe" --redis "$port" "${NR:-5000}" || true
+    kill "$rpid"; wait "$rpid" 2>/dev/null || true
+  fi
   exit 0
 fi
 cg="$dir/cg.out"
