@@ -286,6 +286,14 @@ AURA_API size_t aura_memory_knn_size(const aura_memory_knn *knn);
 AURA_API aura_status aura_memory_knn_search(aura_memory_knn *knn, const float *query, size_t k,
                                             aura_memory_hit *out, size_t *n_out);
 
+/* nq queries at once (queries: nq x dim floats): each block of the index
+ * is read from memory once for all of them.  Query i's hits go to
+ * out[i*k .. i*k+k) and their count to n_out[i]; results equal nq calls
+ * of aura_memory_knn_search.  Allocates O(nq * size) scratch. */
+AURA_API aura_status aura_memory_knn_search_batch(aura_memory_knn *knn, const float *queries,
+                                                  size_t nq, size_t k, aura_memory_hit *out,
+                                                  size_t *n_out);
+
 /* The same with a plain float scan over all vectors (reference/tests). */
 AURA_API aura_status aura_memory_knn_search_brute(aura_memory_knn *knn, const float *query,
                                                   size_t k, aura_memory_hit *out, size_t *n_out);
