@@ -247,6 +247,18 @@ AURA_API aura_status aura_memory_shape_get(aura_memory_store *s, int64_t id,
 AURA_API aura_status aura_memory_shape_scan(aura_memory_store *s, aura_memory_shape_fn fn,
                                             void *ctx);
 
+/* Embeds a feature vector of any length (persistence-diagram summaries,
+ * graph measures, ...) into `dim` floats with a seeded sparse random
+ * projection (Achlioptas 2003): out = R x with R[i][j] = sqrt(3/dim) *
+ * {+1 w.p. 1/6, 0 w.p. 2/3, -1 w.p. 1/6}, R never stored (each entry is a
+ * hash of seed, i, j).  Linear, and preserves norms and inner products in
+ * expectation (Johnson-Lindenstrauss), so signatures built with the same
+ * seed and feature layout compare by cosine.  AURA_E_NUMERIC on NaN/Inf,
+ * AURA_E_RANGE if dim is 0 or > AURA_MEMORY_MAX_DIM; out untouched on
+ * failure.  Cost O(n_features * dim). */
+AURA_API aura_status aura_memory_signature_project(const float *features, size_t n_features,
+                                                   uint64_t seed, float *out, size_t dim);
+
 /* ---- exact cosine kNN over signatures (in memory) --------------------- */
 
 typedef struct aura_memory_knn aura_memory_knn;

@@ -232,3 +232,70 @@ AURA_TEST(memory_knn_batch_survives_oom)
         ASSERT_EQ(0, test_alloc_live_blocks());
     }
 }
+
+AURA_TEST(memory_signature_projection)
+{
+    enum { NF = 400, D = 128 };
+    float x[NF], y[NF], xy[NF], px[D], py[D], pxy[D], p2[D];
+    aura_rng rng;
+    aura_rng_init(&rng, 11);
+    double ratio = 0;
+    for (int t = 0; t < 40; t++) {
+        double nx = 0, np = 0;
+        for (int j = 0; j < NF; j++) {
+            x[j] = (float)aura_rng_normal(&rng);
+            nx += (double)x[j] * x[j];
+        }
+        ASSERT_OK(aura_memory_signature_project(x, NF, 42, px, D));
+        for (int i = 0; i < D; i++) {
+            np += (double)px[i] * px[i];
+        }
+        ratio += np / nx / 40;
+    }
+    /* Johnson-Lindenstrauss: squared norms preserved in expectation */
+    ASSERT_NEAR(1.0, ratio, 0.1);
+    /* deterministic per seed, different across seeds, linear */
+    for (int j = 0; j < NF; j++) {
+        y[j] = (float)aura_rng_normal(&rng);
+        xy[j] = x[j] + y[j];
+    }
+    ASSERT_OK(aura_memory_signature_project(x, NF, 42, px, D));
+    ASSERT_OK(aura_memory_signature_project(x, NF, 42, p2, D));
+    ASSERT_TRUE(memcmp(px, p2, sizeof px) == 0);
+    ASSERT_OK(aura_memory_signature_project(x, NF, 43, p2, D));
+    ASSERT_TRUE(memcmp(px, p2, sizeof px) != 0);
+    ASSERT_OK(aura_memory_signature_project(y, NF, 42, py, D));
+    ASSERT_OK(aura_memory_signature_project(xy, NF, 42, pxy, D));
+    for (int i = 0; i < D; i++) {
+        ASSERT_NEAR(px[i] + py[i], pxy[i], 1e-3);
+    }
+    /* a slightly perturbed situation is the nearest neighbour of the original */
+    aura_memory_knn *k = NULL;
+    ASSERT_OK(aura_memory_knn_create(NULL, &k));
+    for (int t = 0; t < 200; t++) {
+        for (int j = 0; j < NF; j++) {
+            y[j] = (float)aura_rng_normal(&rng);
+        }
+        ASSERT_OK(aura_memory_signature_project(y, NF, 42, py, D));
+        ASSERT_OK(aura_memory_knn_add(k, t, py));
+    }
+    ASSERT_OK(aura_memory_knn_add(k, 999, px));
+    for (int j = 0; j < NF; j++) {
+        xy[j] = x[j] + 0.05f * (float)aura_rng_normal(&rng);
+    }
+    ASSERT_OK(aura_memory_signature_project(xy, NF, 42, pxy, D));
+    aura_memory_hit h[1];
+    size_t n = 0;
+    ASSERT_OK(aura_memory_knn_search(k, pxy, 1, h, &n));
+    ASSERT_EQ(999, h[0].id);
+    ASSERT_TRUE(h[0].score > 0.99);
+    aura_memory_knn_destroy(k);
+    /* bad input leaves out alone */
+    x[3] = NAN;
+    p2[0] = 7;
+    ASSERT_STATUS(AURA_E_NUMERIC, aura_memory_signature_project(x, NF, 42, p2, D));
+    ASSERT_STATUS(AURA_E_RANGE, aura_memory_signature_project(y, NF, 42, p2, 0));
+    ASSERT_NEAR(7, p2[0], 0);
+    ASSERT_OK(aura_memory_signature_project(NULL, 0, 1, p2, D));
+    ASSERT_NEAR(0, p2[0], 0);
+}
