@@ -42,10 +42,6 @@ aura_status aura_memory_journal_append(aura_memory_store *s, const aura_memory_e
                                        int64_t *id_out)
 {
     AURA_CHECK_ARG(s && e);
-    if (s->redis) {
-        aura__memory_setmsg(s, "the journal is not available on the Redis backend");
-        return AURA_E_UNSUPPORTED;
-    }
     if (e->kind != AURA_MEMORY_DECISION && e->kind != AURA_MEMORY_INCIDENT) {
         aura__memory_setmsg(s, "journal entry kind %d is neither decision nor incident",
                             (int)e->kind);
@@ -63,6 +59,9 @@ aura_status aura_memory_journal_append(aura_memory_store *s, const aura_memory_e
                             AURA_MEMORY_MAX_SUMMARY_LEN, AURA_MEMORY_MAX_VALUE_LEN);
         return AURA_E_RANGE;
     }
+    if (s->redis) {
+        return aura__memory_redis_append(s, e, id_out);
+    }
     wop op = {.type = OP_APPEND, .entry = e};
     aura_status st = aura__memory_submit(s, &op);
     if (st == AURA_OK && id_out) {
@@ -77,8 +76,7 @@ aura_status aura_memory_journal_query(aura_memory_store *s, int kind, const char
 {
     AURA_CHECK_ARG(s && fn);
     if (s->redis) {
-        aura__memory_setmsg(s, "the journal is not available on the Redis backend");
-        return AURA_E_UNSUPPORTED;
+        return aura__memory_redis_query(s, kind, agent, from_ms, to_ms, fn, ctx);
     }
     pthread_mutex_lock(&s->db_mu);
     sqlite3_stmt *st = s->st[agent ? ST_J_AGENT : ST_J_ALL];

@@ -90,6 +90,11 @@ aura_status aura__memory_redis_scan(aura_memory_store *s, const char *scope, int
                                     const char *prefix, aura_memory_record_fn fn, void *ctx);
 aura_status aura__memory_redis_expire(aura_memory_store *s, size_t *n_removed);
 aura_status aura__memory_redis_ping(aura_memory_store *s);
+aura_status aura__memory_redis_append(aura_memory_store *s, const aura_memory_entry *e,
+                                      int64_t *id_out);
+aura_status aura__memory_redis_query(aura_memory_store *s, int kind, const char *agent,
+                                     int64_t from_ms, int64_t to_ms, aura_memory_entry_fn fn,
+                                     void *ctx);
 aura_status aura__memory_redis_put_many(aura_memory_store *s, aura_memory_put *puts, size_t n);
 int aura__memory_prefix_upper(const char *p, char *out, size_t cap);
 void aura__memory_open_failed(const char *msg);

@@ -645,3 +645,181 @@ aura_status aura__memory_redis_put_many(aura_memory_store *s, aura_memory_put *p
     pthread_mutex_unlock(&s->db_mu);
     return st;
 }
+
+/* ---- journal on Redis ----
+ *   <prefix>jseq                  counter of entry ids (INCR)
+ *   <prefix>je:<id>               hash: kind agent ts sum ctx crc
+ *   <prefix>ja:<agent>            sorted set of ids, score ts_ms
+ *   <prefix>jall                  sorted set of every id, score ts_ms
+ * Scores are doubles: exact for ms timestamps below 2^53. */
+
+aura_status aura__memory_redis_append(aura_memory_store *s, const aura_memory_entry *e,
+                                      int64_t *id_out)
+{
+    aura__memory_redis *r = s->redis;
+    char k_seq[96], k_e[128], k_a[AURA_MEMORY_MAX_SCOPE_LEN + 96], k_all[96];
+    int lseq = snprintf(k_seq, sizeof k_seq, "%sjseq", r->prefix);
+    const char *a1[] = {"INCR", k_seq};
+    size_t l1[] = {4, (size_t)lseq};
+    aura_status st;
+    pthread_mutex_lock(&s->db_mu);
+    redisReply *rep = cmd(s, 2, a1, l1, &st);
+    int64_t id = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
+    if (rep) {
+        freeReplyObject(rep);
+        if (id <= 0) {
+            aura__memory_setmsg(s, "redis: unexpected reply to INCR");
+            st = AURA_E_INTERNAL;
+        }
+    }
+    if (st == AURA_OK) {
+        int64_t ts = e->ts_ms > 0 ? e->ts_ms : aura__memory_now(s);
+        const char *ctx = e->context_len ? (const char *)e->context : "";
+        uint32_t crc = aura__memory_entry_crc(id, (int)e->kind, e->agent, ts, e->summary, ctx,
+                                              e->context_len);
+        int le = snprintf(k_e, sizeof k_e, "%sje:%lld", r->prefix, (long long)id);
+        int la = snprintf(k_a, sizeof k_a, "%sja:%s", r->prefix, e->agent);
+        int lall = snprintf(k_all, sizeof k_all, "%sjall", r->prefix);
+        char a_kind[8], a_ts[24], a_crc[24], a_id[24];
+        snprintf(a_kind, sizeof a_kind, "%d", (int)e->kind);
+        snprintf(a_ts, sizeof a_ts, "%lld", (long long)ts);
+        snprintf(a_crc, sizeof a_crc, "%lu", (unsigned long)crc);
+        snprintf(a_id, sizeof a_id, "%lld", (long long)id);
+        static const char *const script =
+            "redis.call('HSET', KEYS[1], 'kind', ARGV[1], 'agent', ARGV[2], 'ts', ARGV[3],"
+            " 'sum', ARGV[4], 'ctx', ARGV[5], 'crc', ARGV[6])\n"
+            "redis.call('ZADD', KEYS[2], ARGV[3], ARGV[7])\n"
+            "redis.call('ZADD', KEYS[3], ARGV[3], ARGV[7])\n"
+            "return 1\n";
+        const char *a2[] = {"EVAL", script, "3", k_e, k_a, k_all, a_kind, e->agent, a_ts,
+                            e->summary, ctx, a_crc, a_id};
+        size_t l2[] = {4, strlen(script), 1, (size_t)le, (size_t)la, (size_t)lall,
+                       strlen(a_kind), strlen(e->agent), strlen(a_ts), strlen(e->summary),
+                       e->context_len, strlen(a_crc), strlen(a_id)};
+        rep = cmd(s, 13, a2, l2, &st);
+        if (rep) {
+            freeReplyObject(rep);
+        }
+    }
+    pthread_mutex_unlock(&s->db_mu);
+    if (st == AURA_OK && id_out) {
+        *id_out = id;
+    }
+    return st;
+}
+
+typedef struct jrow {
+    int64_t id, ts;
+    redisReply *rep;  /* HMGET kind agent ts sum ctx crc */
+} jrow;
+
+static int cmp_jrow(const void *a, const void *b)
+{
+    const jrow *x = a, *y = b;
+    if (x->ts != y->ts) {
+        return x->ts < y->ts ? -1 : 1;
+    }
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* One entry from its HMGET reply, checked; AURA_E_NOTFOUND if it vanished. */
+static aura_status entry_of(aura_memory_store *s, const jrow *row, aura_memory_entry *e)
+{
+    const redisReply *rep = row->rep;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 6) {
+        aura__memory_setmsg(s, "redis: unexpected reply to HMGET");
+        return AURA_E_CORRUPT;
+    }
+    for (size_t i = 0; i < 6; i++) {
+        if (rep->element[i]->type != REDIS_REPLY_STRING) {
+            aura__memory_setmsg(s, "journal entry %lld has a missing field", (long long)row->id);
+            return AURA_E_CORRUPT;
+        }
+    }
+    *e = (aura_memory_entry){
+        .id = row->id,
+        .kind = (aura_memory_entry_kind)strtol(rep->element[0]->str, NULL, 10),
+        .agent = rep->element[1]->str,
+        .ts_ms = strtoll(rep->element[2]->str, NULL, 10),
+        .summary = rep->element[3]->str,
+        .context = rep->element[4]->str,
+        .context_len = rep->element[4]->len,
+    };
+    int64_t crc = strtoll(rep->element[5]->str, NULL, 10);
+    if ((int64_t)aura__memory_entry_crc(e->id, (int)e->kind, e->agent, e->ts_ms, e->summary,
+                                        e->context, e->context_len) != crc ||
+        e->ts_ms != row->ts) {
+        aura__memory_setmsg(s, "checksum mismatch in journal entry %lld", (long long)row->id);
+        return AURA_E_CORRUPT;
+    }
+    return AURA_OK;
+}
+
+static aura_status query_locked(aura_memory_store *s, int kind, const char *agent, int64_t from,
+                                int64_t to, aura_memory_entry_fn fn, void *ctx)
+{
+    aura__memory_redis *r = s->redis;
+    char zk[AURA_MEMORY_MAX_SCOPE_LEN + 96], a_from[32], a_to[32];
+    int zl = agent ? snprintf(zk, sizeof zk, "%sja:%s", r->prefix, agent)
+                   : snprintf(zk, sizeof zk, "%sjall", r->prefix);
+    snprintf(a_from, sizeof a_from, "%lld", (long long)from);
+    snprintf(a_to, sizeof a_to, "(%lld", (long long)to);
+    const char *a[] = {"ZRANGEBYSCORE", zk, from == INT64_MIN ? "-inf" : a_from,
+                       to == INT64_MAX ? "+inf" : a_to, "WITHSCORES"};
+    size_t l[] = {13, (size_t)zl, strlen(a[2]), strlen(a[3]), 10};
+    aura_status st;
+    redisReply *ids = cmd(s, 5, a, l, &st);
+    if (!ids) {
+        return st;
+    }
+    size_t n = ids->type == REDIS_REPLY_ARRAY ? ids->elements / 2 : 0;
+    jrow *rows = n ? aura__calloc(s->alloc, n, sizeof *rows) : NULL;
+    if (n && !rows) {
+        freeReplyObject(ids);
+        aura__memory_setmsg(s, "out of memory for %zu journal entries", n);
+        return AURA_E_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char ek[128];
+        rows[i].id = strtoll(ids->element[2 * i]->str, NULL, 10);
+        rows[i].ts = (int64_t)strtod(ids->element[2 * i + 1]->str, NULL);
+        int el = snprintf(ek, sizeof ek, "%sje:%lld", r->prefix, (long long)rows[i].id);
+        const char *h[] = {"HMGET", ek, "kind", "agent", "ts", "sum", "ctx", "crc"};
+        size_t hl[] = {5, (size_t)el, 4, 5, 2, 3, 3, 3};
+        redisAppendCommandArgv(r->c, 8, h, hl);
+    }
+    freeReplyObject(ids);
+    for (size_t i = 0; i < n; i++) {
+        rows[i].rep = pipe_reply(s, &st);
+        if (!rows[i].rep) {
+            break;
+        }
+    }
+    if (st == AURA_OK) {
+        qsort(rows, n, sizeof *rows, cmp_jrow);
+    }
+    for (size_t i = 0; st == AURA_OK && i < n; i++) {
+        aura_memory_entry e;
+        st = entry_of(s, &rows[i], &e);
+        if (st == AURA_OK && (kind == 0 || (int)e.kind == kind) && fn(ctx, &e)) {
+            break;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].rep) {
+            freeReplyObject(rows[i].rep);
+        }
+    }
+    aura__free(s->alloc, rows);
+    return st;
+}
+
+aura_status aura__memory_redis_query(aura_memory_store *s, int kind, const char *agent,
+                                     int64_t from_ms, int64_t to_ms, aura_memory_entry_fn fn,
+                                     void *ctx)
+{
+    pthread_mutex_lock(&s->db_mu);
+    aura_status st = query_locked(s, kind, agent, from_ms, to_ms, fn, ctx);
+    pthread_mutex_unlock(&s->db_mu);
+    return st;
+}

@@ -94,6 +94,14 @@ static int collect(void *ctx, const aura_memory_record *r)
     return 0;
 }
 
+static int collect_entry(void *ctx, const aura_memory_entry *e)
+{
+    char one[128];
+    snprintf(one, sizeof one, "%s@%lld:%s ", e->agent, (long long)e->ts_ms, e->summary);
+    strcat(ctx, one);
+    return 0;
+}
+
 AURA_TEST(memory_redis_same_semantics_as_sqlite)
 {
     if (!redis_bin()) {
@@ -181,8 +189,34 @@ AURA_TEST(memory_redis_same_semantics_as_sqlite)
     memset(big, 'k', sizeof big - 1);
     big[sizeof big - 1] = 0;
     ASSERT_STATUS(AURA_E_RANGE, aura_memory_kv_put(s, NULL, big, "v", 1, 0, NULL));
-    aura_memory_entry e = {.kind = AURA_MEMORY_DECISION, .agent = "a", .summary = "s"};
-    ASSERT_STATUS(AURA_E_UNSUPPORTED, aura_memory_journal_append(s, &e, NULL));
+    /* the journal, as on SQLite */
+    struct { int kind; const char *agent; int64_t ts; const char *sum; } in[] = {
+        {AURA_MEMORY_DECISION, "a1", 100, "approve"}, {AURA_MEMORY_INCIDENT, "a1", 150, "timeout"},
+        {AURA_MEMORY_DECISION, "a2", 120, "deny"},    {AURA_MEMORY_DECISION, "a1", 200, "isolate"},
+        {AURA_MEMORY_INCIDENT, "a2", 300, "cascade"}, {AURA_MEMORY_DECISION, "a1", 100, "again"},
+    };
+    int64_t last = 0;
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        aura_memory_entry e = {.kind = (aura_memory_entry_kind)in[i].kind, .agent = in[i].agent,
+                               .ts_ms = in[i].ts, .summary = in[i].sum, .context = "{\"r\":1}",
+                               .context_len = 7};
+        int64_t id = 0;
+        ASSERT_OK(aura_memory_journal_append(s, &e, &id));
+        ASSERT_TRUE(id > last);
+        last = id;
+    }
+    char jb[512] = "";
+    ASSERT_OK(aura_memory_journal_query(s, 0, "a1", 0, 1000, collect_entry, jb));
+    ASSERT_STREQ("a1@100:approve a1@100:again a1@150:timeout a1@200:isolate ", jb);
+    jb[0] = 0;
+    ASSERT_OK(aura_memory_journal_query(s, AURA_MEMORY_DECISION, "a1", 100, 200, collect_entry, jb));
+    ASSERT_STREQ("a1@100:approve a1@100:again ", jb);
+    jb[0] = 0;
+    ASSERT_OK(aura_memory_journal_query(s, AURA_MEMORY_INCIDENT, NULL, INT64_MIN, INT64_MAX,
+                                        collect_entry, jb));
+    ASSERT_STREQ("a1@150:timeout a2@300:cascade ", jb);
+    float sv[4] = {1, 2, 3, 4};
+    ASSERT_STATUS(AURA_E_UNSUPPORTED, aura_memory_shape_put(s, "l", sv, 4, NULL, 0, NULL));
     ASSERT_OK(aura_memory_store_check(s, 0));
     aura_memory_store_destroy(s);
     /* the CLI on the same server */
@@ -300,6 +334,11 @@ AURA_TEST(memory_redis_goes_away_and_comes_back)
         ASSERT_OK(aura_memory_kv_put(s, "a", key, key, strlen(key), 0, NULL));
         acked++;
     }
+    for (int i = 0; i < 20; i++) {
+        aura_memory_entry e = {.kind = AURA_MEMORY_DECISION, .agent = "a", .ts_ms = 1000 + i,
+                               .summary = "deny", .context = "{}", .context_len = 2};
+        ASSERT_OK(aura_memory_journal_append(s, &e, NULL));
+    }
     /* The server dies (SIGKILL: no clean shutdown, only the AOF). */
     stop_redis(pid, SIGKILL);
     aura_status st = aura_memory_kv_put(s, "a", "lost", "x", 1, 0, NULL);
@@ -317,6 +356,10 @@ AURA_TEST(memory_redis_goes_away_and_comes_back)
         ASSERT_EQ(strlen(key), n);
     }
     ASSERT_OK(aura_memory_kv_put(s, "a", "after", "y", 1, 0, NULL));
+    char jb[1024] = "";
+    ASSERT_OK(aura_memory_journal_query(s, 0, "a", 0, 2000, collect_entry, jb));
+    ASSERT_TRUE(strstr(jb, "a@1000:deny ") == jb);
+    ASSERT_TRUE(strstr(jb, "a@1019:deny ") != NULL);
     aura_memory_store_destroy(s);
     stop_redis(pid, SIGTERM);
     /* nobody listening at all: a clear error at open */
