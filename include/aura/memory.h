@@ -9,8 +9,8 @@
  * Every record carries a CRC-32C of its fields, checked on every read, so
  * damage to a value is reported (AURA_E_CORRUPT), never served; SQLite's
  * own checks (and PRAGMA quick_check on open) catch structural damage.
- * The schema is documented in docs/memory.md.  Records and the journal
- * are also available on Redis (aura_memory_store_open_redis).
+ * The schema is documented in docs/memory.md.  The same API also runs on
+ * Redis (aura_memory_store_open_redis).
  *
  * Threads: an aura_memory_store may be used from several threads at once;
  * concurrent writes are committed together (group commit: one transaction
@@ -87,8 +87,7 @@ AURA_API aura_status aura_memory_store_open(const char *dir, const aura_memory_o
 /* The same context store on Redis (>= 4) through hiredis, for state
  * shared by several processes.  Key-value records (put, put_many, cas,
  * get, del, scan, expire: versions, CAS, checksums, TTL through Redis's
- * own expiry) and the journal behave as on SQLite; shapes return
- * AURA_E_UNSUPPORTED.  Durability is the server's (appendfsync).  Key
+ * own expiry), the journal and shapes behave as on SQLite.  Durability is the server's (appendfsync).  Key
  * layout in docs/memory.md.  A lost connection gives AURA_E_CONN; the
  * next call reconnects.  opts: alloc, clock (must be wall time: Redis
  * expires keys by its own clock), redis_prefix, redis_timeout_ms. */

@@ -90,6 +90,11 @@ aura_status aura__memory_redis_scan(aura_memory_store *s, const char *scope, int
                                     const char *prefix, aura_memory_record_fn fn, void *ctx);
 aura_status aura__memory_redis_expire(aura_memory_store *s, size_t *n_removed);
 aura_status aura__memory_redis_ping(aura_memory_store *s);
+aura_status aura__memory_redis_shape_put(aura_memory_store *s, const char *label,
+                                         const float *vec, size_t dim, const void *payload,
+                                         size_t payload_len, int64_t *id_out);
+aura_status aura__memory_redis_shapes(aura_memory_store *s, int64_t id, aura_memory_shape_fn fn,
+                                      void *ctx);
 aura_status aura__memory_redis_append(aura_memory_store *s, const aura_memory_entry *e,
                                       int64_t *id_out);
 aura_status aura__memory_redis_query(aura_memory_store *s, int kind, const char *agent,

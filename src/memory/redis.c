@@ -823,3 +823,157 @@ aura_status aura__memory_redis_query(aura_memory_store *s, int kind, const char 
     pthread_mutex_unlock(&s->db_mu);
     return st;
 }
+
+/* ---- shapes on Redis ----
+ *   <prefix>sseq        counter of shape ids
+ *   <prefix>sh:<id>     hash: label ts dim vec (float32 LE) payload crc
+ *   <prefix>shapes      sorted set of ids, score = id */
+
+aura_status aura__memory_redis_shape_put(aura_memory_store *s, const char *label,
+                                         const float *vec, size_t dim, const void *payload,
+                                         size_t payload_len, int64_t *id_out)
+{
+    aura__memory_redis *r = s->redis;
+    char k_seq[96], k_sh[128], k_all[96];
+    int lseq = snprintf(k_seq, sizeof k_seq, "%ssseq", r->prefix);
+    const char *a1[] = {"INCR", k_seq};
+    size_t l1[] = {4, (size_t)lseq};
+    aura_status st;
+    pthread_mutex_lock(&s->db_mu);
+    redisReply *rep = cmd(s, 2, a1, l1, &st);
+    int64_t id = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
+    if (rep) {
+        freeReplyObject(rep);
+        if (id <= 0) {
+            aura__memory_setmsg(s, "redis: unexpected reply to INCR");
+            st = AURA_E_INTERNAL;
+        }
+    }
+    if (st == AURA_OK) {
+        int64_t ts = aura__memory_now(s);
+        const char *pl = payload_len ? (const char *)payload : "";
+        size_t vbytes = dim * sizeof(float);
+        uint32_t crc = aura__memory_shape_crc(id, label, vec, vbytes, pl, payload_len, ts);
+        int lsh = snprintf(k_sh, sizeof k_sh, "%ssh:%lld", r->prefix, (long long)id);
+        int lall = snprintf(k_all, sizeof k_all, "%sshapes", r->prefix);
+        char a_ts[24], a_dim[24], a_crc[24], a_id[24];
+        snprintf(a_ts, sizeof a_ts, "%lld", (long long)ts);
+        snprintf(a_dim, sizeof a_dim, "%zu", dim);
+        snprintf(a_crc, sizeof a_crc, "%lu", (unsigned long)crc);
+        snprintf(a_id, sizeof a_id, "%lld", (long long)id);
+        static const char *const script =
+            "redis.call('HSET', KEYS[1], 'label', ARGV[1], 'ts', ARGV[2], 'dim', ARGV[3],"
+            " 'vec', ARGV[4], 'payload', ARGV[5], 'crc', ARGV[6])\n"
+            "redis.call('ZADD', KEYS[2], ARGV[7], ARGV[7])\n"
+            "return 1\n";
+        const char *a2[] = {"EVAL", script, "2", k_sh, k_all, label, a_ts, a_dim,
+                            (const char *)vec, pl, a_crc, a_id};
+        size_t l2[] = {4, strlen(script), 1, (size_t)lsh, (size_t)lall, strlen(label),
+                       strlen(a_ts), strlen(a_dim), vbytes, payload_len, strlen(a_crc),
+                       strlen(a_id)};
+        rep = cmd(s, 12, a2, l2, &st);
+        if (rep) {
+            freeReplyObject(rep);
+        }
+    }
+    pthread_mutex_unlock(&s->db_mu);
+    if (st == AURA_OK && id_out) {
+        *id_out = id;
+    }
+    return st;
+}
+
+/* One shape from its HMGET reply (label ts dim vec payload crc), checked. */
+static aura_status shape_of(aura_memory_store *s, int64_t id, const redisReply *rep,
+                            aura_memory_shape_fn fn, void *ctx, int *stop)
+{
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 6) {
+        aura__memory_setmsg(s, "redis: unexpected reply to HMGET");
+        return AURA_E_CORRUPT;
+    }
+    for (size_t i = 0; i < 6; i++) {
+        if (rep->element[i]->type != REDIS_REPLY_STRING) {
+            aura__memory_setmsg(s, "shape %lld has a missing field", (long long)id);
+            return AURA_E_CORRUPT;
+        }
+    }
+    static _Thread_local float vec[AURA_MEMORY_MAX_DIM];
+    size_t dim = (size_t)strtoull(rep->element[2]->str, NULL, 10);
+    const redisReply *v = rep->element[3];
+    if (dim == 0 || dim > AURA_MEMORY_MAX_DIM || v->len != dim * sizeof(float)) {
+        aura__memory_setmsg(s, "shape %lld: vector of %zu bytes for dim %zu", (long long)id,
+                            v->len, dim);
+        return AURA_E_CORRUPT;
+    }
+    memcpy(vec, v->str, v->len);
+    aura_memory_shape sh = {
+        .id = id,
+        .label = rep->element[0]->str,
+        .vec = vec,
+        .dim = dim,
+        .payload = rep->element[4]->str,
+        .payload_len = rep->element[4]->len,
+        .ts_ms = strtoll(rep->element[1]->str, NULL, 10),
+    };
+    int64_t crc = strtoll(rep->element[5]->str, NULL, 10);
+    if ((int64_t)aura__memory_shape_crc(id, sh.label, vec, v->len, sh.payload, sh.payload_len,
+                                        sh.ts_ms) != crc) {
+        aura__memory_setmsg(s, "checksum mismatch in shape %lld", (long long)id);
+        return AURA_E_CORRUPT;
+    }
+    *stop = fn(ctx, &sh) != 0;
+    return AURA_OK;
+}
+
+/* id >= 1: that shape (AURA_E_NOTFOUND if absent); id == 0: every shape. */
+aura_status aura__memory_redis_shapes(aura_memory_store *s, int64_t id, aura_memory_shape_fn fn,
+                                      void *ctx)
+{
+    aura__memory_redis *r = s->redis;
+    aura_status st = AURA_OK;
+    redisReply *ids = NULL;
+    pthread_mutex_lock(&s->db_mu);
+    if (id == 0) {
+        char k_all[96];
+        int lall = snprintf(k_all, sizeof k_all, "%sshapes", r->prefix);
+        const char *a[] = {"ZRANGE", k_all, "0", "-1"};
+        size_t l[] = {6, (size_t)lall, 1, 2};
+        ids = cmd(s, 4, a, l, &st);
+    } else {
+        st = connect(s);
+    }
+    size_t n = id == 0 ? (ids && ids->type == REDIS_REPLY_ARRAY ? ids->elements : 0) : 1;
+    int stop = 0;
+    for (size_t i0 = 0; st == AURA_OK && !stop && i0 < n; i0 += 256) {
+        size_t i1 = i0 + 256 < n ? i0 + 256 : n;
+        for (size_t i = i0; i < i1; i++) {
+            char k[128];
+            long long sid = id ? (long long)id : strtoll(ids->element[i]->str, NULL, 10);
+            int kl = snprintf(k, sizeof k, "%ssh:%lld", r->prefix, sid);
+            const char *h[] = {"HMGET", k, "label", "ts", "dim", "vec", "payload", "crc"};
+            size_t hl[] = {5, (size_t)kl, 5, 2, 3, 3, 7, 3};
+            redisAppendCommandArgv(r->c, 8, h, hl);
+        }
+        for (size_t i = i0; i < i1; i++) {
+            redisReply *rep = pipe_reply(s, &st);
+            if (!rep) {
+                break;
+            }
+            int64_t sid = id ? id : strtoll(ids->element[i]->str, NULL, 10);
+            int absent = rep->type == REDIS_REPLY_ARRAY && rep->elements == 6 &&
+                         rep->element[0]->type == REDIS_REPLY_NIL;
+            if (absent && id) {
+                aura__memory_setmsg(s, "shape %lld not found", (long long)id);
+                st = AURA_E_NOTFOUND;
+            } else if (!absent && st == AURA_OK && !stop) {
+                st = shape_of(s, sid, rep, fn, ctx, &stop);
+            }
+            freeReplyObject(rep);
+        }
+    }
+    if (ids) {
+        freeReplyObject(ids);
+    }
+    pthread_mutex_unlock(&s->db_mu);
+    return st;
+}

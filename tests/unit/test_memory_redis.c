@@ -94,6 +94,13 @@ static int collect(void *ctx, const aura_memory_record *r)
     return 0;
 }
 
+static int count_shape(void *ctx, const aura_memory_shape *sh)
+{
+    (void)sh;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
 static int collect_entry(void *ctx, const aura_memory_entry *e)
 {
     char one[128];
@@ -215,8 +222,30 @@ AURA_TEST(memory_redis_same_semantics_as_sqlite)
     ASSERT_OK(aura_memory_journal_query(s, AURA_MEMORY_INCIDENT, NULL, INT64_MIN, INT64_MAX,
                                         collect_entry, jb));
     ASSERT_STREQ("a1@150:timeout a2@300:cascade ", jb);
-    float sv[4] = {1, 2, 3, 4};
-    ASSERT_STATUS(AURA_E_UNSUPPORTED, aura_memory_shape_put(s, "l", sv, 4, NULL, 0, NULL));
+    /* shapes, loaded into a kNN index from Redis */
+    aura_rng rng;
+    aura_rng_init(&rng, 5);
+    float sv[AURA_MEMORY_DEFAULT_DIM];
+    int64_t sid = 0;
+    for (int i = 0; i < 300; i++) {
+        for (size_t j = 0; j < AURA_MEMORY_DEFAULT_DIM; j++) {
+            sv[j] = (float)aura_rng_normal(&rng);
+        }
+        ASSERT_OK(aura_memory_shape_put(s, i % 2 ? "cascade" : "calm", sv,
+                                        AURA_MEMORY_DEFAULT_DIM, "pl", 2, &sid));
+    }
+    float other[3] = {1, 2, 3};
+    ASSERT_OK(aura_memory_shape_put(s, "3d", other, 3, NULL, 0, NULL));
+    aura_memory_knn *knn = NULL;
+    ASSERT_OK(aura_memory_knn_create(NULL, &knn));
+    size_t added = 0;
+    ASSERT_OK(aura_memory_knn_load(knn, s, &added));
+    ASSERT_EQ(300, added);
+    aura_memory_hit hit;
+    ASSERT_OK(aura_memory_knn_search(knn, sv, 1, &hit, &n));
+    ASSERT_EQ(sid, hit.id);
+    aura_memory_knn_destroy(knn);
+    ASSERT_STATUS(AURA_E_NOTFOUND, aura_memory_shape_get(s, 99999, count_shape, &n));
     ASSERT_OK(aura_memory_store_check(s, 0));
     aura_memory_store_destroy(s);
     /* the CLI on the same server */
