@@ -5,6 +5,7 @@
  * commit, and batched), gets, prefix scans, journal appends.
  *   bench_memory_store DIR N_DURABLE N_FAST
  *   bench_memory_store DIR --lmdb-flips   (LMDB under flipped bytes)
+ *   bench_memory_store --redis PORT N     (the Redis backend)
  * Prints one line per engine and operation: ops/s.
  * SPDX-License-Identifier: MIT */
 #ifndef _DEFAULT_SOURCE
@@ -418,8 +419,49 @@ static void lmdb_flips(const char *dir, int trials)
     free(orig);
 }
 
+/* The Redis backend: single puts (2 round trips each), pipelined
+ * put_many in batches of 256, gets. */
+static void run_redis(int port, size_t n)
+{
+    aura_memory_store *s = NULL;
+    check(aura_memory_store_open_redis("127.0.0.1", port, NULL, &s), "open redis");
+    char scope[32], key[64], val[VAL_LEN];
+    memset(val, 'r', sizeof val);
+    double t = now_s();
+    for (size_t i = 0; i < n; i++) {
+        key_of(i, scope, key);
+        check(aura_memory_kv_put(s, scope, key, val, sizeof val, 3600000, NULL), "put");
+    }
+    report("redis", "put+ttl", "single", n, now_s() - t);
+    static aura_memory_put batch[256];
+    static char sc[256][32], ke[256][64];
+    t = now_s();
+    for (size_t i0 = 0; i0 < n; i0 += 256) {
+        size_t m = n - i0 < 256 ? n - i0 : 256;
+        for (size_t j = 0; j < m; j++) {
+            key_of(i0 + j, sc[j], ke[j]);
+            batch[j] = (aura_memory_put){sc[j], ke[j], val, sizeof val, 3600000, 0};
+        }
+        check(aura_memory_kv_put_many(s, batch, m), "put_many");
+    }
+    report("redis", "put+ttl", "pipelined", n, now_s() - t);
+    char buf[VAL_LEN];
+    t = now_s();
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 0;
+        key_of((i * 7919) % n, scope, key);
+        check(aura_memory_kv_get(s, scope, key, buf, sizeof buf, &len, NULL), "get");
+    }
+    report("redis", "get", "single", n, now_s() - t);
+    aura_memory_store_destroy(s);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--redis") == 0) {
+        run_redis(atoi(argv[2]), (size_t)atol(argv[3]));
+        return 0;
+    }
     if (argc == 3 && strcmp(argv[2], "--lmdb-flips") == 0) {
         lmdb_flips(argv[1], 400);
         return 0;

@@ -12,12 +12,13 @@
 #include "cli.h"
 
 static const char *const usage_text =
-    "usage: aura memory load  --db DIR --n N [--fsync always|everysec|no]\n"
+    "usage: aura memory load  STORE --n N [--fsync always|everysec|no]\n"
     "                         [--prefix P] [--value-size BYTES] [--ttl-ms MS]\n"
-    "       aura memory dump  --db DIR [--prefix P]\n"
-    "       aura memory check --db DIR [--full]\n"
-    "\n"
-    "The store is the SQLite database DIR/" AURA_MEMORY_DB_FILE " (schema: docs/memory.md).\n"
+    "       aura memory dump  STORE [--prefix P]\n"
+    "       aura memory check STORE [--full]\n"
+    "STORE is --db DIR (the SQLite database DIR/" AURA_MEMORY_DB_FILE ")\n"
+    "or --redis HOST:PORT (durability is the server's appendfsync);\n"
+    "layouts in docs/memory.md.\n"
     "load   writes N records P<i> (i = 0..N-1) and prints each key on its own\n"
     "       line, flushed, once the write is acknowledged under the fsync policy\n"
     "       (default always: fsynced before the key is printed).\n"
@@ -29,7 +30,7 @@ static const char *const usage_text =
     "Exit codes: 0 ok, 1 failed, 2 usage, 3 I/O, format or corruption.\n";
 
 typedef struct args {
-    const char *db, *prefix;
+    const char *db, *prefix, *redis;
     long long n, value_size, ttl_ms;
     aura_memory_fsync fsync;
     int full;
@@ -70,6 +71,8 @@ static int parse_args(const char *sub, int argc, char **argv, args *a)
         const char *v = argv[++i];
         if (strcmp(o, "--db") == 0) {
             a->db = v;
+        } else if (strcmp(o, "--redis") == 0) {
+            a->redis = v;
         } else if (strcmp(o, "--prefix") == 0) {
             a->prefix = v;
         } else if (strcmp(o, "--n") == 0) {
@@ -89,15 +92,38 @@ static int parse_args(const char *sub, int argc, char **argv, args *a)
             return CLI_EXIT_USAGE;
         }
     }
-    if (!a->db) {
-        cli_errorf("memory", "%s: --db DIR is required", sub);
+    if (!a->db == !a->redis) {
+        cli_errorf("memory", "%s: exactly one of --db DIR and --redis HOST:PORT is required", sub);
         return CLI_EXIT_USAGE;
+    }
+    return -1;
+}
+
+static int open_redis(const args *a, aura_memory_store **s)
+{
+    char host[256];
+    const char *colon = strrchr(a->redis, ':');
+    long port = colon ? strtol(colon + 1, NULL, 10) : 6379;
+    size_t hl = colon ? (size_t)(colon - a->redis) : strlen(a->redis);
+    if (hl == 0 || hl >= sizeof host || port <= 0 || port > 65535) {
+        cli_errorf("memory", "--redis: expected HOST:PORT, got '%s'", a->redis);
+        return CLI_EXIT_USAGE;
+    }
+    memcpy(host, a->redis, hl);
+    host[hl] = 0;
+    aura_status st = aura_memory_store_open_redis(host, (int)port, NULL, s);
+    if (st != AURA_OK) {
+        cli_errorf("memory", "%s: %s", aura_memory_last_open_error(), aura_status_str(st));
+        return CLI_EXIT_INPUT;
     }
     return -1;
 }
 
 static int open_store(const args *a, int existing_only, aura_memory_store **s)
 {
+    if (a->redis) {
+        return open_redis(a, s);
+    }
     aura_memory_opts o = aura_memory_opts_default();
     o.fsync = a->fsync;
     /* dump/check open read-write (so SQLite can recover a WAL left by a

@@ -9,7 +9,8 @@
  * Every record carries a CRC-32C of its fields, checked on every read, so
  * damage to a value is reported (AURA_E_CORRUPT), never served; SQLite's
  * own checks (and PRAGMA quick_check on open) catch structural damage.
- * The schema is documented in docs/memory.md.
+ * The schema is documented in docs/memory.md.  The same API also runs on
+ * Redis (aura_memory_store_open_redis).
  *
  * Threads: an aura_memory_store may be used from several threads at once;
  * concurrent writes are committed together (group commit: one transaction
@@ -62,6 +63,10 @@ typedef struct aura_memory_opts {
     int quick_check;              /* PRAGMA quick_check on open (default 1) */
     int read_only;                /* open read-only (default 0) */
     int busy_timeout_ms;          /* wait for other processes' locks (default 5000) */
+    uint64_t max_bytes;           /* cap on the database file (0 = none); writes past
+                                     it fail with AURA_E_FULL, as on a full disk */
+    const char *redis_prefix;     /* Redis backend: key prefix (default "aura:") */
+    int redis_timeout_ms;         /* Redis backend: connect/command timeout (default 2000) */
 } aura_memory_opts;
 
 AURA_API aura_memory_opts aura_memory_opts_default(void);
@@ -78,6 +83,17 @@ typedef struct aura_memory_store aura_memory_store;
  * message is available from aura_memory_last_open_error(). */
 AURA_API aura_status aura_memory_store_open(const char *dir, const aura_memory_opts *opts,
                                             aura_memory_store **out);
+
+/* The same context store on Redis (>= 4) through hiredis, for state
+ * shared by several processes.  Key-value records (put, put_many, cas,
+ * get, del, scan, expire: versions, CAS, checksums, TTL through Redis's
+ * own expiry), the journal and shapes behave as on SQLite.  Durability is the server's (appendfsync).  Key
+ * layout in docs/memory.md.  A lost connection gives AURA_E_CONN; the
+ * next call reconnects.  opts: alloc, clock (must be wall time: Redis
+ * expires keys by its own clock), redis_prefix, redis_timeout_ms. */
+AURA_API aura_status aura_memory_store_open_redis(const char *host, int port,
+                                                  const aura_memory_opts *opts,
+                                                  aura_memory_store **out);
 
 /* Closes the store (checkpoints the WAL).  NULL is a no-op. */
 AURA_API void aura_memory_store_destroy(aura_memory_store *s);
@@ -126,6 +142,23 @@ typedef struct aura_memory_record {
 AURA_API aura_status aura_memory_kv_put(aura_memory_store *s, const char *scope, const char *key,
                                         const void *value, size_t value_len, int64_t ttl_ms,
                                         uint64_t *version_out);
+
+/* Many puts at once.  SQLite: one transaction (all or nothing, one fsync);
+ * Redis: two pipelined round trips for the whole batch (each record
+ * applied atomically, the batch not).  Each element's `version` receives
+ * its new version on success.  Validation errors (AURA_E_RANGE, _INVAL)
+ * are reported before anything is written. */
+typedef struct aura_memory_put {
+    const char *scope;   /* NULL or "" = global */
+    const char *key;
+    const void *value;
+    size_t value_len;
+    int64_t ttl_ms;      /* <= 0: no expiry */
+    uint64_t version;    /* out */
+} aura_memory_put;
+
+AURA_API aura_status aura_memory_kv_put_many(aura_memory_store *s, aura_memory_put *puts,
+                                             size_t n);
 
 /* Compare-and-set: writes only if the live version equals `expected`
  * (0 = the key must be absent or expired); else AURA_E_CONFLICT. */
@@ -213,6 +246,18 @@ AURA_API aura_status aura_memory_shape_get(aura_memory_store *s, int64_t id,
 AURA_API aura_status aura_memory_shape_scan(aura_memory_store *s, aura_memory_shape_fn fn,
                                             void *ctx);
 
+/* Embeds a feature vector of any length (persistence-diagram summaries,
+ * graph measures, ...) into `dim` floats with a seeded sparse random
+ * projection (Achlioptas 2003): out = R x with R[i][j] = sqrt(3/dim) *
+ * {+1 w.p. 1/6, 0 w.p. 2/3, -1 w.p. 1/6}, R never stored (each entry is a
+ * hash of seed, i, j).  Linear, and preserves norms and inner products in
+ * expectation (Johnson-Lindenstrauss), so signatures built with the same
+ * seed and feature layout compare by cosine.  AURA_E_NUMERIC on NaN/Inf,
+ * AURA_E_RANGE if dim is 0 or > AURA_MEMORY_MAX_DIM; out untouched on
+ * failure.  Cost O(n_features * dim). */
+AURA_API aura_status aura_memory_signature_project(const float *features, size_t n_features,
+                                                   uint64_t seed, float *out, size_t dim);
+
 /* ---- exact cosine kNN over signatures (in memory) --------------------- */
 
 typedef struct aura_memory_knn aura_memory_knn;
@@ -251,6 +296,14 @@ AURA_API size_t aura_memory_knn_size(const aura_memory_knn *knn);
  * index first).  Cost: reads ~n*(dim+8) bytes plus the candidates. */
 AURA_API aura_status aura_memory_knn_search(aura_memory_knn *knn, const float *query, size_t k,
                                             aura_memory_hit *out, size_t *n_out);
+
+/* nq queries at once (queries: nq x dim floats): each block of the index
+ * is read from memory once for all of them.  Query i's hits go to
+ * out[i*k .. i*k+k) and their count to n_out[i]; results equal nq calls
+ * of aura_memory_knn_search.  Allocates O(nq * size) scratch. */
+AURA_API aura_status aura_memory_knn_search_batch(aura_memory_knn *knn, const float *queries,
+                                                  size_t nq, size_t k, aura_memory_hit *out,
+                                                  size_t *n_out);
 
 /* The same with a plain float scan over all vectors (reference/tests). */
 AURA_API aura_status aura_memory_knn_search_brute(aura_memory_knn *knn, const float *query,

@@ -59,6 +59,9 @@ aura_status aura_memory_journal_append(aura_memory_store *s, const aura_memory_e
                             AURA_MEMORY_MAX_SUMMARY_LEN, AURA_MEMORY_MAX_VALUE_LEN);
         return AURA_E_RANGE;
     }
+    if (s->redis) {
+        return aura__memory_redis_append(s, e, id_out);
+    }
     wop op = {.type = OP_APPEND, .entry = e};
     aura_status st = aura__memory_submit(s, &op);
     if (st == AURA_OK && id_out) {
@@ -72,6 +75,9 @@ aura_status aura_memory_journal_query(aura_memory_store *s, int kind, const char
                                       aura_memory_entry_fn fn, void *ctx)
 {
     AURA_CHECK_ARG(s && fn);
+    if (s->redis) {
+        return aura__memory_redis_query(s, kind, agent, from_ms, to_ms, fn, ctx);
+    }
     pthread_mutex_lock(&s->db_mu);
     sqlite3_stmt *st = s->st[agent ? ST_J_AGENT : ST_J_ALL];
     aura_status res = AURA_OK;

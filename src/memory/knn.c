@@ -239,13 +239,20 @@ static float dot_f32(const float *a, const float *b, size_t d)
     return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }
 
-static void scan_i8_scalar(const aura_memory_knn *k, size_t lo, size_t hi, int32_t *dots)
+/* The query of a scan: int8, and +128 as unsigned bytes (VNNI). */
+typedef struct qbytes {
+    const int8_t *qq;
+    const uint8_t *qu;
+} qbytes;
+
+static void scan_i8_scalar(const aura_memory_knn *k, qbytes qb, size_t lo, size_t hi,
+                           int32_t *dots)
 {
     for (size_t i = lo; i < hi; i++) {
         const int8_t *q = k->q8 + i * k->dpad;
         int32_t s = 0;
         for (size_t j = 0; j < k->dpad; j++) {
-            s += (int32_t)q[j] * k->qq[j];
+            s += (int32_t)q[j] * qb.qq[j];
         }
         dots[i - lo] = s;
     }
@@ -257,8 +264,8 @@ static void scan_i8_scalar(const aura_memory_knn *k, size_t lo, size_t hi, int32
 
 /* Four rows at a time: int8 -> int16, madd against the int16 query,
  * 32-bit sums reduced together at the end. */
-__attribute__((target("avx2"))) static void scan_i8_avx2(const aura_memory_knn *k, size_t lo,
-                                                         size_t hi, int32_t *dots)
+__attribute__((target("avx2"))) static void scan_i8_avx2(const aura_memory_knn *k, qbytes qb,
+                                                         size_t lo, size_t hi, int32_t *dots)
 {
     const size_t dp = k->dpad;
     size_t i = lo;
@@ -266,7 +273,7 @@ __attribute__((target("avx2"))) static void scan_i8_avx2(const aura_memory_knn *
         __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
         const int8_t *r = k->q8 + i * dp;
         for (size_t j = 0; j < dp; j += 16) {
-            __m256i p = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(k->qq + j)));
+            __m256i p = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(qb.qq + j)));
             __m256i x0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(r + j)));
             __m256i x1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(r + dp + j)));
             __m256i x2 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(r + 2 * dp + j)));
@@ -283,7 +290,7 @@ __attribute__((target("avx2"))) static void scan_i8_avx2(const aura_memory_knn *
         _mm_storeu_si128((__m128i *)(dots + (i - lo)), s);
     }
     if (i < hi) {
-        scan_i8_scalar(k, i, hi, dots + (i - lo));
+        scan_i8_scalar(k, qb, i, hi, dots + (i - lo));
     }
 }
 
@@ -291,7 +298,7 @@ __attribute__((target("avx2"))) static void scan_i8_avx2(const aura_memory_knn *
  * groups of four into 32-bit lanes without saturation.  The query is
  * offset to qu = qq + 128 (1..255), so sum qu*x = <qq, x> + 128 sum x. */
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
-scan_i8_vnni(const aura_memory_knn *k, size_t lo, size_t hi, int32_t *dots)
+scan_i8_vnni(const aura_memory_knn *k, qbytes qb, size_t lo, size_t hi, int32_t *dots)
 {
     const size_t dp = k->dpad;
     size_t i = lo;
@@ -299,7 +306,7 @@ scan_i8_vnni(const aura_memory_knn *k, size_t lo, size_t hi, int32_t *dots)
         __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
         const int8_t *r = k->q8 + i * dp;
         for (size_t j = 0; j < dp; j += 64) {
-            __m512i p = _mm512_loadu_si512((const void *)(k->qu + j));
+            __m512i p = _mm512_loadu_si512((const void *)(qb.qu + j));
             a0 = _mm512_dpbusd_epi32(a0, p, _mm512_loadu_si512((const void *)(r + j)));
             a1 = _mm512_dpbusd_epi32(a1, p, _mm512_loadu_si512((const void *)(r + dp + j)));
             a2 = _mm512_dpbusd_epi32(a2, p, _mm512_loadu_si512((const void *)(r + 2 * dp + j)));
@@ -311,12 +318,12 @@ scan_i8_vnni(const aura_memory_knn *k, size_t lo, size_t hi, int32_t *dots)
         dots[i - lo + 3] = _mm512_reduce_add_epi32(a3) - 128 * k->rsum[i + 3];
     }
     if (i < hi) {
-        scan_i8_scalar(k, i, hi, dots + (i - lo));
+        scan_i8_scalar(k, qb, i, hi, dots + (i - lo));
     }
 }
 #endif
 
-typedef void (*scan_fn)(const aura_memory_knn *, size_t, size_t, int32_t *);
+typedef void (*scan_fn)(const aura_memory_knn *, qbytes, size_t, size_t, int32_t *);
 
 static _Atomic int forced_kernel = AURA__KNN_KERNEL_AUTO;
 
@@ -440,10 +447,88 @@ aura_status aura_memory_knn_search_brute(aura_memory_knn *k, const float *query,
 
 #define KNN_BLOCK 256
 
+/* One query's state during a search. */
+typedef struct qstate {
+    float *qf;            /* unit query (dim) */
+    int8_t *qq;           /* quantized (dpad) */
+    uint8_t *qu;          /* qq + 128 (dpad) */
+    float t, ha, hb;      /* query scale; error-bound coefficients */
+    float *upper;         /* n upper bounds */
+    aura_memory_hit *out; /* k hits; a min-heap of lower bounds in pass 1 */
+    size_t nh;
+} qstate;
+
+/* Normalizes and quantizes the query; AURA_E_NUMERIC/_INVAL as for add. */
+static aura_status query_init(const aura_memory_knn *k, const float *query, qstate *q)
+{
+    aura_status st = normalize(query, k->dim, q->qf);
+    if (st != AURA_OK) {
+        return st;
+    }
+    float ql1 = 0, y1 = 0;
+    q->t = quantize(q->qf, k->dim, k->dpad, q->qq, &ql1);
+    for (size_t j = 0; j < k->dim; j++) {
+        y1 += fabsf(q->qf[j]);
+    }
+    for (size_t j = 0; j < k->dpad; j++) {
+        q->qu[j] = (uint8_t)(q->qq[j] + 128);
+    }
+    q->ha = 0.5f * q->t * (1 + 1e-5f);
+    q->hb = 0.5f * y1 * (1 + 1e-5f);
+    q->nh = 0;
+    return AURA_OK;
+}
+
+/* Pass 1 over rows [lo, hi): approximate scores, bounds, and the heap of
+ * the k best lower bounds. */
+static void pass1_block(const aura_memory_knn *k, scan_fn scan, qstate *q, size_t kk,
+                        size_t lo, size_t hi)
+{
+    int32_t dots[KNN_BLOCK];
+    float lower[KNN_BLOCK];
+    scan(k, (qbytes){q->qq, q->qu}, lo, hi, dots);
+    const float t = q->t, ha = q->ha, hb = q->hb;
+    /* Branch-free, so the compiler vectorizes it. */
+    for (size_t i = lo; i < hi; i++) {
+        float s = k->scale[i];
+        float approx = s * t * (float)dots[i - lo];
+        float err = s * (ha * k->l1[i] + hb) + KNN_SLACK + fabsf(approx) * 1e-6f;
+        q->upper[i] = approx + err;
+        lower[i - lo] = approx - err;
+    }
+    for (size_t i = lo; i < hi; i++) {
+        if (q->nh < kk || lower[i - lo] > q->out[0].score) {
+            heap_offer(q->out, kk, &q->nh, lower[i - lo], i);
+        }
+    }
+}
+
+/* Pass 2: rows whose upper bound reaches the k-th best lower bound L,
+ * re-ranked exactly into q->out; returns how many hits. */
+static size_t pass2(aura_memory_knn *k, qstate *q, size_t kk)
+{
+    float L = q->out[0].score;  /* k-th largest lower bound (smallest if n < k) */
+    size_t nc = 0;
+    for (size_t i = 0; i < k->n; i++) {
+        if (q->nh < kk || q->upper[i] >= L) {
+            k->cand[nc++] = (uint32_t)i;
+        }
+    }
+    size_t n = 0;
+    for (size_t c = 0; c < nc; c++) {
+        size_t i = k->cand[c];
+        heap_offer(q->out, kk, &n, dot_f32(k->vec + i * k->dim, q->qf, k->dim), i);
+    }
+    finish(k, q->out, n);
+    return n;
+}
+
 aura_status aura_memory_knn_search(aura_memory_knn *k, const float *query, size_t kk,
                                    aura_memory_hit *out, size_t *n_out)
 {
-    aura_status st = prepare_query(k, query, kk, out, n_out);
+    AURA_CHECK_ARG(k && query && n_out && (out || kk == 0));
+    qstate q = {.qf = k->qf, .qq = k->qq, .qu = k->qu, .upper = k->upper, .out = out};
+    aura_status st = query_init(k, query, &q);
     if (st != AURA_OK) {
         return st;
     }
@@ -451,52 +536,54 @@ aura_status aura_memory_knn_search(aura_memory_knn *k, const float *query, size_
         *n_out = 0;
         return AURA_OK;
     }
-    float ql1 = 0;
-    float t = quantize(k->qf, k->dim, k->dpad, k->qq, &ql1);
-    float y1 = 0;
-    for (size_t j = 0; j < k->dim; j++) {
-        y1 += fabsf(k->qf[j]);
-    }
-    for (size_t j = 0; j < k->dpad; j++) {
-        k->qu[j] = (uint8_t)(k->qq[j] + 128);
-    }
-    const float ha = 0.5f * t * (1 + 1e-5f), hb = 0.5f * y1 * (1 + 1e-5f);
-    /* Pass 1: approximate scores, bounds, and the k-th best lower bound. */
     scan_fn scan = pick_scan();
-    int32_t dots[KNN_BLOCK];
-    float lower[KNN_BLOCK];
-    size_t nh = 0;
     for (size_t lo = 0; lo < k->n; lo += KNN_BLOCK) {
-        size_t hi = lo + KNN_BLOCK < k->n ? lo + KNN_BLOCK : k->n;
-        scan(k, lo, hi, dots);
-        /* Branch-free, so the compiler vectorizes it. */
-        for (size_t i = lo; i < hi; i++) {
-            float s = k->scale[i];
-            float approx = s * t * (float)dots[i - lo];
-            float err = s * (ha * k->l1[i] + hb) + KNN_SLACK + fabsf(approx) * 1e-6f;
-            k->upper[i] = approx + err;
-            lower[i - lo] = approx - err;
-        }
-        for (size_t i = lo; i < hi; i++) {
-            if (nh < kk || lower[i - lo] > out[0].score) {
-                heap_offer(out, kk, &nh, lower[i - lo], i);
+        pass1_block(k, scan, &q, kk, lo, lo + KNN_BLOCK < k->n ? lo + KNN_BLOCK : k->n);
+    }
+    *n_out = pass2(k, &q, kk);
+    return AURA_OK;
+}
+
+aura_status aura_memory_knn_search_batch(aura_memory_knn *k, const float *queries, size_t nq,
+                                         size_t kk, aura_memory_hit *out, size_t *n_out)
+{
+    AURA_CHECK_ARG(k && (queries || nq == 0) && (n_out || nq == 0) && (out || kk == 0 || nq == 0));
+    if (nq == 0) {
+        return AURA_OK;
+    }
+    if (aura__mul_overflows(nq, k->n > 0 ? k->n : 1) || aura__mul_overflows(nq, kk)) {
+        return AURA_E_OVERFLOW;
+    }
+    const aura_allocator *a = k->alloc;
+    qstate *qs = aura__calloc(a, nq, sizeof *qs);
+    float *qf = aura__alloc_array(a, nq * k->dim, sizeof(float));
+    int8_t *qq = aura__alloc_array(a, nq, k->dpad);
+    uint8_t *qu = aura__alloc_array(a, nq, k->dpad);
+    float *up = aura__alloc_array(a, nq * (k->n > 0 ? k->n : 1), sizeof(float));
+    aura_status st = qs && qf && qq && qu && up ? AURA_OK : AURA_E_NOMEM;
+    for (size_t i = 0; st == AURA_OK && i < nq; i++) {
+        qs[i] = (qstate){.qf = qf + i * k->dim, .qq = qq + i * k->dpad, .qu = qu + i * k->dpad,
+                         .upper = up + i * k->n, .out = out + i * kk};
+        st = query_init(k, queries + i * k->dim, &qs[i]);
+    }
+    if (st == AURA_OK && kk > 0 && k->n > 0) {
+        /* Each block of rows is read from memory once and scanned for every
+         * query while it sits in cache. */
+        scan_fn scan = pick_scan();
+        for (size_t lo = 0; lo < k->n; lo += KNN_BLOCK) {
+            size_t hi = lo + KNN_BLOCK < k->n ? lo + KNN_BLOCK : k->n;
+            for (size_t i = 0; i < nq; i++) {
+                pass1_block(k, scan, &qs[i], kk, lo, hi);
             }
         }
     }
-    float L = out[0].score;  /* k-th largest lower bound (or the smallest if n < k) */
-    /* Pass 2: candidates that may reach L, re-ranked exactly. */
-    size_t nc = 0;
-    for (size_t i = 0; i < k->n; i++) {
-        if (nh < kk || k->upper[i] >= L) {
-            k->cand[nc++] = (uint32_t)i;
-        }
+    for (size_t i = 0; st == AURA_OK && i < nq; i++) {
+        n_out[i] = kk > 0 && k->n > 0 ? pass2(k, &qs[i], kk) : 0;
     }
-    size_t n = 0;
-    for (size_t c = 0; c < nc; c++) {
-        size_t i = k->cand[c];
-        heap_offer(out, kk, &n, dot_f32(k->vec + i * k->dim, k->qf, k->dim), i);
-    }
-    finish(k, out, n);
-    *n_out = n;
-    return AURA_OK;
+    aura__free(a, qs);
+    aura__free(a, qf);
+    aura__free(a, qq);
+    aura__free(a, qu);
+    aura__free(a, up);
+    return st;
 }

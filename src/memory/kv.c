@@ -235,6 +235,10 @@ static aura_status put_common(aura_memory_store *s, op_type type, const char *sc
                             AURA_MEMORY_MAX_VALUE_LEN);
         return AURA_E_RANGE;
     }
+    if (s->redis) {
+        return aura__memory_redis_put(s, type == OP_CAS, scope, key, expected, value, value_len,
+                                      ttl_ms, version_out);
+    }
     wop op = {.type = type, .scope = scope, .key = key, .value = value,
               .value_len = value_len, .ttl_ms = ttl_ms, .expected = expected};
     st = aura__memory_submit(s, &op);
@@ -251,6 +255,50 @@ aura_status aura_memory_kv_put(aura_memory_store *s, const char *scope, const ch
     return put_common(s, OP_PUT, scope, key, 0, value, value_len, ttl_ms, version_out);
 }
 
+aura_status aura_memory_kv_put_many(aura_memory_store *s, aura_memory_put *puts, size_t n)
+{
+    AURA_CHECK_ARG(s && (puts || n == 0));
+    for (size_t i = 0; i < n; i++) {
+        aura_status st = aura__memory_check_key(s, puts[i].scope, puts[i].key);
+        if (st == AURA_OK && !puts[i].value && puts[i].value_len) {
+            aura__memory_setmsg(s, "put %zu: NULL value with a length", i);
+            st = AURA_E_INVAL;
+        }
+        if (st == AURA_OK && puts[i].value_len > AURA_MEMORY_MAX_VALUE_LEN) {
+            aura__memory_setmsg(s, "put %zu: value of %zu bytes exceeds the limit of %u", i,
+                                puts[i].value_len, AURA_MEMORY_MAX_VALUE_LEN);
+            st = AURA_E_RANGE;
+        }
+        if (st != AURA_OK) {
+            return st;
+        }
+    }
+    if (n == 0) {
+        return AURA_OK;
+    }
+    if (s->redis) {
+        return aura__memory_redis_put_many(s, puts, n);
+    }
+    wop *ops = aura__alloc_array(s->alloc, n, sizeof *ops);
+    if (!ops) {
+        aura__memory_setmsg(s, "out of memory for %zu puts", n);
+        return AURA_E_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ops[i] = (wop){.type = OP_PUT, .scope = puts[i].scope, .key = puts[i].key,
+                       .value = puts[i].value, .value_len = puts[i].value_len,
+                       .ttl_ms = puts[i].ttl_ms, .next = i + 1 < n ? &ops[i + 1] : NULL};
+    }
+    aura_status st = aura__memory_submit_chain(s, &ops[0], &ops[n - 1]);
+    if (st == AURA_OK) {
+        for (size_t i = 0; i < n; i++) {
+            puts[i].version = ops[i].version;
+        }
+    }
+    aura__free(s->alloc, ops);
+    return st;
+}
+
 aura_status aura_memory_kv_cas(aura_memory_store *s, const char *scope, const char *key,
                                uint64_t expected, const void *value, size_t value_len,
                                int64_t ttl_ms, uint64_t *version_out)
@@ -265,6 +313,9 @@ aura_status aura_memory_kv_del(aura_memory_store *s, const char *scope, const ch
     if (st != AURA_OK) {
         return st;
     }
+    if (s->redis) {
+        return aura__memory_redis_del(s, scope, key);
+    }
     wop op = {.type = OP_DEL, .scope = scope, .key = key};
     return aura__memory_submit(s, &op);
 }
@@ -272,6 +323,9 @@ aura_status aura_memory_kv_del(aura_memory_store *s, const char *scope, const ch
 aura_status aura_memory_kv_expire(aura_memory_store *s, size_t *n_removed)
 {
     AURA_CHECK_ARG(s);
+    if (s->redis) {
+        return aura__memory_redis_expire(s, n_removed);
+    }
     wop op = {.type = OP_EXPIRE};
     aura_status st = aura__memory_submit(s, &op);
     if (st == AURA_OK && n_removed) {
@@ -326,6 +380,9 @@ aura_status aura_memory_kv_get(aura_memory_store *s, const char *scope, const ch
     if (res != AURA_OK) {
         return res;
     }
+    if (s->redis) {
+        return aura__memory_redis_get(s, scope, key, buf, cap, len_out, meta);
+    }
     pthread_mutex_lock(&s->db_mu);
     sqlite3_stmt *st = s->st[ST_KV_GET];
     bind_sk(st, scope, key);
@@ -364,7 +421,7 @@ aura_status aura_memory_kv_get(aura_memory_store *s, const char *scope, const ch
 
 /* The smallest string greater than every string starting with p (same
  * length, last non-0xff byte incremented); 0 if there is none. */
-static int prefix_upper(const char *p, char *out, size_t cap)
+int aura__memory_prefix_upper(const char *p, char *out, size_t cap)
 {
     size_t n = strlen(p);
     if (n + 1 > cap) {
@@ -391,7 +448,10 @@ aura_status aura_memory_kv_scan(aura_memory_store *s, const char *scope, int all
         return AURA_E_RANGE;
     }
     char upper[AURA_MEMORY_MAX_KEY_LEN + 1];
-    int has_upper = prefix_upper(prefix, upper, sizeof upper);
+    if (s->redis) {
+        return aura__memory_redis_scan(s, scope, all_scopes, prefix, fn, ctx);
+    }
+    int has_upper = aura__memory_prefix_upper(prefix, upper, sizeof upper);
     pthread_mutex_lock(&s->db_mu);
     int every = all_scopes && !*prefix;
     sqlite3_stmt *st = s->st[every ? ST_SCAN_EVERY : all_scopes ? ST_SCAN_ALL : ST_SCAN_ONE];

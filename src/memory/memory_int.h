@@ -73,7 +73,36 @@ struct aura_memory_store {
     int syncer_running, stopping, dirty;
     pthread_cond_t sync_cv;
     char errmsg[512];
+    struct aura__memory_redis *redis;  /* non-NULL: the Redis backend */
 };
+
+/* ---- the Redis backend (redis.c); s->db_mu serializes the connection ---- */
+typedef struct aura__memory_redis aura__memory_redis;
+void aura__memory_redis_free(aura_memory_store *s);
+aura_status aura__memory_redis_put(aura_memory_store *s, int cas, const char *scope,
+                                   const char *key, uint64_t expected, const void *value,
+                                   size_t value_len, int64_t ttl_ms, uint64_t *version_out);
+aura_status aura__memory_redis_get(aura_memory_store *s, const char *scope, const char *key,
+                                   void *buf, size_t cap, size_t *len_out,
+                                   aura_memory_record *meta);
+aura_status aura__memory_redis_del(aura_memory_store *s, const char *scope, const char *key);
+aura_status aura__memory_redis_scan(aura_memory_store *s, const char *scope, int all_scopes,
+                                    const char *prefix, aura_memory_record_fn fn, void *ctx);
+aura_status aura__memory_redis_expire(aura_memory_store *s, size_t *n_removed);
+aura_status aura__memory_redis_ping(aura_memory_store *s);
+aura_status aura__memory_redis_shape_put(aura_memory_store *s, const char *label,
+                                         const float *vec, size_t dim, const void *payload,
+                                         size_t payload_len, int64_t *id_out);
+aura_status aura__memory_redis_shapes(aura_memory_store *s, int64_t id, aura_memory_shape_fn fn,
+                                      void *ctx);
+aura_status aura__memory_redis_append(aura_memory_store *s, const aura_memory_entry *e,
+                                      int64_t *id_out);
+aura_status aura__memory_redis_query(aura_memory_store *s, int kind, const char *agent,
+                                     int64_t from_ms, int64_t to_ms, aura_memory_entry_fn fn,
+                                     void *ctx);
+aura_status aura__memory_redis_put_many(aura_memory_store *s, aura_memory_put *puts, size_t n);
+int aura__memory_prefix_upper(const char *p, char *out, size_t cap);
+void aura__memory_open_failed(const char *msg);
 
 /* CRC-32C (Castagnoli) of a buffer, continuing from `crc` (0 to start). */
 uint32_t aura__memory_crc32c(uint32_t crc, const void *buf, size_t len);
@@ -103,6 +132,10 @@ int64_t aura__memory_now(const aura_memory_store *s);
 
 /* Queues `op` and returns once it is committed (group commit). */
 aura_status aura__memory_submit(aura_memory_store *s, wop *op);
+
+/* Queues the chain first..last (linked by next) as one unit: all of it
+ * lands in the same transaction.  Returns the first op's error, if any. */
+aura_status aura__memory_submit_chain(aura_memory_store *s, wop *first, wop *last);
 
 /* Applies one op inside the leader's open transaction (db_mu held) and
  * sets op->st.  Returns a SQLite result code: anything but SQLITE_OK makes

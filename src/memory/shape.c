@@ -64,6 +64,9 @@ aura_status aura_memory_shape_put(aura_memory_store *s, const char *label, const
         aura__memory_setmsg(s, "signature is all zero (no direction for cosine)");
         return AURA_E_INVAL;
     }
+    if (s->redis) {
+        return aura__memory_redis_shape_put(s, label, vec, dim, payload, payload_len, id_out);
+    }
     wop op = {.type = OP_SHAPE, .label = label, .vec = vec, .dim = dim, .value = payload,
               .value_len = payload_len};
     aura_status st = aura__memory_submit(s, &op);
@@ -76,6 +79,9 @@ aura_status aura_memory_shape_put(aura_memory_store *s, const char *label, const
 static aura_status shape_query(aura_memory_store *s, int64_t id, int want_one,
                                aura_memory_shape_fn fn, void *ctx)
 {
+    if (s->redis) {
+        return aura__memory_redis_shapes(s, want_one ? (id > 0 ? id : -1) : 0, fn, ctx);
+    }
     pthread_mutex_lock(&s->db_mu);
     sqlite3_stmt *st = s->st[want_one ? ST_SHAPE_ONE : ST_SHAPE_ALL];
     aura_status res = AURA_OK;

@@ -104,6 +104,11 @@ aura_status aura_memory_fsync_parse(const char *s, aura_memory_fsync *out)
 
 static _Thread_local char open_err[512];
 
+void aura__memory_open_failed(const char *msg)
+{
+    snprintf(open_err, sizeof open_err, "%s", msg);
+}
+
 const char *aura_memory_last_open_error(void)
 {
     return open_err;
@@ -344,6 +349,16 @@ static aura_status set_pragmas(aura_memory_store *s)
         return aura__memory_sqlerr(s, rc, "opening");
     }
     rc = exec(s, sync_sql[s->opts.fsync]);
+    if (rc == SQLITE_OK && s->opts.max_bytes > 0) {
+        long long page = 4096;
+        rc = pragma_int(s, "PRAGMA page_size", &page);
+        char sql[96];
+        unsigned long long pages = s->opts.max_bytes / (unsigned long long)(page > 0 ? page : 4096);
+        snprintf(sql, sizeof sql, "PRAGMA max_page_count=%llu", pages ? pages : 1);
+        if (rc == SQLITE_OK) {
+            rc = exec(s, sql);
+        }
+    }
     if (rc == SQLITE_OK) {
         rc = exec(s, "PRAGMA foreign_keys=OFF; PRAGMA cell_size_check=ON;");
     }
@@ -459,6 +474,7 @@ void aura_memory_store_destroy(aura_memory_store *s)
         pthread_mutex_unlock(&s->q_mu);
         pthread_join(s->syncer, NULL);
     }
+    aura__memory_redis_free(s);
     for (int i = 0; i < ST_N; i++) {
         sqlite3_finalize(s->st[i]);
     }
@@ -513,19 +529,27 @@ static void commit_batch(aura_memory_store *s, wop *batch)
 
 aura_status aura__memory_submit(aura_memory_store *s, wop *op)
 {
+    op->next = NULL;
+    return aura__memory_submit_chain(s, op, op);
+}
+
+aura_status aura__memory_submit_chain(aura_memory_store *s, wop *first, wop *last)
+{
     if (s->opts.read_only) {
         aura__memory_setmsg(s, "store is read-only");
         return AURA_E_STATE;
     }
-    op->done = 0;
-    op->next = NULL;
+    for (wop *o = first; o; o = o->next) {
+        o->done = 0;
+    }
+    wop *op = last;
     pthread_mutex_lock(&s->q_mu);
     if (s->q_tail) {
-        s->q_tail->next = op;
+        s->q_tail->next = first;
     } else {
-        s->q_head = op;
+        s->q_head = first;
     }
-    s->q_tail = op;
+    s->q_tail = last;
     while (!op->done) {
         if (s->leader_active) {
             pthread_cond_wait(&s->q_cv, &s->q_mu);
@@ -550,7 +574,11 @@ aura_status aura__memory_submit(aura_memory_store *s, wop *op)
         pthread_cond_broadcast(&s->q_cv);
     }
     pthread_mutex_unlock(&s->q_mu);
-    return op->st;
+    for (wop *o = first;; o = o->next) {
+        if (o->st != AURA_OK || o == last) {
+            return o->st;
+        }
+    }
 }
 
 /* ---- everysec: checkpoint (which fsyncs the WAL first) once a second ---- */
@@ -590,6 +618,9 @@ aura_status aura_memory_store_stats(aura_memory_store *s, aura_memory_stats *out
 aura_status aura_memory_store_sync(aura_memory_store *s)
 {
     AURA_CHECK_ARG(s);
+    if (s->redis) {
+        return AURA_OK;  /* durability is the server's appendfsync */
+    }
     pthread_mutex_lock(&s->db_mu);
     int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_FULL, NULL, NULL);
     aura_status st = rc == SQLITE_OK ? AURA_OK : aura__memory_sqlerr(s, rc, "checkpoint");
@@ -621,6 +652,11 @@ static int count_shape(void *ctx, const aura_memory_shape *sh)
 aura_status aura_memory_store_check(aura_memory_store *s, int full)
 {
     AURA_CHECK_ARG(s);
+    if (s->redis) {
+        size_t n = 0;
+        aura_status st = aura__memory_redis_ping(s);
+        return st == AURA_OK ? aura_memory_kv_scan(s, NULL, 1, NULL, count_rec, &n) : st;
+    }
     pthread_mutex_lock(&s->db_mu);
     aura_status st = run_check(s, full);
     pthread_mutex_unlock(&s->db_mu);

@@ -3,6 +3,8 @@
  * the journal by agent/kind/time, shapes, reopening, and OOM.
  * SPDX-License-Identifier: MIT */
 #include <pthread.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <sqlite3.h>
 
 #include "aura/memory.h"
@@ -447,11 +449,21 @@ AURA_TEST(memory_everysec_and_reopen_keep_data)
     o.fsync = AURA_MEMORY_FSYNC_EVERYSEC;
     aura_memory_store *s = NULL;
     ASSERT_OK(aura_memory_store_open(dir, &o, &s));
-    for (int i = 0; i < 50; i++) {
+    /* Keep writing for a little over a second, so the syncer's passive
+     * checkpoint runs beside the writers. */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int i = 0;
+    do {
         char k[16];
-        snprintf(k, sizeof k, "k%d", i);
+        snprintf(k, sizeof k, "k%d", i % 50);
         ASSERT_OK(aura_memory_kv_put(s, NULL, k, k, strlen(k), 0, NULL));
-    }
+        i++;
+        if (i % 20 == 0) {
+            nanosleep(&(struct timespec){0, 5000000}, NULL);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+    } while (i < 50 || (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 1300);
     ASSERT_OK(aura_memory_store_sync(s));
     ASSERT_OK(aura_memory_store_check(s, 1));
     aura_memory_store_destroy(s);
@@ -563,4 +575,177 @@ AURA_TEST(memory_open_survives_oom)
         aura_memory_store_destroy(s);
         ASSERT_EQ(0, test_alloc_live_blocks());
     }
+}
+
+AURA_TEST(memory_full_disk_reports_and_keeps_acknowledged_writes)
+{
+    const char *dir = test_path("%s/full", test_tmpdir());
+    aura_memory_opts o = aura_memory_opts_default();
+    o.max_bytes = 256 * 1024;  /* a 256 KiB "disk" */
+    aura_memory_store *s = NULL;
+    ASSERT_OK(aura_memory_store_open(dir, &o, &s));
+    char val[2000];
+    memset(val, 'x', sizeof val);
+    int acked = 0;
+    aura_status st = AURA_OK;
+    for (int i = 0; i < 10000 && st == AURA_OK; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "k%05d", i);
+        st = aura_memory_kv_put(s, NULL, key, val, sizeof val, 0, NULL);
+        acked += st == AURA_OK;
+    }
+    ASSERT_STATUS(AURA_E_FULL, st);
+    ASSERT_TRUE(strstr(aura_memory_store_errmsg(s), "full") != NULL);
+    ASSERT_TRUE(acked > 10);
+    /* Everything acknowledged is readable; the store still works. */
+    for (int i = 0; i < acked; i++) {
+        char key[32];
+        size_t n = 0;
+        snprintf(key, sizeof key, "k%05d", i);
+        ASSERT_OK(aura_memory_kv_get(s, NULL, key, NULL, 0, &n, NULL));
+        ASSERT_EQ(sizeof val, n);
+    }
+    ASSERT_OK(aura_memory_kv_del(s, NULL, "k00000"));
+    ASSERT_OK(aura_memory_kv_put(s, NULL, "small", "v", 1, 0, NULL));
+    aura_memory_store_destroy(s);
+    s = NULL;
+    ASSERT_OK(aura_memory_store_open(dir, NULL, &s));
+    ASSERT_OK(aura_memory_store_check(s, 1));
+    aura_memory_store_destroy(s);
+}
+
+static int run_cli(const char *args, char *out, size_t cap)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "'%s' memory %s 2>&1", test_aura_bin(), args);
+    FILE *p = popen(cmd, "r");
+    ASSERT_TRUE(p != NULL);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+AURA_TEST(memory_cli_usage_and_errors)
+{
+    static char out[65536];
+    ASSERT_EQ(0, run_cli("--help", out, sizeof out));
+    ASSERT_TRUE(strstr(out, "aura memory load") != NULL);
+    ASSERT_EQ(0, run_cli("load --help", out, sizeof out));
+    ASSERT_EQ(2, run_cli("", out, sizeof out));
+    ASSERT_EQ(2, run_cli("frobnicate", out, sizeof out));
+    ASSERT_TRUE(strstr(out, "unknown subcommand 'frobnicate'") != NULL);
+    ASSERT_EQ(2, run_cli("load --n 5", out, sizeof out));
+    ASSERT_TRUE(strstr(out, "exactly one of --db DIR and --redis HOST:PORT") != NULL);
+    ASSERT_EQ(2, run_cli("dump --redis nohost:99999", out, sizeof out));
+    ASSERT_EQ(3, run_cli("dump --redis 127.0.0.1:1", out, sizeof out));
+    ASSERT_TRUE(strstr(out, "redis 127.0.0.1:1") != NULL);
+    const char *dir = test_path("%s/cli", test_tmpdir());
+    char args[1024];
+    snprintf(args, sizeof args, "load --db '%s' --n -3", dir);
+    ASSERT_EQ(2, run_cli(args, out, sizeof out));
+    ASSERT_TRUE(strstr(out, "--n: expected an integer") != NULL);
+    snprintf(args, sizeof args, "load --db '%s' --n 3 --fsync sometimes", dir);
+    ASSERT_EQ(2, run_cli(args, out, sizeof out));
+    ASSERT_TRUE(strstr(out, "--fsync: expected always, everysec or no") != NULL);
+    snprintf(args, sizeof args, "load --db '%s' --n 3 --bogus 1", dir);
+    ASSERT_EQ(2, run_cli(args, out, sizeof out));
+    snprintf(args, sizeof args, "load --db '%s' --n 3 --fsync everysec", dir);
+    ASSERT_EQ(0, run_cli(args, out, sizeof out));
+    ASSERT_STREQ("key-0\nkey-1\nkey-2\n", out);
+    snprintf(args, sizeof args, "dump --db '%s' --prefix key-1", dir);
+    ASSERT_EQ(0, run_cli(args, out, sizeof out));
+    ASSERT_TRUE(strncmp(out, "{\"key\":\"key-1\",\"value\":\"", 24) == 0);
+    ASSERT_TRUE(strchr(out, '\n') == out + strlen(out) - 1);
+    snprintf(args, sizeof args, "check --db '%s' --full", dir);
+    ASSERT_EQ(0, run_cli(args, out, sizeof out));
+    /* missing store: dump does not create one */
+    snprintf(args, sizeof args, "dump --db '%s/nothing-here'", test_tmpdir());
+    ASSERT_EQ(3, run_cli(args, out, sizeof out));
+    ASSERT_TRUE(strstr(out, "No such file or directory") != NULL);
+    /* not a database */
+    FILE *f = fopen(test_path("%s/%s", dir, AURA_MEMORY_DB_FILE), "w");
+    ASSERT_TRUE(f != NULL);
+    fputs("{\"this\": \"is JSON, not SQLite\"}\n", f);
+    fclose(f);
+    remove(test_path("%s/%s-wal", dir, AURA_MEMORY_DB_FILE));
+    remove(test_path("%s/%s-shm", dir, AURA_MEMORY_DB_FILE));
+    snprintf(args, sizeof args, "dump --db '%s'", dir);
+    ASSERT_EQ(3, run_cli(args, out, sizeof out));
+    ASSERT_TRUE(strstr(out, "not a database") != NULL);
+}
+
+AURA_TEST(memory_cli_dump_escapes_json)
+{
+    const char *dir = test_path("%s/esc", test_tmpdir());
+    aura_memory_store *s = NULL;
+    ASSERT_OK(aura_memory_store_open(dir, NULL, &s));
+    ASSERT_OK(aura_memory_kv_put(s, NULL, "q\"uote\\back", "line\nbreak\t\x01", 12, 0, NULL));
+    ASSERT_OK(aura_memory_kv_put(s, "a", "bin", "\xff\x00\x10", 3, 0, NULL));
+    ASSERT_OK(aura_memory_kv_put(s, NULL, "utf8", "caf\xc3\xa9", 5, 0, NULL));
+    aura_memory_store_destroy(s);
+    static char out[4096];
+    char args[1024];
+    snprintf(args, sizeof args, "dump --db '%s'", dir);
+    ASSERT_EQ(0, run_cli(args, out, sizeof out));
+    ASSERT_TRUE(strstr(out, "{\"key\":\"q\\\"uote\\\\back\",\"value\":\"line\\nbreak\\t\\u0001\"")
+                != NULL);
+    ASSERT_TRUE(strstr(out, "{\"key\":\"bin\",\"value_hex\":\"ff0010\",\"scope\":\"a\"") != NULL);
+    ASSERT_TRUE(strstr(out, "\"value\":\"caf\xc3\xa9\"") != NULL);
+}
+
+AURA_TEST(memory_kv_put_many_is_one_transaction)
+{
+    aura_memory_store *s = open_fake("many", AURA_MEMORY_FSYNC_ALWAYS);
+    enum { N = 500 };
+    static aura_memory_put puts[N];
+    static char keys[N][16];
+    for (int i = 0; i < N; i++) {
+        snprintf(keys[i], sizeof keys[i], "m%03d", i);
+        puts[i] = (aura_memory_put){.scope = i % 2 ? "a" : NULL, .key = keys[i],
+                                    .value = keys[i], .value_len = strlen(keys[i])};
+    }
+    ASSERT_OK(aura_memory_kv_put_many(s, puts, N));
+    ASSERT_EQ(1, puts[0].version);
+    ASSERT_EQ(1, puts[N - 1].version);
+    ASSERT_OK(aura_memory_kv_put_many(s, puts, N));
+    ASSERT_EQ(2, puts[7].version);
+    aura_memory_stats st;
+    ASSERT_OK(aura_memory_store_stats(s, &st));
+    ASSERT_EQ(2 * N, st.writes);
+    ASSERT_EQ(2, st.commits);  /* one transaction each */
+    aura_status gst;
+    ASSERT_STREQ("m499", get_str(s, "a", "m499", &gst));
+    /* one invalid element: nothing is written */
+    puts[3].value_len = AURA_MEMORY_MAX_VALUE_LEN + 1;
+    ASSERT_STATUS(AURA_E_RANGE, aura_memory_kv_put_many(s, puts, N));
+    ASSERT_TRUE(strstr(aura_memory_store_errmsg(s), "put 3") != NULL);
+    ASSERT_EQ(2, puts[7].version);
+    ASSERT_OK(aura_memory_store_stats(s, &st));
+    ASSERT_EQ(2 * N, st.writes);
+    ASSERT_OK(aura_memory_kv_put_many(s, puts, 0));
+    aura_memory_store_destroy(s);
+}
+
+AURA_TEST(memory_kv_put_many_full_disk_is_all_or_nothing)
+{
+    const char *dir = test_path("%s/many-full", test_tmpdir());
+    aura_memory_opts o = aura_memory_opts_default();
+    o.max_bytes = 128 * 1024;
+    aura_memory_store *s = NULL;
+    ASSERT_OK(aura_memory_store_open(dir, &o, &s));
+    enum { N = 200 };
+    static aura_memory_put puts[N];
+    static char keys[N][16], val[2000];
+    memset(val, 'z', sizeof val);
+    for (int i = 0; i < N; i++) {
+        snprintf(keys[i], sizeof keys[i], "f%03d", i);
+        puts[i] = (aura_memory_put){.key = keys[i], .value = val, .value_len = sizeof val};
+    }
+    ASSERT_STATUS(AURA_E_FULL, aura_memory_kv_put_many(s, puts, N));
+    size_t n = 0;
+    ASSERT_STATUS(AURA_E_NOTFOUND, aura_memory_kv_get(s, NULL, "f000", NULL, 0, &n, NULL));
+    ASSERT_OK(aura_memory_kv_put_many(s, puts, 10));
+    ASSERT_OK(aura_memory_kv_get(s, NULL, "f009", NULL, 0, &n, NULL));
+    aura_memory_store_destroy(s);
 }

@@ -167,3 +167,135 @@ AURA_TEST(memory_knn_survives_oom)
         ASSERT_EQ(0, test_alloc_live_blocks());
     }
 }
+
+AURA_TEST(memory_knn_batch_equals_single_queries)
+{
+    aura_rng rng;
+    aura_rng_init(&rng, 3);
+    enum { NQ = 9, K = 7 };
+    size_t dims[] = {128, 5};
+    for (size_t d = 0; d < 2; d++) {
+        size_t dim = dims[d];
+        aura_memory_knn *k = make_index(dim, 3000, &rng, d == 0 ? 0 : 2);
+        float *q = malloc(NQ * dim * sizeof(float));
+        ASSERT_TRUE(q != NULL);
+        for (size_t i = 0; i < NQ * dim; i++) {
+            q[i] = (float)aura_rng_normal(&rng);
+        }
+        aura_memory_hit batch[NQ * K], one[K];
+        size_t nb[NQ], n1 = 0;
+        ASSERT_OK(aura_memory_knn_search_batch(k, q, NQ, K, batch, nb));
+        for (int i = 0; i < NQ; i++) {
+            ASSERT_OK(aura_memory_knn_search_brute(k, q + i * dim, K, one, &n1));
+            ASSERT_EQ(n1, nb[i]);
+            for (size_t j = 0; j < n1; j++) {
+                ASSERT_EQ(one[j].id, batch[i * K + j].id);
+                ASSERT_TRUE(one[j].score == batch[i * K + j].score);
+            }
+        }
+        /* a bad query fails the batch and writes no counts */
+        q[dim + 1] = NAN;
+        nb[0] = 12345;
+        ASSERT_STATUS(AURA_E_NUMERIC, aura_memory_knn_search_batch(k, q, NQ, K, batch, nb));
+        ASSERT_EQ(12345, nb[0]);
+        ASSERT_OK(aura_memory_knn_search_batch(k, q, 0, K, NULL, NULL));
+        free(q);
+        aura_memory_knn_destroy(k);
+    }
+}
+
+AURA_TEST(memory_knn_batch_survives_oom)
+{
+    float v[4] = {1, 2, 3, 4};
+    for (long fail_at = 0; fail_at < 20; fail_at++) {
+        aura_memory_knn_opts o = aura_memory_knn_opts_default();
+        o.dim = 4;
+        o.alloc = test_failing_alloc(fail_at);
+        aura_memory_knn *k = NULL;
+        aura_status st = aura_memory_knn_create(&o, &k);
+        for (int i = 0; st == AURA_OK && i < 50; i++) {
+            v[0] = (float)i;
+            st = aura_memory_knn_add(k, i, v);
+        }
+        if (st == AURA_OK) {
+            aura_memory_hit h[6];
+            size_t n[2] = {0, 0};
+            float qs[8] = {1, 0, 0, 0, 0, 1, 0, 0};
+            st = aura_memory_knn_search_batch(k, qs, 2, 3, h, n);
+            ASSERT_TRUE(st == AURA_OK || st == AURA_E_NOMEM);
+            if (st == AURA_OK) {
+                ASSERT_EQ(3, n[0]);
+            }
+        }
+        ASSERT_TRUE(st == AURA_OK || st == AURA_E_NOMEM);
+        aura_memory_knn_destroy(k);
+        ASSERT_EQ(0, test_alloc_live_blocks());
+    }
+}
+
+AURA_TEST(memory_signature_projection)
+{
+    enum { NF = 400, D = 128 };
+    float x[NF], y[NF], xy[NF], px[D], py[D], pxy[D], p2[D];
+    aura_rng rng;
+    aura_rng_init(&rng, 11);
+    double ratio = 0;
+    for (int t = 0; t < 40; t++) {
+        double nx = 0, np = 0;
+        for (int j = 0; j < NF; j++) {
+            x[j] = (float)aura_rng_normal(&rng);
+            nx += (double)x[j] * x[j];
+        }
+        ASSERT_OK(aura_memory_signature_project(x, NF, 42, px, D));
+        for (int i = 0; i < D; i++) {
+            np += (double)px[i] * px[i];
+        }
+        ratio += np / nx / 40;
+    }
+    /* Johnson-Lindenstrauss: squared norms preserved in expectation */
+    ASSERT_NEAR(1.0, ratio, 0.1);
+    /* deterministic per seed, different across seeds, linear */
+    for (int j = 0; j < NF; j++) {
+        y[j] = (float)aura_rng_normal(&rng);
+        xy[j] = x[j] + y[j];
+    }
+    ASSERT_OK(aura_memory_signature_project(x, NF, 42, px, D));
+    ASSERT_OK(aura_memory_signature_project(x, NF, 42, p2, D));
+    ASSERT_TRUE(memcmp(px, p2, sizeof px) == 0);
+    ASSERT_OK(aura_memory_signature_project(x, NF, 43, p2, D));
+    ASSERT_TRUE(memcmp(px, p2, sizeof px) != 0);
+    ASSERT_OK(aura_memory_signature_project(y, NF, 42, py, D));
+    ASSERT_OK(aura_memory_signature_project(xy, NF, 42, pxy, D));
+    for (int i = 0; i < D; i++) {
+        ASSERT_NEAR(px[i] + py[i], pxy[i], 1e-3);
+    }
+    /* a slightly perturbed situation is the nearest neighbour of the original */
+    aura_memory_knn *k = NULL;
+    ASSERT_OK(aura_memory_knn_create(NULL, &k));
+    for (int t = 0; t < 200; t++) {
+        for (int j = 0; j < NF; j++) {
+            y[j] = (float)aura_rng_normal(&rng);
+        }
+        ASSERT_OK(aura_memory_signature_project(y, NF, 42, py, D));
+        ASSERT_OK(aura_memory_knn_add(k, t, py));
+    }
+    ASSERT_OK(aura_memory_knn_add(k, 999, px));
+    for (int j = 0; j < NF; j++) {
+        xy[j] = x[j] + 0.05f * (float)aura_rng_normal(&rng);
+    }
+    ASSERT_OK(aura_memory_signature_project(xy, NF, 42, pxy, D));
+    aura_memory_hit h[1];
+    size_t n = 0;
+    ASSERT_OK(aura_memory_knn_search(k, pxy, 1, h, &n));
+    ASSERT_EQ(999, h[0].id);
+    ASSERT_TRUE(h[0].score > 0.99);
+    aura_memory_knn_destroy(k);
+    /* bad input leaves out alone */
+    x[3] = NAN;
+    p2[0] = 7;
+    ASSERT_STATUS(AURA_E_NUMERIC, aura_memory_signature_project(x, NF, 42, p2, D));
+    ASSERT_STATUS(AURA_E_RANGE, aura_memory_signature_project(y, NF, 42, p2, 0));
+    ASSERT_NEAR(7, p2[0], 0);
+    ASSERT_OK(aura_memory_signature_project(NULL, 0, 1, p2, D));
+    ASSERT_NEAR(0, p2[0], 0);
+}
