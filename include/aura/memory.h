@@ -26,6 +26,7 @@
 
 #include "aura/alloc.h"
 #include "aura/status.h"
+#include "aura/tda_diagram.h"
 
 /* Limits (bytes, without the terminating NUL).  Longer gives AURA_E_RANGE. */
 #define AURA_MEMORY_MAX_KEY_LEN 1024u            /* keys: non-empty */
@@ -308,5 +309,37 @@ AURA_API aura_status aura_memory_knn_search_batch(aura_memory_knn *knn, const fl
 /* The same with a plain float scan over all vectors (reference/tests). */
 AURA_API aura_status aura_memory_knn_search_brute(aura_memory_knn *knn, const float *query,
                                                   size_t k, aura_memory_hit *out, size_t *n_out);
+
+/* ---- re-ranking by diagram distance ----------------------------------- */
+
+/* Persistence diagrams travel in shape payloads in a small binary form:
+ * "AURAPD1\0", a little-endian uint32 count, then count (birth, death)
+ * pairs of little-endian float64 (death = +inf for essential classes).
+ * encode: buf == NULL asks for the size in *len_out; AURA_E_RANGE if cap
+ * is too small.  decode: AURA_E_FORMAT if the bytes are not such a
+ * diagram; out == NULL asks for the count. */
+AURA_API aura_status aura_memory_diagram_encode(const aura_tda_interval *d, size_t n, void *buf,
+                                                size_t cap, size_t *len_out);
+AURA_API aura_status aura_memory_diagram_decode(const void *buf, size_t len,
+                                                aura_tda_interval *out, size_t cap,
+                                                size_t *n_out);
+
+/* One kNN candidate to re-rank: its diagram (borrowed) and, on return,
+ * its distance to the query diagram. */
+typedef struct aura_memory_rerank_item {
+    int64_t id;                          /* e.g. the shape id of a kNN hit */
+    const aura_tda_interval *diagram;    /* borrowed */
+    size_t n;
+    double distance;                     /* out */
+} aura_memory_rerank_item;
+
+/* The optional second stage of shape search: computes each candidate's
+ * diagram distance to `query` (bottleneck or p-Wasserstein, exact; opts
+ * NULL = bottleneck) and sorts items by it, nearest first (ties: the
+ * earlier item first, so kNN order breaks ties).  Items are untouched on
+ * failure. */
+AURA_API aura_status aura_memory_rerank_by_diagram(const aura_tda_distance_opts *opts,
+                                                   const aura_tda_interval *query, size_t nq,
+                                                   aura_memory_rerank_item *items, size_t n_items);
 
 #endif /* AURA_MEMORY_H */
