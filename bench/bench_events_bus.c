@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -390,8 +391,13 @@ static int single_thread(enum impl impl, uint64_t n)
 
 static pid_t start_hog(void)
 {
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the benchmark */
+        if (getppid() != parent) {
+            _exit(0);
+        }
         volatile uint64_t x = 0;
         for (;;) {
             x++;

@@ -86,12 +86,7 @@ static int opts_valid(const aura_events_bus_opts *o)
 
 static aura_events_event *alloc_events(const aura_allocator *a, size_t n, void **raw)
 {
-    *raw = aura__alloc(a, n * sizeof(aura_events_event) + AURA__RING_LINE - 1);
-    if (!*raw) {
-        return NULL;
-    }
-    uintptr_t p = ((uintptr_t)*raw + AURA__RING_LINE - 1) & ~(uintptr_t)(AURA__RING_LINE - 1);
-    return (aura_events_event *)p;
+    return aura__ring_alloc_aligned(a, n * sizeof(aura_events_event), raw);
 }
 
 aura_status aura_events_bus_create(const aura_events_bus_opts *opts, aura_events_bus **out)
@@ -101,12 +96,11 @@ aura_status aura_events_bus_create(const aura_events_bus_opts *opts, aura_events
     if (!opts_valid(&o)) {
         return AURA_E_INVAL;
     }
-    void *raw = aura__alloc(o.alloc, sizeof(aura_events_bus) + AURA__RING_LINE - 1);
-    if (!raw) {
+    void *raw;
+    aura_events_bus *bus = aura__ring_alloc_aligned(o.alloc, sizeof(aura_events_bus), &raw);
+    if (!bus) {
         return AURA_E_NOMEM;
     }
-    uintptr_t p = ((uintptr_t)raw + AURA__RING_LINE - 1) & ~(uintptr_t)(AURA__RING_LINE - 1);
-    aura_events_bus *bus = (aura_events_bus *)p;
     memset(bus, 0, sizeof *bus);
     bus->raw = raw;
     bus->alloc = o.alloc;

@@ -5,7 +5,6 @@
  * SPDX-License-Identifier: MIT */
 #include "events/ring_int.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <linux/membarrier.h>
@@ -16,12 +15,8 @@
 
 #include "core/core_int.h"
 
-#ifndef PREFETCH_AHEAD
-#define PREFETCH_AHEAD 8 /* slots */
-#endif
-#ifndef POLL_BACKOFF_LOG2
-#define POLL_BACKOFF_LOG2 4
-#endif
+#define PREFETCH_AHEAD 8    /* a producer asks for the slot 8 ahead of its write */
+#define POLL_BACKOFF_LOG2 4 /* an idle consumer polls at least every 2^4 pauses */
 
 /* ---- small platform helpers ---- */
 
@@ -45,7 +40,7 @@ static void futex_wake(_Atomic uint32_t *addr, int n)
     syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
 }
 
-static void *alloc_aligned(const aura_allocator *a, size_t size, void **raw)
+void *aura__ring_alloc_aligned(const aura_allocator *a, size_t size, void **raw)
 {
     *raw = aura__alloc(a, size + AURA__RING_LINE - 1);
     if (!*raw) {
@@ -147,8 +142,8 @@ aura_status aura__ring_init(aura__ring *r, const aura_allocator *a, const aura_e
     while (cap < o->capacity) {
         cap <<= 1;
     }
-    r->slots = alloc_aligned(a, (size_t)cap * sizeof(aura_events_event), &r->slots_raw);
-    r->seq = alloc_aligned(a, (size_t)cap * sizeof(uint32_t), &r->seq_raw);
+    r->slots = aura__ring_alloc_aligned(a, (size_t)cap * sizeof(aura_events_event), &r->slots_raw);
+    r->seq = aura__ring_alloc_aligned(a, (size_t)cap * sizeof(uint32_t), &r->seq_raw);
     if (!r->slots || !r->seq) {
         return AURA_E_NOMEM;
     }

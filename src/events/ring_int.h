@@ -90,6 +90,10 @@ typedef struct aura__ring {
     _Atomic uint64_t sleeps;
 } aura__ring;
 
+/* `size` bytes aligned to a cache line; *raw is what to free (NULL on
+ * failure, when NULL is returned). */
+void *aura__ring_alloc_aligned(const aura_allocator *a, size_t size, void **raw);
+
 /* Allocates the slots; `r` must be zeroed and 64-byte aligned. */
 aura_status aura__ring_init(aura__ring *r, const aura_allocator *a, const aura_events_bus_opts *o);
 void aura__ring_fini(aura__ring *r, const aura_allocator *a);
