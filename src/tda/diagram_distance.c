@@ -98,32 +98,87 @@ static double cost(const problem *P, size_t i, size_t j, int own_slot_only)
     return 0.0;
 }
 
-/* ---- bottleneck: Hopcroft-Karp on the graph of edges with cost <= t ---- */
+/* ---- bottleneck ----
+ *
+ * At threshold t a perfect matching of the N x N assignment graph exists
+ * iff some matching M between a's and b's points (edges |a - b|_inf <= t)
+ * leaves unmatched only points within t of the diagonal: the diagonal
+ * slots then pair up among themselves.  By the Mendelsohn-Dulmage theorem
+ * such an M exists iff one matching covers A' = {a : diag(a) > t} and
+ * another covers B' = {b : diag(b) > t}.  So each test is two ordinary
+ * bipartite matchings (Hopcroft-Karp) from the "must" points into the
+ * other diagram, whose neighbours are found in a window of points sorted
+ * by birth -- no dense N x N graph. */
 
-typedef struct hk {
-    const problem *P;
-    double t;
-    size_t *match_l, *match_r, *dist, *queue;
-} hk;
+typedef struct sorted_side {
+    const aura_tda_interval *p; /* the diagram */
+    size_t n;
+    size_t *order;              /* indices sorted by birth */
+    double *birth;              /* birth[k] = p[order[k]].birth */
+} sorted_side;
 
 #define NIL SIZE_MAX
 
+typedef struct hk {
+    const aura_tda_interval *left; /* the diagram the "must" points come from */
+    const size_t *must;            /* left vertices: indices into left */
+    size_t n_must;
+    const sorted_side *right;
+    double t;
+    size_t *match_l, *match_r, *dist, *queue, *stack, *next; /* work arrays */
+} hk;
+
+/* First k in the window of right points whose birth >= x. */
+static size_t lower_bound(const double *v, size_t n, double x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < x) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+/* The right vertex at window position k if it is a neighbour of l, else NIL;
+ * *stop is set once the window is past. */
+static size_t neighbour(const hk *h, size_t l, size_t k, int *stop)
+{
+    const sorted_side *R = h->right;
+    const aura_tda_interval *a = &h->left[h->must[l]];
+    if (k >= R->n || R->birth[k] > a->birth + h->t) {
+        *stop = 1;
+        return NIL;
+    }
+    size_t r = R->order[k];
+    return fabs(R->p[r].death - a->death) <= h->t ? r : NIL;
+}
+
+static size_t window_start(const hk *h, size_t l)
+{
+    const sorted_side *R = h->right;
+    return lower_bound(R->birth, R->n, h->left[h->must[l]].birth - h->t);
+}
+
 static int hk_bfs(hk *h)
 {
-    size_t n = h->P->n, head = 0, tail = 0;
+    size_t head = 0, tail = 0;
     int found = 0;
-    for (size_t l = 0; l < n; l++) {
+    for (size_t l = 0; l < h->n_must; l++) {
+        h->dist[l] = h->match_l[l] == NIL ? 0 : NIL;
         if (h->match_l[l] == NIL) {
-            h->dist[l] = 0;
             h->queue[tail++] = l;
-        } else {
-            h->dist[l] = NIL;
         }
     }
     while (head < tail) {
         size_t l = h->queue[head++];
-        for (size_t r = 0; r < n; r++) {
-            if (cost(h->P, l, r, 1) > h->t) {
+        int stop = 0;
+        for (size_t k = window_start(h, l); !stop; k++) {
+            size_t r = neighbour(h, l, k, &stop);
+            if (r == NIL) {
                 continue;
             }
             size_t l2 = h->match_r[r];
@@ -138,61 +193,204 @@ static int hk_bfs(hk *h)
     return found;
 }
 
-/* Iterative DFS along the BFS layers from free left vertex `root`. */
-static int hk_dfs(hk *h, size_t root, size_t *stack_l, size_t *next_r)
+/* Iterative DFS along the BFS layers from free left vertex `root`;
+ * next[l] is the window position l tries next. */
+static int hk_dfs(hk *h, size_t root)
 {
-    size_t n = h->P->n, top = 0;
-    stack_l[top++] = root;
-    next_r[root] = 0;
+    size_t top = 0;
+    h->stack[top++] = root;
+    h->next[root] = window_start(h, root);
     while (top) {
-        size_t l = stack_l[top - 1];
-        int advanced = 0;
-        while (next_r[l] < n) {
-            size_t r = next_r[l]++;
-            if (cost(h->P, l, r, 1) > h->t) {
+        size_t l = h->stack[top - 1];
+        int advanced = 0, stop = 0;
+        while (!stop) {
+            size_t k = h->next[l]++;
+            size_t r = neighbour(h, l, k, &stop);
+            if (r == NIL) {
                 continue;
             }
             size_t l2 = h->match_r[r];
             if (l2 == NIL) {
-                /* Augment along the stack: each l on it takes the r it tried last. */
-                for (size_t k = top; k-- > 0;) {
-                    size_t lk = stack_l[k], rk = next_r[lk] - 1;
-                    h->match_l[lk] = rk;
-                    h->match_r[rk] = lk;
+                /* Augment: each l on the stack takes the r it tried last. */
+                for (size_t i = top; i-- > 0;) {
+                    size_t li = h->stack[i];
+                    size_t ri = h->right->order[h->next[li] - 1];
+                    h->match_l[li] = ri;
+                    h->match_r[ri] = li;
                 }
                 return 1;
             }
             if (h->dist[l2] == h->dist[l] + 1) {
-                stack_l[top++] = l2;
-                next_r[l2] = 0;
+                h->stack[top++] = l2;
+                h->next[l2] = window_start(h, l2);
                 advanced = 1;
                 break;
             }
         }
         if (!advanced) {
-            h->dist[l] = NIL; /* dead end for this phase */
+            h->dist[l] = NIL; /* a dead end for this phase */
             top--;
         }
     }
     return 0;
 }
 
-static aura_status has_perfect_matching(hk *h, size_t *work, int *yes)
+/* 1 if a matching covers every "must" vertex. */
+static int covers_all(hk *h)
 {
-    size_t n = h->P->n, matched = 0;
-    size_t *stack_l = work, *next_r = work + n;
-    for (size_t i = 0; i < n; i++) {
-        h->match_l[i] = h->match_r[i] = NIL;
+    size_t matched = 0;
+    for (size_t l = 0; l < h->n_must; l++) {
+        h->match_l[l] = NIL;
     }
-    while (hk_bfs(h)) {
-        for (size_t l = 0; l < n; l++) {
-            if (h->match_l[l] == NIL && hk_dfs(h, l, stack_l, next_r)) {
+    for (size_t r = 0; r < h->right->n; r++) {
+        h->match_r[r] = NIL;
+    }
+    while (matched < h->n_must && hk_bfs(h)) {
+        for (size_t l = 0; l < h->n_must; l++) {
+            if (h->match_l[l] == NIL && hk_dfs(h, l)) {
                 matched++;
             }
         }
     }
-    *yes = matched == n;
+    return matched == h->n_must;
+}
+
+static const double *g_sort_births; /* qsort has no context argument */
+
+static int cmp_by_birth(const void *x, const void *y)
+{
+    double a = g_sort_births[*(const size_t *)x], b = g_sort_births[*(const size_t *)y];
+    return (a > b) - (a < b);
+}
+
+static aura_status sort_side(const aura_allocator *al, const aura_tda_interval *p, size_t n,
+                             sorted_side *s)
+{
+    s->p = p;
+    s->n = n;
+    s->order = aura__alloc_array(al, n ? n : 1, sizeof *s->order);
+    s->birth = aura__alloc_array(al, n ? n : 1, sizeof *s->birth);
+    if (!s->order || !s->birth) {
+        return AURA_E_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        s->order[i] = i;
+        s->birth[i] = p[i].birth;
+    }
+    g_sort_births = s->birth;
+    qsort(s->order, n, sizeof *s->order, cmp_by_birth);
+    for (size_t i = 0; i < n; i++) {
+        s->birth[i] = p[s->order[i]].birth;
+    }
     return AURA_OK;
+}
+
+/* One direction of the test: can every point of `from` farther than t from
+ * the diagonal be matched into `to`? */
+static int direction_ok(hk *h, const aura_tda_interval *from, size_t n_from,
+                        const sorted_side *to, size_t *must, double t)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n_from; i++) {
+        if (diag(&from[i]) > t) {
+            must[k++] = i;
+        }
+    }
+    if (k > to->n) {
+        return 0;
+    }
+    h->left = from;
+    h->must = must;
+    h->n_must = k;
+    h->right = to;
+    h->t = t;
+    return covers_all(h);
+}
+
+/* The k-th smallest of v[0..n) (0-based), moving smaller values before it
+ * (quickselect, median-of-three pivots; expected O(n)). */
+static double select_kth(double *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        double a = v[lo], b = v[mid], c = v[hi];
+        double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot) {
+                i++;
+            }
+            while (v[j] > pivot) {
+                j--;
+            }
+            if (i <= j) {
+                double tmp = v[i];
+                v[i] = v[j];
+                v[j] = tmp;
+                i++;
+                if (j == 0) {
+                    break;
+                }
+                j--;
+            }
+        }
+        if (k <= j) {
+            hi = j;
+        } else if (k >= i) {
+            lo = i;
+        } else {
+            return v[k];
+        }
+    }
+    return v[k];
+}
+
+/* Candidate thresholds no larger than `hi`: 0, the diagonal distances and
+ * the point-pair distances (pairs found through the birth windows). */
+static size_t gather_candidates(const problem *P, const sorted_side *sb, double hi, double *cand)
+{
+    size_t k = 0;
+    cand[k++] = 0.0;
+    for (size_t i = 0; i < P->na; i++) {
+        cand[k++] = diag(&P->a[i]);
+        const aura_tda_interval *a = &P->a[i];
+        for (size_t w = lower_bound(sb->birth, sb->n, a->birth - hi);
+             w < sb->n && sb->birth[w] <= a->birth + hi; w++) {
+            double c = linf(a, &P->b[sb->order[w]]);
+            if (c <= hi) {
+                cand[k++] = c;
+            }
+        }
+    }
+    for (size_t j = 0; j < P->nb; j++) {
+        cand[k++] = diag(&P->b[j]);
+    }
+    return k;
+}
+
+/* The smallest candidate t that passes both directions of the test: a
+ * binary search over the candidates by repeated selection, so the
+ * O(na * nb) candidates are partitioned (linear time), never sorted. */
+static double smallest_feasible(hk *h, const problem *P, const sorted_side *sa,
+                                const sorted_side *sb, size_t *must, double *cand, size_t m,
+                                double hi)
+{
+    double best = hi; /* feasible: every point to the diagonal */
+    while (m > 0) {
+        size_t k = m / 2;
+        double t = select_kth(cand, m, k); /* cand[0..k) <= t <= cand[k+1..m) */
+        int yes = direction_ok(h, P->a, P->na, sb, must, t) &&
+                  direction_ok(h, P->b, P->nb, sa, must, t);
+        if (yes) {
+            best = t;
+            m = k; /* look among the smaller ones */
+        } else {
+            memmove(cand, cand + k + 1, (m - k - 1) * sizeof *cand);
+            m -= k + 1;
+        }
+    }
+    return best;
 }
 
 static aura_status bottleneck_finite(const aura_allocator *al, const problem *P, double *out)
@@ -202,55 +400,50 @@ static aura_status bottleneck_finite(const aura_allocator *al, const problem *P,
         *out = 0.0;
         return AURA_OK;
     }
-    /* Candidate values: every finite cost (point pairs and diagonals). */
-    size_t nc = P->na * P->nb + n + 1;
-    if (P->na && P->nb > SIZE_MAX / P->na - n - 1) {
-        return AURA_E_NOMEM;
-    }
-    double *cand = aura__alloc_array(al, nc, sizeof *cand);
-    size_t *buf = aura__alloc_array(al, 6 * n, sizeof *buf);
-    if (!cand || !buf) {
-        aura__free(al, cand);
-        aura__free(al, buf);
-        return AURA_E_NOMEM;
-    }
-    size_t k = 0;
-    cand[k++] = 0.0;
+    double hi = 0.0;
     for (size_t i = 0; i < P->na; i++) {
-        cand[k++] = diag(&P->a[i]);
-        for (size_t j = 0; j < P->nb; j++) {
-            cand[k++] = linf(&P->a[i], &P->b[j]);
-        }
+        hi = fmax(hi, diag(&P->a[i]));
     }
     for (size_t j = 0; j < P->nb; j++) {
-        cand[k++] = diag(&P->b[j]);
+        hi = fmax(hi, diag(&P->b[j]));
     }
-    qsort(cand, k, sizeof *cand, cmp_double);
-    size_t u = 0;
-    for (size_t i = 0; i < k; i++) {
-        if (u == 0 || cand[i] != cand[u - 1]) {
-            cand[u++] = cand[i];
+    size_t *buf = aura__alloc_array(al, 7 * n + 2, sizeof *buf);
+    sorted_side sa = {0}, sb = {0};
+    double *cand = NULL;
+    aura_status st = buf ? AURA_OK : AURA_E_NOMEM;
+    if (st == AURA_OK) {
+        st = sort_side(al, P->a, P->na, &sa);
+    }
+    if (st == AURA_OK) {
+        st = sort_side(al, P->b, P->nb, &sb);
+    }
+    if (st == AURA_OK) {
+        /* Count first, so the array holds only candidates <= hi. */
+        size_t m = 1 + n;
+        for (size_t i = 0; i < P->na; i++) {
+            const aura_tda_interval *a = &P->a[i];
+            for (size_t w = lower_bound(sb.birth, sb.n, a->birth - hi);
+                 w < sb.n && sb.birth[w] <= a->birth + hi; w++) {
+                m += linf(a, &P->b[sb.order[w]]) <= hi;
+            }
         }
+        cand = aura__alloc_array(al, m, sizeof *cand);
+        st = cand ? AURA_OK : AURA_E_NOMEM;
     }
-    hk h = {P, 0.0, buf, buf + n, buf + 2 * n, buf + 3 * n};
-    /* The largest candidate always admits a perfect matching (every point
-     * to its own diagonal slot). */
-    size_t lo = 0, hi = u - 1;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int yes;
-        h.t = cand[mid];
-        has_perfect_matching(&h, buf + 4 * n, &yes);
-        if (yes) {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
+    if (st == AURA_OK) {
+        size_t m = gather_candidates(P, &sb, hi, cand);
+        /* Work arrays sized for either direction (n >= both sides). */
+        hk h = {NULL, NULL, 0, NULL, 0.0, buf, buf + n, buf + 2 * n, buf + 3 * n, buf + 4 * n,
+                buf + 5 * n};
+        *out = smallest_feasible(&h, P, &sa, &sb, buf + 6 * n, cand, m, hi);
     }
-    *out = cand[lo];
     aura__free(al, cand);
     aura__free(al, buf);
-    return AURA_OK;
+    aura__free(al, sa.order);
+    aura__free(al, sa.birth);
+    aura__free(al, sb.order);
+    aura__free(al, sb.birth);
+    return st;
 }
 
 /* ---- Wasserstein: Hungarian algorithm with potentials ---- */
