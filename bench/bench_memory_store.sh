@@ -24,10 +24,10 @@ if [ $CG = 0 ]; then
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     mkdir -p "$dir/redis"
     redis-server --port "$port" --bind 127.0.0.1 --dir "$dir/redis" --appendonly yes \
-      --appendfsync always --save "" >/dev/null 2>&1 &
+      --appendfsync "${REDIS_FSYNC:-always}" --save "" >/dev/null 2>&1 &
     rpid=$!
     for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
-    echo "Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), appendfsync always:"
+    echo "Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), appendfsync ${REDIS_FSYNC:-always}:"
     nice "$exe" --redis "$port" "${NR:-5000}" || true
     kill "$rpid"; wait "$rpid" 2>/dev/null || true
   fi
