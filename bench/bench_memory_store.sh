@@ -19,6 +19,17 @@ echo "SQLite $(pkg-config --modversion sqlite3), LMDB $(dpkg-query -W -f='${Vers
 if [ $CG = 0 ]; then
   nice "$exe" "$dir" "$ND" "$NF"
   nice "$exe" "$dir" --lmdb-flips
+  if command -v redis-server >/dev/null; then
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    mkdir -p "$dir/redis"
+    redis-server --port "$port" --bind 127.0.0.1 --dir "$dir/redis" --appendonly yes \
+      --appendfsync "${REDIS_FSYNC:-always}" --save "" >/dev/null 2>&1 &
+    rpid=$!
+    for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+    echo "Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), appendfsync ${REDIS_FSYNC:-always}:"
+    nice "$exe" --redis "$port" "${NR:-5000}" || true
+    kill "$rpid"; wait "$rpid" 2>/dev/null || true
+  fi
   exit 0
 fi
 cg="$dir/cg.out"

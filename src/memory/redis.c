@@ -977,3 +977,26 @@ aura_status aura__memory_redis_shapes(aura_memory_store *s, int64_t id, aura_mem
     pthread_mutex_unlock(&s->db_mu);
     return st;
 }
+
+/* ---- for stream.c ---- */
+
+aura_status aura__memory_redis_connect(aura_memory_store *s)
+{
+    return connect(s);
+}
+
+struct redisContext *aura__memory_redis_ctx(aura_memory_store *s)
+{
+    return s->redis->c;
+}
+
+struct redisReply *aura__memory_redis_cmd(aura_memory_store *s, int argc, const char **argv,
+                                          const size_t *lens, aura_status *st)
+{
+    return cmd(s, argc, argv, lens, st);
+}
+
+struct redisReply *aura__memory_redis_pipe_reply(aura_memory_store *s, aura_status *st)
+{
+    return pipe_reply(s, st);
+}

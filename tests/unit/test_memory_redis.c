@@ -397,3 +397,87 @@ AURA_TEST(memory_redis_goes_away_and_comes_back)
     ASSERT_TRUE(s == NULL);
     ASSERT_TRUE(strstr(aura_memory_last_open_error(), "Connection refused") != NULL);
 }
+
+typedef struct seen {
+    unsigned char *count;  /* per record index */
+    char ids[600][32];     /* ids of the current batch, to acknowledge */
+    size_t n_ids;
+    size_t total;
+} seen;
+
+static int on_msg(void *ctx, const aura_memory_stream_msg *m)
+{
+    seen *sn = ctx;
+    int idx = atoi((const char *)m->data + 4);  /* "rec-<i>" */
+    sn->count[idx]++;
+    snprintf(sn->ids[sn->n_ids++], sizeof sn->ids[0], "%s", m->id);
+    sn->total++;
+    return 0;
+}
+
+static void ack_all(aura_memory_store *s, seen *sn)
+{
+    const char *ids[600];
+    for (size_t i = 0; i < sn->n_ids; i++) {
+        ids[i] = sn->ids[i];
+    }
+    ASSERT_OK(aura_memory_stream_ack(s, "events", "monitors", ids, sn->n_ids));
+    sn->n_ids = 0;
+}
+
+AURA_TEST(memory_redis_stream_consumer_groups_and_claim)
+{
+    if (!redis_bin()) {
+        AURA_SKIP("redis-server not installed");
+    }
+    int port = free_port();
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/redis-s", test_tmpdir());
+    ASSERT_EQ(0, mkdir(dir, 0755));
+    pid_t pid = start_redis(port, dir);
+    aura_memory_store *s = NULL;
+    ASSERT_OK(aura_memory_store_open_redis("127.0.0.1", port, NULL, &s));
+    enum { N = 3000 };
+    static char recs[N][16];
+    static const void *ptrs[N];
+    static size_t lens[N];
+    for (int i = 0; i < N; i++) {
+        lens[i] = (size_t)snprintf(recs[i], sizeof recs[i], "rec-%d", i);
+        ptrs[i] = recs[i];
+    }
+    ASSERT_OK(aura_memory_stream_group(s, "events", "monitors"));
+    ASSERT_OK(aura_memory_stream_group(s, "events", "monitors"));  /* exists: fine */
+    ASSERT_OK(aura_memory_stream_publish(s, "events", ptrs, lens, N, 0));
+    static unsigned char count_a[N], count_b[N];
+    static seen a = {count_a, {{0}}, 0, 0}, b = {count_b, {{0}}, 0, 0};
+    /* consumer A takes 100 and dies without acknowledging */
+    size_t got = 0;
+    ASSERT_OK(aura_memory_stream_read(s, "events", "monitors", "A", 100, 0, on_msg, &a, &got));
+    ASSERT_EQ(100, got);
+    /* consumer B reads and acknowledges the rest */
+    do {
+        ASSERT_OK(aura_memory_stream_read(s, "events", "monitors", "B", 500, 0, on_msg, &b, &got));
+        ack_all(s, &b);
+    } while (got > 0);
+    ASSERT_EQ(N - 100, b.total);
+    /* nothing new: a blocking read times out with nothing */
+    ASSERT_OK(aura_memory_stream_read(s, "events", "monitors", "B", 10, 50, on_msg, &b, &got));
+    ASSERT_EQ(0, got);
+    /* B takes over A's pending records */
+    ASSERT_OK(aura_memory_stream_claim(s, "events", "monitors", "B", 0, 500, on_msg, &b, &got));
+    ASSERT_EQ(100, got);
+    ack_all(s, &b);
+    ASSERT_OK(aura_memory_stream_claim(s, "events", "monitors", "B", 0, 500, on_msg, &b, &got));
+    ASSERT_EQ(0, got);  /* nothing pending any more */
+    for (int i = 0; i < N; i++) {
+        ASSERT_EQ(1, count_b[i]);  /* every record processed once by B */
+    }
+    /* bad names, and streams on a SQLite store */
+    ASSERT_STATUS(AURA_E_RANGE, aura_memory_stream_group(s, "", "g"));
+    aura_memory_store_destroy(s);
+    s = NULL;
+    ASSERT_OK(aura_memory_store_open(test_path("%s/sq", test_tmpdir()), NULL, &s));
+    ASSERT_STATUS(AURA_E_UNSUPPORTED, aura_memory_stream_publish(s, "events", ptrs, lens, 1, 0));
+    aura_memory_store_destroy(s);
+    stop_redis(pid, SIGTERM);
+}
