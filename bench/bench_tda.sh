@@ -83,6 +83,6 @@ if [ "${CALLGRIND:-0}" = 1 ]; then
     # shellcheck disable=SC2086
     ir=$(nice valgrind --tool=callgrind --callgrind-out-file=/dev/null "$RIPSER" $args 2>&1 >/dev/null |
          sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
-    awk -v n="$name" -v a="$ia" -v r="$ir" 'BEGIN { printf "%-18s %14d %14d %6.3f\n", n, a, r, a / r }'
+    awk -v n="$name" -v a="$ia" -v r="$ir" 'BEGIN { printf "%-18s %14.0f %14.0f %6.3f\n", n, a, r, a / r }'
   done
 fi

@@ -348,7 +348,8 @@ static void oom_sweep(int which)
         edges[i] = (aura_tda_edge){a, b, (float)(1 + (a * b + a + b) % 9)};
     }
     int done = 0;
-    for (long k = 0; k < 100000 && !done; k++) {
+    long k = 0;
+    for (; k < 100000 && !done; k++) {
         aura_tda_opts o = aura_tda_opts_default();
         o.max_dim = 2;
         o.modulus = 3;
@@ -370,6 +371,7 @@ static void oom_sweep(int which)
         ASSERT_EQ(0, test_alloc_live_blocks());
     }
     ASSERT_TRUE(done);
+    ASSERT_TRUE(k > 10); /* the sweep reached allocations deep in the engine */
 }
 
 AURA_TEST(tda_oom_sweep_dense)
