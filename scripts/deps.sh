@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 BUILD_PKGS="build-essential cmake pkg-config"
 TEST_PKGS="$BUILD_PKGS python3 python3-venv"
 BENCH_PKGS="$TEST_PKGS valgrind hyperfine time git"
+BENCH_PKGS="$BENCH_PKGS ripser"  # tda: Debian's Ripser, the fallback reference of bench/bench_tda.sh
 
 case "${1:-build}" in
   build) want=$BUILD_PKGS ;;
