@@ -5,8 +5,10 @@
 # instructions (valgrind --tool=callgrind) on the three small cases.
 #
 # Usage: bench/bench_tda.sh [BUILD_DIR]       (default build)
-# Env:   RIPSER  Ripser binary (default /work/ref/ripser/ripser: Ripser
-#                master built with g++ -O3 -DNDEBUG outside this repo)
+# Env:   RIPSER  Ripser binary (default /work/ref/ripser/ripser, Ripser
+#                master built with g++ -O3 -DNDEBUG outside this repo, if
+#                present, else /usr/bin/ripser from Debian's ripser package,
+#                which scripts/deps.sh bench installs)
 #        SHARED  reference data (default ../shared)
 #        CASES   space-separated subset of case names (default: all)
 #        CALLGRIND=1  also run the instruction counts (slow)
@@ -15,7 +17,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-build}
 AURA="$B/aura"
-RIPSER=${RIPSER:-/work/ref/ripser/ripser}
+if [ -z "${RIPSER:-}" ]; then
+  RIPSER=/work/ref/ripser/ripser
+  [ -x "$RIPSER" ] || RIPSER=/usr/bin/ripser
+fi
 SHARED=${SHARED:-../shared}
 D="$SHARED/tda-data"
 RUNS=${RUNS:-1}
