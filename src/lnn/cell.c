@@ -115,12 +115,7 @@ static void ltc_one(const aura_lnn_model *m, const float *x, const float *v0, fl
     for (int u = 0; u < K; u++) {
         memset(num, 0, sizeof(float) * 2 * (size_t)np);
         aura__lnn_ltc_syn(m->l_wm, m->l_sig, m->l_mu, m->l_erev, out, N, np, num, den);
-        for (int j = 0; j < N; j++) {
-            float nu = cm[j] * out[j] + m->l_gl[j] * t->vleak[j] + (num[j] + num_s[j]);
-            float de = cm[j] + m->l_gl[j] + (den[j] + den_s[j]);
-            num[j] = nu / (de + eps);
-        }
-        memcpy(out, num, sizeof(float) * (size_t)N);
+        aura__lnn_ltc_update(cm, m->l_gl, t->vleak, num, num_s, den, den_s, eps, N, out);
     }
 }
 

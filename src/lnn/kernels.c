@@ -9,6 +9,11 @@
 
 #include <string.h>
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(AURA_NO_TARGET_CLONES)
+#include <immintrin.h>
+#endif
+
 #include "lnn/lnn_int.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
@@ -81,20 +86,103 @@ static void gemm_plain(GEMM_ARGS)
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
     !defined(AURA_NO_TARGET_CLONES)
-__attribute__((target("avx512f,fma"))) static void gemm_avx512(GEMM_ARGS)
-{
-    GEMM_BODY(MADD_FMA)
-}
-
 __attribute__((target("avx2,fma"))) static void gemm_avx2(GEMM_ARGS)
 {
     GEMM_BODY(MADD_FMA)
 }
 
+/* AVX-512 GEMM with register tiles: SB samples x NV vectors of 16
+ * outputs accumulate in SB * NV registers (enough independent chains to
+ * hide the fused multiply-add latency, each weight vector loaded once per
+ * SB samples).  Every output still sums bias/old Y, then its terms in
+ * input order, with the same fused multiply-adds as gemm_avx512: results
+ * are identical.  `last` masks the final vector of a column tile. */
+#define T512 __attribute__((target("avx512f,fma"), always_inline)) static inline
+T512 void tile512(const int SB, const int NV, __mmask16 last, const float *restrict WT,
+                  const float *restrict b, const float *restrict Z, int K, int ldz, int n,
+                  float *restrict Y, int acc)
+{
+    __m512 a[4][8];
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; v++) {
+        __mmask16 mk = v == NV - 1 ? last : (__mmask16)0xffff;
+#pragma GCC unroll 4
+        for (int s = 0; s < SB; s++) {
+            a[s][v] = acc  ? _mm512_maskz_loadu_ps(mk, Y + (size_t)s * n + 16 * v)
+                      : b ? _mm512_maskz_loadu_ps(mk, b + 16 * v)
+                          : _mm512_setzero_ps();
+        }
+    }
+    for (int i = 0; i < K; i++) {
+        const float *row = WT + (size_t)i * n;
+        __m512 w[8];
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; v++) {
+            w[v] = v == NV - 1 ? _mm512_maskz_loadu_ps(last, row + 16 * v)
+                               : _mm512_loadu_ps(row + 16 * v);
+        }
+#pragma GCC unroll 4
+        for (int s = 0; s < SB; s++) {
+            __m512 z = _mm512_set1_ps(Z[(size_t)s * ldz + i]);
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; v++) {
+                a[s][v] = _mm512_fmadd_ps(w[v], z, a[s][v]);
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; v++) {
+        __mmask16 mk = v == NV - 1 ? last : (__mmask16)0xffff;
+#pragma GCC unroll 4
+        for (int s = 0; s < SB; s++) {
+            _mm512_mask_storeu_ps(Y + (size_t)s * n + 16 * v, mk, a[s][v]);
+        }
+    }
+}
+
+#define TILE_CASE(SB_, NV_)                                                          \
+    case NV_:                                                                        \
+        tile512(SB_, NV_, last, WT + o0, b ? b + o0 : NULL, Z + (size_t)s * ldz, K, ldz, \
+                n, Y + (size_t)s * n + o0, acc);                                     \
+        break
+
+__attribute__((target("avx512f,fma"))) static void gemm_avx512_tiled(GEMM_ARGS)
+{
+    for (int s = 0; s < S;) {
+        /* 4 samples x up to 64 outputs, or 1 sample x up to 128 outputs */
+        int sb = S - s >= 4 ? 4 : 1, span = sb == 4 ? 64 : 128;
+        for (int o0 = 0; o0 < n; o0 += span) {
+            int rem = n - o0 < span ? n - o0 : span, nv = (rem + 15) / 16;
+            int tail = rem - 16 * (nv - 1);
+            __mmask16 last = (__mmask16)(tail == 16 ? 0xffff : (1u << tail) - 1u);
+            if (sb == 4) {
+                switch (nv) {
+                    TILE_CASE(4, 1);
+                    TILE_CASE(4, 2);
+                    TILE_CASE(4, 3);
+                    TILE_CASE(4, 4);
+                }
+            } else {
+                switch (nv) {
+                    TILE_CASE(1, 1);
+                    TILE_CASE(1, 2);
+                    TILE_CASE(1, 3);
+                    TILE_CASE(1, 4);
+                    TILE_CASE(1, 5);
+                    TILE_CASE(1, 6);
+                    TILE_CASE(1, 7);
+                    TILE_CASE(1, 8);
+                }
+            }
+        }
+        s += sb;
+    }
+}
+
 void aura__lnn_gemm_t(GEMM_ARGS)
 {
     if (__builtin_cpu_supports("avx512f")) {
-        gemm_avx512(WT, b, Z, S, K, ldz, n, Y, acc);
+        gemm_avx512_tiled(WT, b, Z, S, K, ldz, n, Y, acc);
     } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         gemm_avx2(WT, b, Z, S, K, ldz, n, Y, acc);
     } else {
@@ -121,7 +209,7 @@ void aura__lnn_gemm_t(GEMM_ARGS)
     } while (0)
 
 LNN_CLONES
-void aura__lnn_ltc_syn(const float *restrict wm, const float *restrict sigma,
+static void ltc_syn_generic(const float *restrict wm, const float *restrict sigma,
                        const float *restrict mu, const float *restrict erev,
                        const float *restrict v, int n_src, int N, float *restrict num,
                        float *restrict den)
@@ -152,6 +240,156 @@ void aura__lnn_ltc_syn(const float *restrict wm, const float *restrict sigma,
         for (int j = j0; j < N; j++) {
             SYN(j, j);
         }
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(AURA_NO_TARGET_CLONES)
+/* exp(x) for 16 lanes, x in [-87, 87]: aura__lnn_exp_clamped's range
+ * reduction and polynomial with fused multiply-adds, scalef for 2^k. */
+__attribute__((target("avx512f,fma"), always_inline)) static inline __m512
+exp512(__m512 x)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    __m512 fx = _mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), _mm512_set1_ps(0.5f));
+    __m512 n = _mm512_roundscale_ps(fx, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, one));
+    return _mm512_scalef_ps(p, n);
+}
+
+/* 1 / d by a 14-bit reciprocal and one Newton step (about 1 ulp). */
+__attribute__((target("avx512f,fma"), always_inline)) static inline __m512
+recip512(__m512 d)
+{
+    __m512 rc = _mm512_rcp14_ps(d);
+    return _mm512_fmadd_ps(rc, _mm512_fnmadd_ps(d, rc, _mm512_set1_ps(1.0f)), rc);
+}
+
+/* sigmoid(z) for 16 lanes: 1 / (1 + exp(-z)), z clamped to [-87, 87]. */
+__attribute__((target("avx512f,fma"), always_inline)) static inline __m512
+sigmoid512(__m512 z)
+{
+    const __m512 lim = _mm512_set1_ps(87.0f);
+    __m512 x = _mm512_min_ps(_mm512_max_ps(_mm512_sub_ps(_mm512_setzero_ps(), z),
+                                           _mm512_sub_ps(_mm512_setzero_ps(), lim)),
+                             lim);
+    return recip512(_mm512_add_ps(_mm512_set1_ps(1.0f), exp512(x)));
+}
+
+/* tanh(x) for 16 lanes, as aura__lnn_tanhf: odd polynomial below 1/16,
+ * else sign(x) (1 - e) / (1 + e), e = exp(-2 min(|x|, 40)). */
+__attribute__((target("avx512f,fma"), always_inline)) static inline __m512
+tanh512(__m512 x)
+{
+    const __m512i absm = _mm512_set1_epi32(0x7fffffff);
+    __m512i xb = _mm512_castps_si512(x);
+    __m512 a = _mm512_castsi512_ps(_mm512_and_si512(xb, absm));
+    __mmask16 small = _mm512_cmp_ps_mask(a, _mm512_set1_ps(0.0625f), _CMP_LT_OQ);
+    __m512 e = exp512(_mm512_mul_ps(_mm512_set1_ps(-2.0f),
+                                    _mm512_min_ps(a, _mm512_set1_ps(40.0f))));
+    const __m512 one = _mm512_set1_ps(1.0f);
+    __m512 q = _mm512_mul_ps(_mm512_sub_ps(one, e), recip512(_mm512_add_ps(one, e)));
+    q = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(q), xb, absm, 0xf4));
+    __m512 x2 = _mm512_mul_ps(x, x);
+    __m512 p = _mm512_fmadd_ps(x2, _mm512_set1_ps(-0.053968254f), _mm512_set1_ps(0.133333333f));
+    p = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(-0.333333333f));
+    p = _mm512_fmadd_ps(_mm512_mul_ps(x, x2), p, x);
+    return _mm512_mask_blend_ps(small, q, p);
+}
+
+__attribute__((target("avx512f,fma"))) static void tanh_array_avx512(float *restrict v,
+                                                                     size_t n, int lecun)
+{
+    const __m512 s_in = _mm512_set1_ps(lecun ? 0.666f : 1.0f);
+    const __m512 s_out = _mm512_set1_ps(lecun ? 1.7159f : 1.0f);
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 mk = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1u);
+        __m512 x = _mm512_maskz_loadu_ps(mk, v + i);
+        _mm512_mask_storeu_ps(v + i, mk, _mm512_mul_ps(s_out, tanh512(_mm512_mul_ps(s_in, x))));
+    }
+}
+
+__attribute__((target("avx512f,fma"))) static void
+cfc_gate_avx512(const float *restrict F, int n, float dt, int gated, float *restrict out)
+{
+    const float *f1 = F, *f2 = F + n, *ta = f2 + n, *tb = ta + n;
+    const __m512 vdt = _mm512_set1_ps(dt), one = _mm512_set1_ps(1.0f);
+    for (int j = 0; j < n; j += 16) {
+        __mmask16 mk = n - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - j)) - 1u);
+        __m512 a = tanh512(_mm512_maskz_loadu_ps(mk, f1 + j));
+        __m512 b = tanh512(_mm512_maskz_loadu_ps(mk, f2 + j));
+        __m512 g = sigmoid512(_mm512_fmadd_ps(_mm512_maskz_loadu_ps(mk, ta + j), vdt,
+                                              _mm512_maskz_loadu_ps(mk, tb + j)));
+        __m512 o = gated ? _mm512_fmadd_ps(g, b, _mm512_mul_ps(a, _mm512_sub_ps(one, g)))
+                         : _mm512_fmadd_ps(g, b, a);
+        _mm512_mask_storeu_ps(out + j, mk, o);
+    }
+}
+
+/* LTC synapses with N a multiple of 16: two targets vectors at a time
+ * (independent chains), each target's sums in source order. */
+__attribute__((target("avx512f,fma"))) static void
+ltc_syn_avx512(const float *restrict wm, const float *restrict sigma, const float *restrict mu,
+               const float *restrict erev, const float *restrict v, int n_src, int N,
+               float *restrict num, float *restrict den)
+{
+    for (int j0 = 0; j0 < N; j0 += 16) {
+        __m512 an = _mm512_loadu_ps(num + j0), ad = _mm512_loadu_ps(den + j0);
+        for (int i = 0; i < n_src; i++) {
+            const size_t q = (size_t)i * N + j0;
+            __m512 vi = _mm512_set1_ps(v[i]);
+            __m512 z = _mm512_mul_ps(_mm512_loadu_ps(sigma + q),
+                                     _mm512_sub_ps(vi, _mm512_loadu_ps(mu + q)));
+            __m512 a = _mm512_mul_ps(_mm512_loadu_ps(wm + q), sigmoid512(z));
+            an = _mm512_fmadd_ps(a, _mm512_loadu_ps(erev + q), an);
+            ad = _mm512_add_ps(ad, a);
+        }
+        _mm512_storeu_ps(num + j0, an);
+        _mm512_storeu_ps(den + j0, ad);
+    }
+}
+
+void aura__lnn_ltc_syn(const float *restrict wm, const float *restrict sigma,
+                       const float *restrict mu, const float *restrict erev,
+                       const float *restrict v, int n_src, int N, float *restrict num,
+                       float *restrict den)
+{
+    if (N % 16 == 0 && __builtin_cpu_supports("avx512f")) {
+        ltc_syn_avx512(wm, sigma, mu, erev, v, n_src, N, num, den);
+    } else {
+        ltc_syn_generic(wm, sigma, mu, erev, v, n_src, N, num, den);
+    }
+}
+#else
+void aura__lnn_ltc_syn(const float *restrict wm, const float *restrict sigma,
+                       const float *restrict mu, const float *restrict erev,
+                       const float *restrict v, int n_src, int N, float *restrict num,
+                       float *restrict den)
+{
+    ltc_syn_generic(wm, sigma, mu, erev, v, n_src, N, num, den);
+}
+#endif
+
+/* One LTC unfold's update: v_j <- (cm_j v_j + gl_j vleak_j + (num_j +
+ * num_s_j)) / (cm_j + gl_j + (den_j + den_s_j) + eps). */
+LNN_CLONES
+void aura__lnn_ltc_update(const float *restrict cm, const float *restrict gl,
+                          const float *restrict vleak, const float *restrict num,
+                          const float *restrict num_s, const float *restrict den,
+                          const float *restrict den_s, float eps, int N, float *restrict v)
+{
+    for (int j = 0; j < N; j++) {
+        float nu = cm[j] * v[j] + gl[j] * vleak[j] + (num[j] + num_s[j]);
+        float de = cm[j] + gl[j] + (den[j] + den_s[j]);
+        v[j] = nu / (de + eps);
     }
 }
 
@@ -208,7 +446,7 @@ void aura__lnn_axpy_d(double g, const double *restrict x, const double *restrict
 
 /* v <- 1.7159 tanh(0.666 v) (lecun) or tanh(v). */
 LNN_CLONES
-void aura__lnn_tanh_array(float *restrict v, size_t n, int lecun)
+static void tanh_array_generic(float *restrict v, size_t n, int lecun)
 {
     if (lecun) {
         for (size_t i = 0; i < n; i++) {
@@ -225,7 +463,8 @@ void aura__lnn_tanh_array(float *restrict v, size_t n, int lecun)
  * tanh(f1)(1-g) + g tanh(f2), no_gate tanh(f1) + g tanh(f2), with
  * g = sigmoid(ta dt + tb). */
 LNN_CLONES
-void aura__lnn_cfc_gate(const float *restrict F, int n, float dt, int gated, float *restrict out)
+static void cfc_gate_generic(const float *restrict F, int n, float dt, int gated,
+                             float *restrict out)
 {
     const float *f1 = F, *f2 = F + n, *ta = f2 + n, *tb = ta + n;
     if (gated) {
@@ -255,3 +494,34 @@ void aura__lnn_lstm_gates(const float *restrict q, const float *restrict c, int 
         hh[j] = aura__lnn_tanhf(c_new[j]) * og;
     }
 }
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(AURA_NO_TARGET_CLONES)
+void aura__lnn_tanh_array(float *restrict v, size_t n, int lecun)
+{
+    if (__builtin_cpu_supports("avx512f")) {
+        tanh_array_avx512(v, n, lecun);
+    } else {
+        tanh_array_generic(v, n, lecun);
+    }
+}
+
+void aura__lnn_cfc_gate(const float *restrict F, int n, float dt, int gated, float *restrict out)
+{
+    if (__builtin_cpu_supports("avx512f")) {
+        cfc_gate_avx512(F, n, dt, gated, out);
+    } else {
+        cfc_gate_generic(F, n, dt, gated, out);
+    }
+}
+#else
+void aura__lnn_tanh_array(float *restrict v, size_t n, int lecun)
+{
+    tanh_array_generic(v, n, lecun);
+}
+
+void aura__lnn_cfc_gate(const float *restrict F, int n, float dt, int gated, float *restrict out)
+{
+    cfc_gate_generic(F, n, dt, gated, out);
+}
+#endif

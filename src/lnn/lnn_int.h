@@ -125,6 +125,10 @@ void aura__lnn_ltc_syn(const float *restrict wm, const float *restrict sigma,
                        const float *restrict v, int n_src, int N, float *restrict num,
                        float *restrict den);
 
+void aura__lnn_ltc_update(const float *restrict cm, const float *restrict gl,
+                          const float *restrict vleak, const float *restrict num,
+                          const float *restrict num_s, const float *restrict den,
+                          const float *restrict den_s, float eps, int N, float *restrict v);
 void aura__lnn_tanh_array(float *restrict v, size_t n, int lecun);
 void aura__lnn_cfc_gate(const float *restrict F, int n, float dt, int gated, float *restrict out);
 void aura__lnn_lstm_gates(const float *restrict q, const float *restrict c, int H,
