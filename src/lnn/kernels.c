@@ -426,6 +426,138 @@ double aura__lnn_dot_d(const double *restrict a, const double *restrict m,
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
+/* dW (n, k) += sum_c dy_c z_c^T [* M], the terms of each element in c
+ * order; two rows and 16 columns at a time in registers. */
+LNN_CLONES
+static void outer_acc_generic(double *restrict dW, const double *restrict M, int n, int k, int cnt,
+                           const double *const *dy, const double *const *z)
+{
+    int o = 0;
+    for (; o + 2 <= n; o += 2) {
+        double *r0 = dW + (size_t)o * k, *r1 = r0 + k;
+        const double *m0 = M ? M + (size_t)o * k : NULL, *m1 = M ? m0 + k : NULL;
+        int i0 = 0;
+        for (; i0 + 16 <= k; i0 += 16) {
+            double a0[16], a1[16];
+            for (int j = 0; j < 16; j++) {
+                a0[j] = 0.0;
+                a1[j] = 0.0;
+            }
+            for (int c = 0; c < cnt; c++) {
+                const double g0 = dy[c][o], g1 = dy[c][o + 1], *zz = z[c] + i0;
+                for (int j = 0; j < 16; j++) {
+                    a0[j] += g0 * zz[j];
+                    a1[j] += g1 * zz[j];
+                }
+            }
+            if (M) {
+                for (int j = 0; j < 16; j++) {
+                    r0[i0 + j] += a0[j] * m0[i0 + j];
+                    r1[i0 + j] += a1[j] * m1[i0 + j];
+                }
+            } else {
+                for (int j = 0; j < 16; j++) {
+                    r0[i0 + j] += a0[j];
+                    r1[i0 + j] += a1[j];
+                }
+            }
+        }
+        for (; i0 < k; i0++) {
+            double a0 = 0.0, a1 = 0.0;
+            for (int c = 0; c < cnt; c++) {
+                a0 += dy[c][o] * z[c][i0];
+                a1 += dy[c][o + 1] * z[c][i0];
+            }
+            r0[i0] += M ? a0 * m0[i0] : a0;
+            r1[i0] += M ? a1 * m1[i0] : a1;
+        }
+    }
+    for (; o < n; o++) {
+        double *r0 = dW + (size_t)o * k;
+        const double *m0 = M ? M + (size_t)o * k : NULL;
+        for (int i = 0; i < k; i++) {
+            double a0 = 0.0;
+            for (int c = 0; c < cnt; c++) {
+                a0 += dy[c][o] * z[c][i];
+            }
+            r0[i] += M ? a0 * m0[i] : a0;
+        }
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(AURA_NO_TARGET_CLONES)
+/* R rows x 16 columns (m0, m1 mask the two 8-lane halves). */
+__attribute__((target("avx512f,fma"), always_inline)) static inline void
+outer_tile(const int R, __mmask8 m0, __mmask8 m1, double *restrict dW, const double *restrict M,
+           int o, int i0, int k, int cnt, const double *const *dy, const double *const *z)
+{
+    __m512d a[4][2];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) {
+        a[r][0] = _mm512_setzero_pd();
+        a[r][1] = _mm512_setzero_pd();
+    }
+    for (int c = 0; c < cnt; c++) {
+        const double *zz = z[c] + i0;
+        __m512d z0 = _mm512_maskz_loadu_pd(m0, zz), z1 = _mm512_maskz_loadu_pd(m1, zz + 8);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            __m512d g = _mm512_set1_pd(dy[c][o + r]);
+            a[r][0] = _mm512_fmadd_pd(g, z0, a[r][0]);
+            a[r][1] = _mm512_fmadd_pd(g, z1, a[r][1]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) {
+        double *row = dW + (size_t)(o + r) * k + i0;
+        __m512d d0 = a[r][0], d1 = a[r][1];
+        if (M) {
+            const double *mr = M + (size_t)(o + r) * k + i0;
+            d0 = _mm512_mul_pd(d0, _mm512_maskz_loadu_pd(m0, mr));
+            d1 = _mm512_mul_pd(d1, _mm512_maskz_loadu_pd(m1, mr + 8));
+        }
+        _mm512_mask_storeu_pd(row, m0, _mm512_add_pd(_mm512_maskz_loadu_pd(m0, row), d0));
+        _mm512_mask_storeu_pd(row + 8, m1,
+                              _mm512_add_pd(_mm512_maskz_loadu_pd(m1, row + 8), d1));
+    }
+}
+
+__attribute__((target("avx512f,fma"))) static void
+outer_acc_avx512(double *restrict dW, const double *restrict M, int n, int k, int cnt,
+                 const double *const *dy, const double *const *z)
+{
+    for (int i0 = 0; i0 < k; i0 += 16) {
+        int w = k - i0 < 16 ? k - i0 : 16;
+        __mmask8 m0 = (__mmask8)(w >= 8 ? 0xff : (1u << w) - 1u);
+        __mmask8 m1 = (__mmask8)(w >= 16 ? 0xff : w > 8 ? (1u << (w - 8)) - 1u : 0u);
+        int o = 0;
+        for (; o + 4 <= n; o += 4) {
+            outer_tile(4, m0, m1, dW, M, o, i0, k, cnt, dy, z);
+        }
+        for (; o < n; o++) {
+            outer_tile(1, m0, m1, dW, M, o, i0, k, cnt, dy, z);
+        }
+    }
+}
+
+void aura__lnn_outer_acc_d(double *restrict dW, const double *restrict M, int n, int k, int cnt,
+                           const double *const *dy, const double *const *z)
+{
+    if (__builtin_cpu_supports("avx512f")) {
+        outer_acc_avx512(dW, M, n, k, cnt, dy, z);
+    } else {
+        outer_acc_generic(dW, M, n, k, cnt, dy, z);
+    }
+}
+#else
+void aura__lnn_outer_acc_d(double *restrict dW, const double *restrict M, int n, int k, int cnt,
+                           const double *const *dy, const double *const *z)
+{
+    outer_acc_generic(dW, M, n, k, cnt, dy, z);
+}
+#endif
+
 /* y_i += g x_i [m_i]. */
 LNN_CLONES
 void aura__lnn_axpy_d(double g, const double *restrict x, const double *restrict m,

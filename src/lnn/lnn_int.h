@@ -135,6 +135,8 @@ void aura__lnn_lstm_gates(const float *restrict q, const float *restrict c, int 
                           float *restrict c_new, float *restrict hh);
 double aura__lnn_dot_d(const double *restrict a, const double *restrict m,
                        const double *restrict b, int k);
+void aura__lnn_outer_acc_d(double *restrict dW, const double *restrict M, int n, int k, int cnt,
+                           const double *const *dy, const double *const *z);
 void aura__lnn_axpy_d(double g, const double *restrict x, const double *restrict m,
                       double *restrict y, int k);
 
