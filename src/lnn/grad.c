@@ -60,10 +60,7 @@ static double actd(aura_lnn_act a, double z, double *d)
 static void lin(const double *W, const double *b, const double *M, const double *z, int n, int k,
                 double *y)
 {
-    for (int o = 0; o < n; o++) {
-        size_t r = (size_t)o * k;
-        y[o] = (b ? b[o] : 0.0) + aura__lnn_dot_d(W + r, M ? M + r : NULL, z, k);
-    }
+    aura__lnn_gemv_d(W, b, M, z, n, k, y);
 }
 
 /* Deferred weight gradients: within one sample's backward pass, lin_b
@@ -114,9 +111,9 @@ static void lin_b(const double *W, const double *M, const double *z, const doubl
         if (!defer) {
             aura__lnn_axpy_d(g, z, M ? M + r : NULL, dW + r, k);
         }
-        if (dz) {
-            aura__lnn_axpy_d(g, W + r, M ? M + r : NULL, dz, k);
-        }
+    }
+    if (dz) {
+        aura__lnn_gemv_t_d(W, M, dy, n, k, dz);
     }
 }
 

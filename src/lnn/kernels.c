@@ -657,3 +657,142 @@ void aura__lnn_cfc_gate(const float *restrict F, int n, float dt, int gated, flo
     cfc_gate_generic(F, n, dt, gated, out);
 }
 #endif
+
+/* ---- double-precision matrix-vector kernels of the training path ---- */
+
+/* y (n) = b + (W [* M]) z (generic: one dot per row). */
+static void gemv_generic(const double *restrict W, const double *restrict b,
+                         const double *restrict M, const double *restrict z, int n, int k,
+                         double *restrict y)
+{
+    for (int o = 0; o < n; o++) {
+        size_t r = (size_t)o * k;
+        y[o] = (b ? b[o] : 0.0) + aura__lnn_dot_d(W + r, M ? M + r : NULL, z, k);
+    }
+}
+
+/* dz (k) += (W [* M])^T dy, rows with dy_o = 0 skipped. */
+static void gemv_t_generic(const double *restrict W, const double *restrict M,
+                           const double *restrict dy, int n, int k, double *restrict dz)
+{
+    for (int o = 0; o < n; o++) {
+        if (dy[o] != 0.0) {
+            size_t r = (size_t)o * k;
+            aura__lnn_axpy_d(dy[o], W + r, M ? M + r : NULL, dz, k);
+        }
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(AURA_NO_TARGET_CLONES)
+/* R rows: 8-lane partial sums over the columns, then one reduction. */
+__attribute__((target("avx512f,fma"), always_inline)) static inline void
+gemv_rows(const int R, const double *restrict W, const double *restrict b,
+          const double *restrict M, const double *restrict z, int o, int k, double *restrict y)
+{
+    __m512d a[4];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) {
+        a[r] = _mm512_setzero_pd();
+    }
+    for (int i = 0; i < k; i += 8) {
+        __mmask8 mk = (__mmask8)(k - i >= 8 ? 0xff : (1u << (k - i)) - 1u);
+        __m512d zz = _mm512_maskz_loadu_pd(mk, z + i);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            size_t q = (size_t)(o + r) * k + i;
+            __m512d w = _mm512_maskz_loadu_pd(mk, W + q);
+            if (M) {
+                w = _mm512_mul_pd(w, _mm512_maskz_loadu_pd(mk, M + q));
+            }
+            a[r] = _mm512_fmadd_pd(w, zz, a[r]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) {
+        y[o + r] = (b ? b[o + r] : 0.0) + _mm512_reduce_add_pd(a[r]);
+    }
+}
+
+__attribute__((target("avx512f,fma"))) static void
+gemv_avx512(const double *restrict W, const double *restrict b, const double *restrict M,
+            const double *restrict z, int n, int k, double *restrict y)
+{
+    int o = 0;
+    for (; o + 4 <= n; o += 4) {
+        gemv_rows(4, W, b, M, z, o, k, y);
+    }
+    for (; o < n; o++) {
+        gemv_rows(1, W, b, M, z, o, k, y);
+    }
+}
+
+/* dz columns 32 at a time in registers over all rows. */
+__attribute__((target("avx512f,fma"))) static void
+gemv_t_avx512(const double *restrict W, const double *restrict M, const double *restrict dy,
+              int n, int k, double *restrict dz)
+{
+    for (int i0 = 0; i0 < k; i0 += 32) {
+        __mmask8 mk[4];
+        __m512d a[4];
+        for (int v = 0; v < 4; v++) {
+            int w = k - i0 - 8 * v;
+            mk[v] = (__mmask8)(w >= 8 ? 0xff : w > 0 ? (1u << w) - 1u : 0u);
+            a[v] = _mm512_maskz_loadu_pd(mk[v], dz + i0 + 8 * v);
+        }
+        for (int o = 0; o < n; o++) {
+            if (dy[o] == 0.0) {
+                continue;
+            }
+            __m512d g = _mm512_set1_pd(dy[o]);
+            const double *row = W + (size_t)o * k + i0;
+            for (int v = 0; v < 4; v++) {
+                __m512d w = _mm512_maskz_loadu_pd(mk[v], row + 8 * v);
+                if (M) {
+                    w = _mm512_mul_pd(w, _mm512_maskz_loadu_pd(mk[v], M + (size_t)o * k + i0 +
+                                                                       8 * v));
+                }
+                a[v] = _mm512_fmadd_pd(g, w, a[v]);
+            }
+        }
+        for (int v = 0; v < 4; v++) {
+            _mm512_mask_storeu_pd(dz + i0 + 8 * v, mk[v], a[v]);
+        }
+    }
+}
+
+void aura__lnn_gemv_d(const double *restrict W, const double *restrict b,
+                      const double *restrict M, const double *restrict z, int n, int k,
+                      double *restrict y)
+{
+    if (__builtin_cpu_supports("avx512f")) {
+        gemv_avx512(W, b, M, z, n, k, y);
+    } else {
+        gemv_generic(W, b, M, z, n, k, y);
+    }
+}
+
+void aura__lnn_gemv_t_d(const double *restrict W, const double *restrict M,
+                        const double *restrict dy, int n, int k, double *restrict dz)
+{
+    if (__builtin_cpu_supports("avx512f")) {
+        gemv_t_avx512(W, M, dy, n, k, dz);
+    } else {
+        gemv_t_generic(W, M, dy, n, k, dz);
+    }
+}
+#else
+void aura__lnn_gemv_d(const double *restrict W, const double *restrict b,
+                      const double *restrict M, const double *restrict z, int n, int k,
+                      double *restrict y)
+{
+    gemv_generic(W, b, M, z, n, k, y);
+}
+
+void aura__lnn_gemv_t_d(const double *restrict W, const double *restrict M,
+                        const double *restrict dy, int n, int k, double *restrict dz)
+{
+    gemv_t_generic(W, M, dy, n, k, dz);
+}
+#endif
+

@@ -137,6 +137,11 @@ double aura__lnn_dot_d(const double *restrict a, const double *restrict m,
                        const double *restrict b, int k);
 void aura__lnn_outer_acc_d(double *restrict dW, const double *restrict M, int n, int k, int cnt,
                            const double *const *dy, const double *const *z);
+void aura__lnn_gemv_d(const double *restrict W, const double *restrict b,
+                      const double *restrict M, const double *restrict z, int n, int k,
+                      double *restrict y);
+void aura__lnn_gemv_t_d(const double *restrict W, const double *restrict M,
+                        const double *restrict dy, int n, int k, double *restrict dz);
 void aura__lnn_axpy_d(double g, const double *restrict x, const double *restrict m,
                       double *restrict y, int k);
 
