@@ -334,47 +334,76 @@ cfc_gate_avx512(const float *restrict F, int n, float dt, int gated, float *rest
     }
 }
 
-/* LTC synapses with N a multiple of 16: two targets vectors at a time
- * (independent chains), each target's sums in source order. */
-__attribute__((target("avx512f,fma"))) static void
-ltc_syn_avx512(const float *restrict wm, const float *restrict sigma, const float *restrict mu,
-               const float *restrict erev, const float *restrict v, int n_src, int N,
-               float *restrict num, float *restrict den)
+/* LTC synapses of SB samples (shared weights, SB independent chains),
+ * N a multiple of 16; each target's sums in source order. */
+__attribute__((target("avx512f,fma"), always_inline)) static inline void
+ltc_syn_tile(const int SB, const float *restrict wm, const float *restrict sigma,
+             const float *restrict mu, const float *restrict erev, const float *const *v,
+             int n_src, int N, float *const *num, float *const *den)
 {
     for (int j0 = 0; j0 < N; j0 += 16) {
-        __m512 an = _mm512_loadu_ps(num + j0), ad = _mm512_loadu_ps(den + j0);
+        __m512 an[4], ad[4];
+#pragma GCC unroll 4
+        for (int s = 0; s < SB; s++) {
+            an[s] = _mm512_loadu_ps(num[s] + j0);
+            ad[s] = _mm512_loadu_ps(den[s] + j0);
+        }
         for (int i = 0; i < n_src; i++) {
             const size_t q = (size_t)i * N + j0;
-            __m512 vi = _mm512_set1_ps(v[i]);
-            __m512 z = _mm512_mul_ps(_mm512_loadu_ps(sigma + q),
-                                     _mm512_sub_ps(vi, _mm512_loadu_ps(mu + q)));
-            __m512 a = _mm512_mul_ps(_mm512_loadu_ps(wm + q), sigmoid512(z));
-            an = _mm512_fmadd_ps(a, _mm512_loadu_ps(erev + q), an);
-            ad = _mm512_add_ps(ad, a);
+            __m512 sg = _mm512_loadu_ps(sigma + q), m = _mm512_loadu_ps(mu + q);
+            __m512 w = _mm512_loadu_ps(wm + q), e = _mm512_loadu_ps(erev + q);
+#pragma GCC unroll 4
+            for (int s = 0; s < SB; s++) {
+                __m512 z = _mm512_mul_ps(sg, _mm512_sub_ps(_mm512_set1_ps(v[s][i]), m));
+                __m512 a = _mm512_mul_ps(w, sigmoid512(z));
+                an[s] = _mm512_fmadd_ps(a, e, an[s]);
+                ad[s] = _mm512_add_ps(ad[s], a);
+            }
         }
-        _mm512_storeu_ps(num + j0, an);
-        _mm512_storeu_ps(den + j0, ad);
+#pragma GCC unroll 4
+        for (int s = 0; s < SB; s++) {
+            _mm512_storeu_ps(num[s] + j0, an[s]);
+            _mm512_storeu_ps(den[s] + j0, ad[s]);
+        }
+    }
+}
+
+__attribute__((target("avx512f,fma"))) static void
+ltc_syn_avx512(const float *restrict wm, const float *restrict sigma, const float *restrict mu,
+               const float *restrict erev, const float *const *v, int S, int n_src, int N,
+               float *const *num, float *const *den)
+{
+    int s = 0;
+    for (; s + 2 <= S; s += 2) {
+        ltc_syn_tile(2, wm, sigma, mu, erev, v + s, n_src, N, num + s, den + s);
+    }
+    if (s < S) {
+        ltc_syn_tile(1, wm, sigma, mu, erev, v + s, n_src, N, num + s, den + s);
     }
 }
 
 void aura__lnn_ltc_syn(const float *restrict wm, const float *restrict sigma,
                        const float *restrict mu, const float *restrict erev,
-                       const float *restrict v, int n_src, int N, float *restrict num,
-                       float *restrict den)
+                       const float *const *v, int S, int n_src, int N, float *const *num,
+                       float *const *den)
 {
     if (N % 16 == 0 && __builtin_cpu_supports("avx512f")) {
-        ltc_syn_avx512(wm, sigma, mu, erev, v, n_src, N, num, den);
+        ltc_syn_avx512(wm, sigma, mu, erev, v, S, n_src, N, num, den);
     } else {
-        ltc_syn_generic(wm, sigma, mu, erev, v, n_src, N, num, den);
+        for (int s = 0; s < S; s++) {
+            ltc_syn_generic(wm, sigma, mu, erev, v[s], n_src, N, num[s], den[s]);
+        }
     }
 }
 #else
 void aura__lnn_ltc_syn(const float *restrict wm, const float *restrict sigma,
                        const float *restrict mu, const float *restrict erev,
-                       const float *restrict v, int n_src, int N, float *restrict num,
-                       float *restrict den)
+                       const float *const *v, int S, int n_src, int N, float *const *num,
+                       float *const *den)
 {
-    ltc_syn_generic(wm, sigma, mu, erev, v, n_src, N, num, den);
+    for (int s = 0; s < S; s++) {
+        ltc_syn_generic(wm, sigma, mu, erev, v[s], n_src, N, num[s], den[s]);
+    }
 }
 #endif
 

@@ -120,10 +120,11 @@ void aura__lnn_errf(char *err, size_t cap, const char *fmt, ...)
 
 void aura__lnn_gemm_t(const float *restrict WT, const float *restrict b, const float *restrict Z,
                       int S, int K, int ldz, int n, float *restrict Y, int acc);
+/* LTC synapses of S samples (v[s] -> num[s], den[s], accumulated). */
 void aura__lnn_ltc_syn(const float *restrict wm, const float *restrict sigma,
                        const float *restrict mu, const float *restrict erev,
-                       const float *restrict v, int n_src, int N, float *restrict num,
-                       float *restrict den);
+                       const float *const *v, int S, int n_src, int N, float *const *num,
+                       float *const *den);
 
 void aura__lnn_ltc_update(const float *restrict cm, const float *restrict gl,
                           const float *restrict vleak, const float *restrict num,
