@@ -76,6 +76,18 @@ static void cfc_block(const aura_lnn_model *m, const lnn_cfc *cl, int S, const f
         cur = o;
         K = U;
     }
+    int dt1 = cl->h1T != NULL;
+    for (int s = 0; s < S && dt1; s++) {
+        dt1 = dt[s] == 1.0f;
+    }
+    if (dt1) { /* every dt = 1: the time heads folded into one */
+        aura__lnn_gemm_t(cl->h1T, cl->h1b, cur, S, K, K, 3 * n, F, 0);
+        for (int s = 0; s < S; s++) {
+            aura__lnn_cfc_gate_pre(F + (size_t)s * 3 * n, n,
+                                   m->cfg.mode == AURA_LNN_MODE_DEFAULT, out + s * ldo);
+        }
+        return;
+    }
     aura__lnn_gemm_t(cl->hT, cl->hb, cur, S, K, K, cl->nh, F, 0);
     for (int s = 0; s < S; s++) {
         const float *f1 = F + (size_t)s * cl->nh;

@@ -318,6 +318,22 @@ __attribute__((target("avx512f,fma"))) static void tanh_array_avx512(float *rest
 }
 
 __attribute__((target("avx512f,fma"))) static void
+cfc_gate_pre_avx512(const float *restrict F, int n, int gated, float *restrict out)
+{
+    const float *f1 = F, *f2 = F + n, *gp = f2 + n;
+    const __m512 one = _mm512_set1_ps(1.0f);
+    for (int j = 0; j < n; j += 16) {
+        __mmask16 mk = n - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - j)) - 1u);
+        __m512 a = tanh512(_mm512_maskz_loadu_ps(mk, f1 + j));
+        __m512 b = tanh512(_mm512_maskz_loadu_ps(mk, f2 + j));
+        __m512 g = sigmoid512(_mm512_maskz_loadu_ps(mk, gp + j));
+        __m512 o = gated ? _mm512_fmadd_ps(g, b, _mm512_mul_ps(a, _mm512_sub_ps(one, g)))
+                         : _mm512_fmadd_ps(g, b, a);
+        _mm512_mask_storeu_ps(out + j, mk, o);
+    }
+}
+
+__attribute__((target("avx512f,fma"))) static void
 cfc_gate_avx512(const float *restrict F, int n, float dt, int gated, float *restrict out)
 {
     const float *f1 = F, *f2 = F + n, *ta = f2 + n, *tb = ta + n;
@@ -642,6 +658,19 @@ static void cfc_gate_generic(const float *restrict F, int n, float dt, int gated
     }
 }
 
+/* F = [f1 | f2 | gp]: default tanh(f1)(1-g) + g tanh(f2), no_gate
+ * tanh(f1) + g tanh(f2), with g = sigmoid(gp). */
+LNN_CLONES
+static void cfc_gate_pre_generic(const float *restrict F, int n, int gated, float *restrict out)
+{
+    const float *f1 = F, *f2 = F + n, *gp = f2 + n;
+    for (int j = 0; j < n; j++) {
+        float a = aura__lnn_tanhf(f1[j]), b = aura__lnn_tanhf(f2[j]);
+        float g = aura__lnn_sigmoidf(gp[j]);
+        out[j] = gated ? a * (1.0f - g) + g * b : a + g * b;
+    }
+}
+
 /* LSTM gates q = [in | ig | fg | og] (H each): c' = c sigmoid(fg + 1) +
  * tanh(in) sigmoid(ig); hh = tanh(c') sigmoid(og). */
 LNN_CLONES
@@ -675,7 +704,21 @@ void aura__lnn_cfc_gate(const float *restrict F, int n, float dt, int gated, flo
         cfc_gate_generic(F, n, dt, gated, out);
     }
 }
+
+void aura__lnn_cfc_gate_pre(const float *restrict F, int n, int gated, float *restrict out)
+{
+    if (__builtin_cpu_supports("avx512f")) {
+        cfc_gate_pre_avx512(F, n, gated, out);
+    } else {
+        cfc_gate_pre_generic(F, n, gated, out);
+    }
+}
 #else
+void aura__lnn_cfc_gate_pre(const float *restrict F, int n, int gated, float *restrict out)
+{
+    cfc_gate_pre_generic(F, n, gated, out);
+}
+
 void aura__lnn_tanh_array(float *restrict v, size_t n, int lecun)
 {
     tanh_array_generic(v, n, lecun);

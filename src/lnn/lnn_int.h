@@ -38,6 +38,9 @@ typedef struct lnn_cfc {
     float *bbT[AURA_LNN_MAX_BACKBONE];
     float *hT, *hb;
     int nh;                  /* head columns: 4n, or n in pure mode */
+    /* gated modes at dt = 1: [f1 | f2 | time_a + time_b] (3n columns),
+     * the gate's pre-activation from one set of weights; NULL in pure mode */
+    float *h1T, *h1b;
 } lnn_cfc;
 
 typedef struct lnn_ltc {
@@ -132,6 +135,8 @@ void aura__lnn_ltc_update(const float *restrict cm, const float *restrict gl,
                           const float *restrict den_s, float eps, int N, float *restrict v);
 void aura__lnn_tanh_array(float *restrict v, size_t n, int lecun);
 void aura__lnn_cfc_gate(const float *restrict F, int n, float dt, int gated, float *restrict out);
+/* As aura__lnn_cfc_gate with F = [f1 | f2 | gate pre-activation]. */
+void aura__lnn_cfc_gate_pre(const float *restrict F, int n, int gated, float *restrict out);
 void aura__lnn_lstm_gates(const float *restrict q, const float *restrict c, int H,
                           float *restrict c_new, float *restrict hh);
 double aura__lnn_dot_d(const double *restrict a, const double *restrict m,

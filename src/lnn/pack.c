@@ -16,7 +16,8 @@ static size_t cell_len(const lnn_cfc *cl, int pure)
         n += (l == 0 ? D : U) * U;
     }
     size_t K = cl->n_bb ? U : D, nh = (pure ? 1 : 4) * (size_t)cl->n;
-    return n + K * nh + nh;
+    size_t n1 = pure ? 0 : 3 * (size_t)cl->n; /* the dt = 1 heads */
+    return n + K * nh + nh + K * n1 + n1;
 }
 
 /* Each packed matrix starts on a 64-byte boundary (whole cache lines per
@@ -32,7 +33,7 @@ static float *align64(float *p)
 size_t aura__lnn_pack_len(const aura_lnn_model *m)
 {
     size_t H = (size_t)m->H, C = (size_t)m->C;
-    size_t n = PACK_SLACK(4 + (size_t)m->n_layers * (AURA_LNN_MAX_BACKBONE + 1));
+    size_t n = PACK_SLACK(4 + (size_t)m->n_layers * (AURA_LNN_MAX_BACKBONE + 2));
     if (m->cfg.kind == AURA_LNN_LTC) {
         size_t np = (H + 15) / 16 * 16;
         n += 4 * (H + C) * np + 2 * H;
@@ -82,7 +83,28 @@ static float *pack_cell(const aura_lnn_model *m, lnn_cfc *cl, float *p)
         transpose(cl->hT + (size_t)h * n, (size_t)cl->nh, W[h], h < 2 ? cl->mask : NULL, n, K);
         memcpy(cl->hb + (size_t)h * n, B[h], sizeof(float) * (size_t)n);
     }
-    return cl->hb + cl->nh;
+    p = cl->hb + cl->nh;
+    cl->h1T = cl->h1b = NULL;
+    if (pure) {
+        return p;
+    }
+    /* at dt = 1 the gate's pre-activation ta + tb is one linear map */
+    p = align64(p);
+    cl->h1T = p;
+    cl->h1b = p + (size_t)K * 3 * n;
+    for (int i = 0; i < K; i++) {
+        const float *src = cl->hT + (size_t)i * cl->nh;
+        float *dst = cl->h1T + (size_t)i * 3 * n;
+        memcpy(dst, src, sizeof(float) * 2 * (size_t)n);
+        for (int j = 0; j < n; j++) {
+            dst[2 * n + j] = src[2 * n + j] + src[3 * n + j];
+        }
+    }
+    memcpy(cl->h1b, cl->hb, sizeof(float) * 2 * (size_t)n);
+    for (int j = 0; j < n; j++) {
+        cl->h1b[2 * n + j] = cl->hb[2 * n + j] + cl->hb[3 * n + j];
+    }
+    return cl->h1b + 3 * n;
 }
 
 static float softplusf(float z)
