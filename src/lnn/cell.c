@@ -7,6 +7,7 @@
  * W (out, in) row-major so that y = W z + b (PyTorch Linear).
  * SPDX-License-Identifier: MIT */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "lnn/lnn_int.h"
@@ -75,6 +76,18 @@ static void cfc_block(const aura_lnn_model *m, const lnn_cfc *cl, int S, const f
         cur = o;
         K = U;
     }
+    int dt1 = cl->h1T != NULL;
+    for (int s = 0; s < S && dt1; s++) {
+        dt1 = dt[s] == 1.0f;
+    }
+    if (dt1) { /* every dt = 1: the time heads folded into one */
+        aura__lnn_gemm_t(cl->h1T, cl->h1b, cur, S, K, K, 3 * n, F, 0);
+        for (int s = 0; s < S; s++) {
+            aura__lnn_cfc_gate_pre(F + (size_t)s * 3 * n, n,
+                                   m->cfg.mode == AURA_LNN_MODE_DEFAULT, out + s * ldo);
+        }
+        return;
+    }
     aura__lnn_gemm_t(cl->hT, cl->hb, cur, S, K, K, cl->nh, F, 0);
     for (int s = 0; s < S; s++) {
         const float *f1 = F + (size_t)s * cl->nh;
@@ -90,37 +103,51 @@ static void cfc_block(const aura_lnn_model *m, const lnn_cfc *cl, int S, const f
     }
 }
 
-/* LTC cell, README §5, one sample: x (C), v0 (N) -> out (N).
- * ws: C + 6 l_np floats (l_np = N rounded up to 16). */
-static void ltc_one(const aura_lnn_model *m, const float *x, const float *v0, float dt, float *out,
-                    float *ws)
+/* LTC cell, README §5, S <= LNN_BLOCK samples advanced together (the
+ * synapse kernel shares each weight load between samples): x[s] (C),
+ * v0[s] (N) -> out[s] (N).  ws: S * (C + 6 l_np) floats (l_np = N
+ * rounded up to 16). */
+static void ltc_block(const aura_lnn_model *m, int S, const float *const *x,
+                      const float *const *v0, const float *dt, float *const *out, float *ws)
 {
     const lnn_ltc *t = &m->ltc;
     int N = t->n, C = t->c, K = m->cfg.ode_unfolds, np = m->l_np;
-    float *xt = ws, *num_s = xt + C, *den_s = num_s + np, *cm = den_s + np, *num = cm + np,
-          *den = num + np;
-    for (int i = 0; i < C; i++) {
-        float w = t->in_w ? t->in_w[i] : 1.0f, b = t->in_b ? t->in_b[i] : 0.0f;
-        xt[i] = x[i] * w + b;
-    }
-    memset(num_s, 0, sizeof(float) * 2 * (size_t)np);
-    aura__lnn_ltc_syn(m->l_swm, m->l_ssig, m->l_smu, m->l_serev, xt, C, np, num_s, den_s);
-    float sub = dt / (float)K, eps = (float)m->cfg.epsilon;
-    for (int j = 0; j < N; j++) {
-        cm[j] = m->l_cm[j] / sub;
-    }
-    if (out != v0) {
-        memcpy(out, v0, sizeof(float) * (size_t)N);
-    }
-    for (int u = 0; u < K; u++) {
-        memset(num, 0, sizeof(float) * 2 * (size_t)np);
-        aura__lnn_ltc_syn(m->l_wm, m->l_sig, m->l_mu, m->l_erev, out, N, np, num, den);
-        for (int j = 0; j < N; j++) {
-            float nu = cm[j] * out[j] + m->l_gl[j] * t->vleak[j] + (num[j] + num_s[j]);
-            float de = cm[j] + m->l_gl[j] + (den[j] + den_s[j]);
-            num[j] = nu / (de + eps);
+    float *xt[LNN_BLOCK], *num_s[LNN_BLOCK], *den_s[LNN_BLOCK], *cm[LNN_BLOCK],
+        *num[LNN_BLOCK], *den[LNN_BLOCK];
+    float eps = (float)m->cfg.epsilon;
+    for (int s = 0; s < S; s++) {
+        float *w = ws + (size_t)s * (size_t)(C + 6 * np);
+        xt[s] = w;
+        num_s[s] = w + C;
+        den_s[s] = num_s[s] + np;
+        cm[s] = den_s[s] + np;
+        num[s] = cm[s] + np;
+        den[s] = num[s] + np;
+        for (int i = 0; i < C; i++) {
+            float wi = t->in_w ? t->in_w[i] : 1.0f, bi = t->in_b ? t->in_b[i] : 0.0f;
+            xt[s][i] = x[s][i] * wi + bi;
         }
-        memcpy(out, num, sizeof(float) * (size_t)N);
+        memset(num_s[s], 0, sizeof(float) * 2 * (size_t)np);
+        float sub = dt[s] / (float)K;
+        for (int j = 0; j < N; j++) {
+            cm[s][j] = m->l_cm[j] / sub;
+        }
+        if (out[s] != v0[s]) {
+            memcpy(out[s], v0[s], sizeof(float) * (size_t)N);
+        }
+    }
+    aura__lnn_ltc_syn(m->l_swm, m->l_ssig, m->l_smu, m->l_serev, (const float *const *)xt, S, C,
+                      np, num_s, den_s);
+    for (int u = 0; u < K; u++) {
+        for (int s = 0; s < S; s++) {
+            memset(num[s], 0, sizeof(float) * 2 * (size_t)np);
+        }
+        aura__lnn_ltc_syn(m->l_wm, m->l_sig, m->l_mu, m->l_erev, (const float *const *)out, S, N,
+                          np, num, den);
+        for (int s = 0; s < S; s++) {
+            aura__lnn_ltc_update(cm[s], m->l_gl, t->vleak, num[s], num_s[s], den[s], den_s[s],
+                                 eps, N, out[s]);
+        }
     }
 }
 
@@ -153,9 +180,16 @@ static void block_step(const aura_lnn_model *m, int S, const float *x, size_t ld
     }
     if (m->cfg.kind == AURA_LNN_LTC) {
         const lnn_ltc *t = &m->ltc;
+        const float *xs[LNN_BLOCK], *v0[LNN_BLOCK];
+        float *vs[LNN_BLOCK];
+        for (int s = 0; s < S; s++) {
+            xs[s] = x + s * ldx;
+            v0[s] = hs + s * H;
+            vs[s] = hn + s * H;
+        }
+        ltc_block(m, S, xs, v0, dt, vs, ws);
         for (int s = 0; s < S; s++) {
             float *v = hn + s * H, *ys = y + (size_t)s * t->m;
-            ltc_one(m, x + s * ldx, hs + s * H, dt[s], v, ws);
             for (int j = 0; j < t->m; j++) {
                 float w = t->out_w ? t->out_w[j] : 1.0f, b = t->out_b ? t->out_b[j] : 0.0f;
                 ys[j] = v[j] * w + b;
@@ -181,14 +215,17 @@ static void block_step(const aura_lnn_model *m, int S, const float *x, size_t ld
     }
 }
 
+/* No NaN or Inf in v: an exponent of all ones anywhere (branch-free, so
+ * that it vectorises). */
 static int all_finite(const float *v, size_t n)
 {
+    uint32_t bad = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!isfinite(v[i])) {
-            return 0;
-        }
+        uint32_t b;
+        memcpy(&b, v + i, sizeof b);
+        bad |= (uint32_t)((b & 0x7f800000u) == 0x7f800000u);
     }
-    return 1;
+    return !bad;
 }
 
 static int dts_ok(const float *dt, size_t n)
@@ -231,7 +268,9 @@ static aura_status run_block(aura_lnn_model *m, size_t b0, int S, size_t len, co
             memcpy(y + ((b0 + (size_t)s) * len + t) * O, yb + (size_t)s * O, sizeof(float) * O);
         }
         memcpy(ho, hn, sizeof(float) * SH);
-        memcpy(co, cn, sizeof(float) * SH);
+        if (mixed) {
+            memcpy(co, cn, sizeof(float) * SH);
+        }
     }
     memcpy(h + b0 * H, ho, sizeof(float) * SH);
     if (mixed) {

@@ -60,16 +60,45 @@ static double actd(aura_lnn_act a, double z, double *d)
 static void lin(const double *W, const double *b, const double *M, const double *z, int n, int k,
                 double *y)
 {
-    for (int o = 0; o < n; o++) {
-        size_t r = (size_t)o * k;
-        y[o] = (b ? b[o] : 0.0) + aura__lnn_dot_d(W + r, M ? M + r : NULL, z, k);
-    }
+    aura__lnn_gemv_d(W, b, M, z, n, k, y);
 }
 
-/* Backward of lin: dW += dy z^T [* M], db += dy, dz += (W [* M])^T dy. */
+/* Deferred weight gradients: within one sample's backward pass, lin_b
+ * records (dW, M, dy copy, z) instead of adding dy z^T into dW; z points
+ * into the tape (or the caller's input), valid until the sample's flush,
+ * which adds sum over steps of dy z^T to each dW with register tiles
+ * (dW is read and written once per sample instead of once per step). */
+typedef struct lnn_rec {
+    double *dW;
+    const double *M, *dy, *z;
+    int n, k;
+} lnn_rec;
+
+typedef struct lnn_recs {
+    lnn_rec *r;
+    size_t n, cap;    /* records used, capacity */
+    double *dy;       /* copies of dy */
+    size_t dy_n, dy_cap;
+} lnn_recs;
+
+/* Backward of lin: dW += dy z^T [* M] (recorded when rc is set and has
+ * room), db += dy, dz += (W [* M])^T dy. */
 static void lin_b(const double *W, const double *M, const double *z, const double *dy, int n,
-                  int k, double *dW, double *db, double *dz)
+                  int k, double *dW, double *db, double *dz, lnn_recs *rc)
 {
+    int defer = rc && rc->n < rc->cap && rc->dy_n + (size_t)n <= rc->dy_cap;
+    if (defer) {
+        lnn_rec *e = &rc->r[rc->n++];
+        double *c = rc->dy + rc->dy_n;
+        memcpy(c, dy, sizeof(double) * (size_t)n);
+        rc->dy_n += (size_t)n;
+        e->dW = dW;
+        e->M = M;
+        e->dy = c;
+        e->z = z;
+        e->n = n;
+        e->k = k;
+    }
     for (int o = 0; o < n; o++) {
         double g = dy[o];
         if (g == 0.0) {
@@ -79,11 +108,43 @@ static void lin_b(const double *W, const double *M, const double *z, const doubl
             db[o] += g;
         }
         size_t r = (size_t)o * k;
-        aura__lnn_axpy_d(g, z, M ? M + r : NULL, dW + r, k);
-        if (dz) {
-            aura__lnn_axpy_d(g, W + r, M ? M + r : NULL, dz, k);
+        if (!defer) {
+            aura__lnn_axpy_d(g, z, M ? M + r : NULL, dW + r, k);
         }
     }
+    if (dz) {
+        aura__lnn_gemv_t_d(W, M, dy, n, k, dz);
+    }
+}
+
+/* Adds every recorded dy z^T into its dW (records of one dW in the order
+ * recorded) and empties the list. */
+static void recs_flush(lnn_recs *rc)
+{
+    const double *dys[256], *zs[256];
+    for (size_t i = 0; i < rc->n; i++) {
+        if (!rc->r[i].dW) {
+            continue;
+        }
+        lnn_rec e = rc->r[i];
+        int cnt = 0;
+        for (size_t j = i; j < rc->n; j++) {
+            if (rc->r[j].dW == e.dW) {
+                dys[cnt] = rc->r[j].dy;
+                zs[cnt] = rc->r[j].z;
+                rc->r[j].dW = NULL;
+                if (++cnt == 256) {
+                    aura__lnn_outer_acc_d(e.dW, e.M, e.n, e.k, cnt, dys, zs);
+                    cnt = 0;
+                }
+            }
+        }
+        if (cnt) {
+            aura__lnn_outer_acc_d(e.dW, e.M, e.n, e.k, cnt, dys, zs);
+        }
+    }
+    rc->n = 0;
+    rc->dy_n = 0;
 }
 
 /* ---- tape layout (doubles per step) ---- */
@@ -329,7 +390,7 @@ static void step_fwd(const aura_lnn_model *m, const double *P, const double *x, 
 /* CfC cell backward: dout (n) -> dinp (in, added), dhs (n, added). */
 static void cfc_bwd(const aura_lnn_model *m, const double *P, double *G, const lnn_cfc *cl,
                     double dt, const double *out, const double *dout, double *dinp, double *dhs,
-                    const double *tp, double *w1, double *w2)
+                    const double *tp, double *w1, double *w2, lnn_recs *rc)
 {
     int D = cl->in + cl->n, U = cl->bb_units, n = cl->n;
     const double *z = tp, *bb = z + D, *f1 = bb + (size_t)2 * cl->n_bb * U, *f2 = f1 + n,
@@ -348,7 +409,7 @@ static void cfc_bwd(const aura_lnn_model *m, const double *P, double *G, const l
             G[OFF(cl->w_tau) + j] += dout[j] * A[j] * f1[j] * e * dt * swt;
             df1[j] = dout[j] * -A[j] * e * (1.0 - dt * fabs(f1[j]));
         }
-        lin_b(P + OFF(cl->ff1_w), M, cur, df1, n, K, G + OFF(cl->ff1_w), G + OFF(cl->ff1_b), dcur);
+        lin_b(P + OFF(cl->ff1_w), M, cur, df1, n, K, G + OFF(cl->ff1_w), G + OFF(cl->ff1_b), dcur, rc);
     } else {
         int gate = m->cfg.mode == AURA_LNN_MODE_DEFAULT;
         for (int j = 0; j < n; j++) {
@@ -359,10 +420,10 @@ static void cfc_bwd(const aura_lnn_model *m, const double *P, double *G, const l
             dtb[j] = dg * g * (1.0 - g);
             dta[j] = dtb[j] * dt;
         }
-        lin_b(P + OFF(cl->ff1_w), M, cur, df1, n, K, G + OFF(cl->ff1_w), G + OFF(cl->ff1_b), dcur);
-        lin_b(P + OFF(cl->ff2_w), M, cur, df2, n, K, G + OFF(cl->ff2_w), G + OFF(cl->ff2_b), dcur);
-        lin_b(P + OFF(cl->ta_w), NULL, cur, dta, n, K, G + OFF(cl->ta_w), G + OFF(cl->ta_b), dcur);
-        lin_b(P + OFF(cl->tb_w), NULL, cur, dtb, n, K, G + OFF(cl->tb_w), G + OFF(cl->tb_b), dcur);
+        lin_b(P + OFF(cl->ff1_w), M, cur, df1, n, K, G + OFF(cl->ff1_w), G + OFF(cl->ff1_b), dcur, rc);
+        lin_b(P + OFF(cl->ff2_w), M, cur, df2, n, K, G + OFF(cl->ff2_w), G + OFF(cl->ff2_b), dcur, rc);
+        lin_b(P + OFF(cl->ta_w), NULL, cur, dta, n, K, G + OFF(cl->ta_w), G + OFF(cl->ta_b), dcur, rc);
+        lin_b(P + OFF(cl->tb_w), NULL, cur, dtb, n, K, G + OFF(cl->tb_w), G + OFF(cl->tb_b), dcur, rc);
     }
     (void)out;
     for (int l = cl->n_bb - 1; l >= 0; l--) {
@@ -374,7 +435,7 @@ static void cfc_bwd(const aura_lnn_model *m, const double *P, double *G, const l
         }
         memset(dcur, 0, sizeof(double) * (size_t)(kb > U ? kb : U));
         lin_b(P + OFF(cl->bb_w[l]), NULL, below, w2, U, kb, G + OFF(cl->bb_w[l]),
-              G + OFF(cl->bb_b[l]), dcur);
+              G + OFF(cl->bb_b[l]), dcur, rc);
     }
     for (int i = 0; i < cl->in; i++) {
         dinp[i] += dcur[i];
@@ -481,7 +542,7 @@ static void ltc_bwd(const aura_lnn_model *m, const double *P, double *G, const d
 
 static void lstm_bwd(const aura_lnn_model *m, const double *P, double *G, const double *x,
                      const tape *t, const double *dhh, double *dc, double *dh_prev, double *dx,
-                     double *ds)
+                     double *ds, lnn_recs *rc)
 {
     int H = m->H;
     for (int j = 0; j < H; j++) {
@@ -495,15 +556,15 @@ static void lstm_bwd(const aura_lnn_model *m, const double *P, double *G, const 
         dc[j] = dcn * fg;
     }
     lin_b(P + OFF(m->lstm_wi), NULL, x, ds, 4 * H, m->C, G + OFF(m->lstm_wi), G + OFF(m->lstm_bi),
-          dx);
-    lin_b(P + OFF(m->lstm_wr), NULL, t->h_in, ds, 4 * H, H, G + OFF(m->lstm_wr), NULL, dh_prev);
+          dx, rc);
+    lin_b(P + OFF(m->lstm_wr), NULL, t->h_in, ds, 4 * H, H, G + OFF(m->lstm_wr), NULL, dh_prev, rc);
 }
 
 /* Backward of one step.  dh (H) and dc (H) hold the gradients of the new
  * state on entry and of the old state on return; gy (O) of the output. */
 static void step_bwd(const aura_lnn_model *m, const double *P, double *G, const double *x,
                      double dt, const tape *t, const double *gy, double *dh, double *dc, double *dx,
-                     double *w)
+                     double *w, lnn_recs *rc)
 {
     int H = m->H;
     double *dhs = w, *dprev = dhs + H, *ws = dprev + H;
@@ -526,7 +587,7 @@ static void step_bwd(const aura_lnn_model *m, const double *P, double *G, const 
         double *dlast = dh + last->state_off;
         if (m->fc_w) {
             lin_b(P + OFF(m->fc_w), NULL, t->h_new + last->state_off, gy, m->cfg.proj_size,
-                  last->n, G + OFF(m->fc_w), G + OFF(m->fc_b), dlast);
+                  last->n, G + OFF(m->fc_w), G + OFF(m->fc_b), dlast, rc);
         } else {
             for (int j = 0; j < last->n; j++) {
                 dlast[j] += gy[j];
@@ -537,12 +598,12 @@ static void step_bwd(const aura_lnn_model *m, const double *P, double *G, const 
             double *dinp = l == 0 ? dx : dh + m->cell[l - 1].state_off;
             size_t wsz = 4 * (size_t)cl->n + (size_t)(cl->in + cl->n) + (size_t)cl->bb_units;
             cfc_bwd(m, P, G, cl, dt, t->h_new + cl->state_off, dh + cl->state_off, dinp,
-                    dhs + cl->state_off, cell_tape(m, t->cell, l), ws, ws + wsz);
+                    dhs + cl->state_off, cell_tape(m, t->cell, l), ws, ws + wsz, rc);
             (void)hs;
         }
     }
     if (m->cfg.mixed_memory) {
-        lstm_bwd(m, P, G, x, t, dhs, dc, dprev, dx, ws);
+        lstm_bwd(m, P, G, x, t, dhs, dc, dprev, dx, ws, rc);
         memcpy(dh, dprev, sizeof(double) * (size_t)H);
     } else {
         memcpy(dh, dhs, sizeof(double) * (size_t)H);
@@ -623,7 +684,7 @@ static double seq_fwd(const aura_lnn_model *m, const double *P, size_t b, size_t
  * gradients); dh, dc end as the gradients of its initial state. */
 static void seq_bwd(const aura_lnn_model *m, const double *P, double *G, size_t b, size_t L,
                     const double *x, const double *dt, const double *gyb, double *gx, double *dh,
-                    double *dc, const gwork *g)
+                    double *dc, const gwork *g, lnn_recs *rc)
 {
     size_t H = (size_t)m->H, C = (size_t)m->C, O = (size_t)m->O;
     memset(dh, 0, sizeof(double) * 2 * H);
@@ -634,7 +695,10 @@ static void seq_bwd(const aura_lnn_model *m, const double *P, double *G, size_t 
             memset(dxs, 0, sizeof(double) * C);
         }
         step_bwd(m, P, G, x + (b * L + s) * C, dt ? dt[b * L + s] : 1.0, &t, gyb + s * O, dh, dc,
-                 dxs, g->w);
+                 dxs, g->w, rc);
+    }
+    if (rc) {
+        recs_flush(rc);
     }
 }
 
@@ -654,6 +718,24 @@ aura_status aura__lnn_grad_loss(const aura_lnn_model *m, const double *P, size_t
     }
     double *dh = g.w + g.wsn, *dc = dh + H, *gy_t = g.w + g.wsn + 4 * H + C;
     double total = 0.0;
+    /* deferred weight gradients of one sample: lin_b sites per step and
+     * the dy they record (without room lin_b adds immediately) */
+    size_t sites = 3, dyn = (size_t)O + 8 * H;
+    for (int l = 0; l < m->n_layers; l++) {
+        const lnn_cfc *cl = &m->cell[l];
+        sites += 4 + (size_t)cl->n_bb;
+        dyn += 4 * (size_t)cl->n + (size_t)cl->n_bb * (size_t)cl->bb_units;
+    }
+    lnn_recs rc = {NULL, 0, 0, NULL, 0, 0}, *rcp = NULL;
+    if (G && m->cfg.kind != AURA_LNN_LTC) {
+        rc.r = aura__alloc_array(m->alloc, L * sites, sizeof(lnn_rec));
+        rc.dy = aura__alloc_array(m->alloc, L * dyn, sizeof(double));
+        if (rc.r && rc.dy) {
+            rc.cap = L * sites;
+            rc.dy_cap = L * dyn;
+            rcp = &rc;
+        }
+    }
     for (size_t b = 0; b < B; b++) {
         total += seq_fwd(m, P, b, L, x, dt, h0, c0, ls, y, &g);
         const double *gyb = ls->gy ? ls->gy + b * L * O : NULL;
@@ -664,7 +746,7 @@ aura_status aura__lnn_grad_loss(const aura_lnn_model *m, const double *P, size_t
         if (!G) {
             continue;
         }
-        seq_bwd(m, P, G, b, L, x, dt, gyb, gx, dh, dc, &g);
+        seq_bwd(m, P, G, b, L, x, dt, gyb, gx, dh, dc, &g, rcp);
         if (gh0) {
             memcpy(gh0 + b * H, dh, sizeof(double) * H);
         }
@@ -675,6 +757,8 @@ aura_status aura__lnn_grad_loss(const aura_lnn_model *m, const double *P, size_t
     if (loss) {
         *loss = total;
     }
+    aura__free(m->alloc, rc.r);
+    aura__free(m->alloc, rc.dy);
     aura__free(m->alloc, g.tp);
     aura__free(m->alloc, g.w);
     return AURA_OK;

@@ -38,6 +38,9 @@ typedef struct lnn_cfc {
     float *bbT[AURA_LNN_MAX_BACKBONE];
     float *hT, *hb;
     int nh;                  /* head columns: 4n, or n in pure mode */
+    /* gated modes at dt = 1: [f1 | f2 | time_a + time_b] (3n columns),
+     * the gate's pre-activation from one set of weights; NULL in pure mode */
+    float *h1T, *h1b;
 } lnn_cfc;
 
 typedef struct lnn_ltc {
@@ -120,17 +123,31 @@ void aura__lnn_errf(char *err, size_t cap, const char *fmt, ...)
 
 void aura__lnn_gemm_t(const float *restrict WT, const float *restrict b, const float *restrict Z,
                       int S, int K, int ldz, int n, float *restrict Y, int acc);
+/* LTC synapses of S samples (v[s] -> num[s], den[s], accumulated). */
 void aura__lnn_ltc_syn(const float *restrict wm, const float *restrict sigma,
                        const float *restrict mu, const float *restrict erev,
-                       const float *restrict v, int n_src, int N, float *restrict num,
-                       float *restrict den);
+                       const float *const *v, int S, int n_src, int N, float *const *num,
+                       float *const *den);
 
+void aura__lnn_ltc_update(const float *restrict cm, const float *restrict gl,
+                          const float *restrict vleak, const float *restrict num,
+                          const float *restrict num_s, const float *restrict den,
+                          const float *restrict den_s, float eps, int N, float *restrict v);
 void aura__lnn_tanh_array(float *restrict v, size_t n, int lecun);
 void aura__lnn_cfc_gate(const float *restrict F, int n, float dt, int gated, float *restrict out);
+/* As aura__lnn_cfc_gate with F = [f1 | f2 | gate pre-activation]. */
+void aura__lnn_cfc_gate_pre(const float *restrict F, int n, int gated, float *restrict out);
 void aura__lnn_lstm_gates(const float *restrict q, const float *restrict c, int H,
                           float *restrict c_new, float *restrict hh);
 double aura__lnn_dot_d(const double *restrict a, const double *restrict m,
                        const double *restrict b, int k);
+void aura__lnn_outer_acc_d(double *restrict dW, const double *restrict M, int n, int k, int cnt,
+                           const double *const *dy, const double *const *z);
+void aura__lnn_gemv_d(const double *restrict W, const double *restrict b,
+                      const double *restrict M, const double *restrict z, int n, int k,
+                      double *restrict y);
+void aura__lnn_gemv_t_d(const double *restrict W, const double *restrict M,
+                        const double *restrict dy, int n, int k, double *restrict dz);
 void aura__lnn_axpy_d(double g, const double *restrict x, const double *restrict m,
                       double *restrict y, int k);
 

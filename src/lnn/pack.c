@@ -4,6 +4,7 @@
  * Rebuilt lazily (m->dirty) so that no step ever allocates.
  * SPDX-License-Identifier: MIT */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "lnn/lnn_int.h"
@@ -15,12 +16,24 @@ static size_t cell_len(const lnn_cfc *cl, int pure)
         n += (l == 0 ? D : U) * U;
     }
     size_t K = cl->n_bb ? U : D, nh = (pure ? 1 : 4) * (size_t)cl->n;
-    return n + K * nh + nh;
+    size_t n1 = pure ? 0 : 3 * (size_t)cl->n; /* the dt = 1 heads */
+    return n + K * nh + nh + K * n1 + n1;
+}
+
+/* Each packed matrix starts on a 64-byte boundary (whole cache lines per
+ * vector load): up to 15 floats of padding before each. */
+#define PACK_SLACK(blocks) (16 * (size_t)(blocks))
+
+static float *align64(float *p)
+{
+    uintptr_t u = (uintptr_t)p;
+    return (float *)(void *)(p + ((64 - (u & 63)) & 63) / sizeof(float));
 }
 
 size_t aura__lnn_pack_len(const aura_lnn_model *m)
 {
-    size_t H = (size_t)m->H, C = (size_t)m->C, n = 0;
+    size_t H = (size_t)m->H, C = (size_t)m->C;
+    size_t n = PACK_SLACK(4 + (size_t)m->n_layers * (AURA_LNN_MAX_BACKBONE + 2));
     if (m->cfg.kind == AURA_LNN_LTC) {
         size_t np = (H + 15) / 16 * 16;
         n += 4 * (H + C) * np + 2 * H;
@@ -54,12 +67,14 @@ static float *pack_cell(const aura_lnn_model *m, lnn_cfc *cl, float *p)
     int D = cl->in + cl->n, U = cl->bb_units, n = cl->n;
     for (int l = 0; l < cl->n_bb; l++) {
         int k = l == 0 ? D : U;
+        p = align64(p);
         cl->bbT[l] = p;
         transpose(p, (size_t)U, cl->bb_w[l], NULL, U, k);
         p += (size_t)k * U;
     }
     int K = cl->n_bb ? U : D, pure = m->cfg.mode == AURA_LNN_MODE_PURE;
     cl->nh = (pure ? 1 : 4) * n;
+    p = align64(p);
     cl->hT = p;
     cl->hb = p + (size_t)K * cl->nh;
     const float *W[4] = {cl->ff1_w, cl->ff2_w, cl->ta_w, cl->tb_w};
@@ -68,7 +83,28 @@ static float *pack_cell(const aura_lnn_model *m, lnn_cfc *cl, float *p)
         transpose(cl->hT + (size_t)h * n, (size_t)cl->nh, W[h], h < 2 ? cl->mask : NULL, n, K);
         memcpy(cl->hb + (size_t)h * n, B[h], sizeof(float) * (size_t)n);
     }
-    return cl->hb + cl->nh;
+    p = cl->hb + cl->nh;
+    cl->h1T = cl->h1b = NULL;
+    if (pure) {
+        return p;
+    }
+    /* at dt = 1 the gate's pre-activation ta + tb is one linear map */
+    p = align64(p);
+    cl->h1T = p;
+    cl->h1b = p + (size_t)K * 3 * n;
+    for (int i = 0; i < K; i++) {
+        const float *src = cl->hT + (size_t)i * cl->nh;
+        float *dst = cl->h1T + (size_t)i * 3 * n;
+        memcpy(dst, src, sizeof(float) * 2 * (size_t)n);
+        for (int j = 0; j < n; j++) {
+            dst[2 * n + j] = src[2 * n + j] + src[3 * n + j];
+        }
+    }
+    memcpy(cl->h1b, cl->hb, sizeof(float) * 2 * (size_t)n);
+    for (int j = 0; j < n; j++) {
+        cl->h1b[2 * n + j] = cl->hb[2 * n + j] + cl->hb[3 * n + j];
+    }
+    return cl->h1b + 3 * n;
 }
 
 static float softplusf(float z)
@@ -99,6 +135,7 @@ static float *pack_ltc(aura_lnn_model *m, float *p)
     size_t N = (size_t)m->H, C = (size_t)m->C, np = (N + 15) / 16 * 16;
     int P = m->cfg.implicit_param_constraints;
     m->l_np = (int)np;
+    p = align64(p);
     m->l_wm = p;
     m->l_sig = pad(m->l_wm, t->w, t->mask, P, N, N, np);
     m->l_mu = pad(m->l_sig, t->sigma, NULL, 0, N, N, np);
@@ -128,15 +165,18 @@ void aura__lnn_pack(aura_lnn_model *m)
         }
     }
     if (m->cfg.mixed_memory) {
+        p = align64(p);
         m->wiT = p;
         transpose(p, 4 * (size_t)H, m->lstm_wi, NULL, 4 * H, m->C);
         p += 4 * (size_t)H * m->C;
+        p = align64(p);
         m->wrT = p;
         transpose(p, 4 * (size_t)H, m->lstm_wr, NULL, 4 * H, H);
         p += 4 * (size_t)H * H;
     }
     if (m->cfg.proj_size > 0) {
         int oc = m->cell[m->n_layers - 1].n;
+        p = align64(p);
         m->fcT = p;
         transpose(p, (size_t)m->cfg.proj_size, m->fc_w, NULL, m->cfg.proj_size, oc);
     }
