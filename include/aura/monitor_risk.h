@@ -26,10 +26,15 @@
 #include "aura/status.h"
 
 /* Model inputs per agent and tick: the agent features, their change since
- * the agent's previous tick, and the system features, each squashed
- * (signed log1p; counts of the system made shares of its size) and then
- * standardised with statistics stored in the model file. */
-#define AURA_MONITOR_RISK_INPUTS (2 * AURA_MONITOR_AGENT_FEATURES + AURA_MONITOR_SYSTEM_FEATURES)
+ * the agent's previous tick, the max and mean over its live-graph
+ * neighbours of their load, current error rate, latency ratio and silence,
+ * and the system features; each squashed (signed log1p; counts of the
+ * system made shares of its size) and then standardised with statistics
+ * stored in the model file. */
+#define AURA_MONITOR_RISK_NEIGHBOUR_INPUTS 8
+#define AURA_MONITOR_RISK_INPUTS                                                    \
+    (2 * AURA_MONITOR_AGENT_FEATURES + AURA_MONITOR_RISK_NEIGHBOUR_INPUTS +         \
+     AURA_MONITOR_SYSTEM_FEATURES)
 
 typedef struct aura_monitor_risk_config {
     int units;           /* CfC hidden units (16) */
@@ -50,7 +55,7 @@ AURA_API aura_status aura_monitor_risk_cfc_create(const aura_allocator *alloc,
 
 /* Loads a model file (safetensors: the CfC's tensors and config, plus
  * "risk.norm_mean", "risk.norm_std" (AURA_MONITOR_RISK_INPUTS each) and
- * "risk.meta" = [format 1, agent features, system features, horizon]).
+ * "risk.meta" = [format 2, agent features, system features, horizon]).
  * AURA_E_IO if unreadable, AURA_E_FORMAT / AURA_E_NUMERIC for a bad file,
  * with a message naming the file and the problem in err. */
 AURA_API aura_status aura_monitor_risk_cfc_load(const aura_allocator *alloc, const char *path,
@@ -67,6 +72,12 @@ AURA_API void aura_monitor_risk_cfc_reset(aura_monitor_risk_cfc *r);
 AURA_API int aura_monitor_risk_cfc_horizon(const aura_monitor_risk_cfc *r);
 /* Parameters of the CfC (for reports). */
 AURA_API size_t aura_monitor_risk_cfc_n_params(const aura_monitor_risk_cfc *r);
+
+/* Lets the model read the live graph of `mon` (aura_monitor_edges) for the
+ * neighbour inputs; call once after aura_monitor_create with this model.
+ * Without it the neighbour inputs are zero (the model was trained with
+ * them: attach).  mon is borrowed; NULL detaches. */
+AURA_API void aura_monitor_risk_cfc_attach(aura_monitor_risk_cfc *r, const aura_monitor *mon);
 
 /* The monitor hook: score() advances each agent's hidden state by one
  * tick and writes sigmoid(logit).  Rows that are all zero (agents not seen

@@ -24,8 +24,42 @@ static float squash(float v)
     return v >= 0.0f ? log1pf(v) : -log1pf(-v);
 }
 
-void aura__monitor_risk_raw(const float *f, const float *prev_sq, const float *sys, float *raw,
-                            float *sq_out)
+/* neighbour aggregates over these agent features (indices as in monitor.c:
+ * util, in_err_now, lat_ratio, silence) */
+static const int NB_FEAT[RISK_NB / 2] = {0, 3, 5, 9};
+
+void aura__monitor_risk_neigh(const float *feat, uint32_t n, const uint32_t *pairs, size_t ne,
+                              float *nb, float *cnt)
+{
+    memset(nb, 0, (size_t)n * RISK_NB * sizeof(float));
+    memset(cnt, 0, (size_t)n * sizeof(float));
+    for (size_t e = 0; pairs && e < ne; e++) {
+        uint32_t a = pairs[2 * e], b = pairs[2 * e + 1];
+        if (a >= n || b >= n || a == b) {
+            continue;
+        }
+        for (int side = 0; side < 2; side++) {
+            uint32_t i = side ? b : a, j = side ? a : b;
+            const float *fj = &feat[(size_t)j * RISK_NA];
+            float *o = &nb[(size_t)i * RISK_NB];
+            for (int q = 0; q < RISK_NB / 2; q++) {
+                float v = squash(fj[NB_FEAT[q]]);
+                v = isfinite(v) ? v : 0.0f;
+                o[q] = v > o[q] ? v : o[q];
+                o[RISK_NB / 2 + q] += v;
+            }
+            cnt[i] += 1.0f;
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        for (int q = 0; cnt[i] > 0 && q < RISK_NB / 2; q++) {
+            nb[(size_t)i * RISK_NB + RISK_NB / 2 + q] /= cnt[i];
+        }
+    }
+}
+
+void aura__monitor_risk_raw(const float *f, const float *prev_sq, const float *nb,
+                            const float *sys, float *raw, float *sq_out)
 {
     for (int k = 0; k < RISK_NA; k++) {
         float s = squash(f[k]);
@@ -35,7 +69,10 @@ void aura__monitor_risk_raw(const float *f, const float *prev_sq, const float *s
             sq_out[k] = s;
         }
     }
-    float *rs = raw + 2 * RISK_NA;
+    for (int k = 0; k < RISK_NB; k++) {
+        raw[2 * RISK_NA + k] = nb ? nb[k] : 0.0f;
+    }
+    float *rs = raw + 2 * RISK_NA + RISK_NB;
     /* system features: sizes as a log, counts of graph structures as
      * shares of the agents (so that sizes not trained on stay in range) */
     float agents = sys[0] > 1.0f ? sys[0] : 1.0f;
@@ -247,7 +284,9 @@ static void free_state(aura_monitor_risk_cfc *r)
     aura__free(r->alloc, r->has_prev);
     aura__free(r->alloc, r->x);
     aura__free(r->alloc, r->y);
-    r->h = r->prev = r->x = r->y = NULL;
+    aura__free(r->alloc, r->nb);
+    aura__free(r->alloc, r->cnt);
+    r->h = r->prev = r->x = r->y = r->nb = r->cnt = NULL;
     r->has_prev = NULL;
     r->cap = 0;
 }
@@ -278,7 +317,11 @@ aura_status aura_monitor_risk_cfc_reserve(aura_monitor_risk_cfc *r, uint32_t n)
     uint8_t *hp = aura__calloc(a, cap, 1);
     float *x = aura__calloc(a, (size_t)cap * RISK_C, sizeof(float));
     float *y = aura__calloc(a, cap, sizeof(float));
-    if (!h || !prev || !hp || !x || !y) {
+    float *nb = aura__calloc(a, (size_t)cap * RISK_NB, sizeof(float));
+    float *cnt = aura__calloc(a, cap, sizeof(float));
+    if (!h || !prev || !hp || !x || !y || !nb || !cnt) {
+        aura__free(a, nb);
+        aura__free(a, cnt);
         aura__free(a, h);
         aura__free(a, prev);
         aura__free(a, hp);
@@ -297,6 +340,8 @@ aura_status aura_monitor_risk_cfc_reserve(aura_monitor_risk_cfc *r, uint32_t n)
     r->has_prev = hp;
     r->x = x;
     r->y = y;
+    r->nb = nb;
+    r->cnt = cnt;
     r->cap = cap;
     return AURA_OK;
 }
@@ -342,11 +387,18 @@ static aura_status cfc_score(void *ctx, const float *feat, uint32_t n, const flo
     if (st != AURA_OK) {
         return st;
     }
+    const uint32_t *pairs = NULL;
+    size_t ne = 0;
+    if (r->mon && aura_monitor_edges(r->mon, &pairs, &ne) != AURA_OK) {
+        pairs = NULL;
+    }
+    aura__monitor_risk_neigh(feat, n, pairs, ne, r->nb, r->cnt);
     float raw[RISK_C];
     for (uint32_t i = 0; i < n; i++) {
         const float *f = &feat[(size_t)i * RISK_NA];
         float *prev = &r->prev[(size_t)i * RISK_NA];
-        aura__monitor_risk_raw(f, r->has_prev[i] ? prev : NULL, sys, raw, prev);
+        aura__monitor_risk_raw(f, r->has_prev[i] ? prev : NULL, &r->nb[(size_t)i * RISK_NB], sys,
+                               raw, prev);
         aura__monitor_risk_norm(r->mean, r->inv_std, raw, &r->x[(size_t)i * RISK_C]);
         r->has_prev[i] = !row_is_zero(f);
     }
@@ -369,6 +421,13 @@ static aura_status cfc_score(void *ctx, const float *feat, uint32_t n, const flo
     double p3 = 1.0 - exp(-lam) * (1.0 + lam + 0.5 * lam * lam);
     *system_risk = (float)(p3 < 0.0 ? 0.0 : (p3 > 1.0 ? 1.0 : p3));
     return AURA_OK;
+}
+
+void aura_monitor_risk_cfc_attach(aura_monitor_risk_cfc *r, const aura_monitor *mon)
+{
+    if (r) {
+        r->mon = mon;
+    }
 }
 
 aura_monitor_model aura_monitor_risk_cfc_model(aura_monitor_risk_cfc *r)

@@ -12,9 +12,10 @@
 
 #define RISK_NA AURA_MONITOR_AGENT_FEATURES
 #define RISK_NS AURA_MONITOR_SYSTEM_FEATURES
+#define RISK_NB AURA_MONITOR_RISK_NEIGHBOUR_INPUTS
 #define RISK_C AURA_MONITOR_RISK_INPUTS
 #define RISK_CLAMP 8.0f
-#define RISK_FORMAT 1
+#define RISK_FORMAT 2
 
 struct aura_monitor_risk_cfc {
     const aura_allocator *alloc;
@@ -28,13 +29,22 @@ struct aura_monitor_risk_cfc {
     uint8_t *has_prev;     /* cap */
     float *x;              /* cap x RISK_C inputs of this tick */
     float *y;              /* cap logits */
+    float *nb;             /* cap x RISK_NB neighbour inputs */
+    float *cnt;            /* cap neighbour counts (scratch) */
+    const aura_monitor *mon; /* for the live graph, or NULL */
 };
 
+/* Neighbour inputs of all n agents (n x RISK_NB) from the features and the
+ * undirected edge list (pairs may be NULL); cnt is n floats of scratch. */
+void aura__monitor_risk_neigh(const float *feat, uint32_t n, const uint32_t *pairs, size_t ne,
+                              float *nb, float *cnt);
+
 /* The un-normalised input row of one agent: squashed features, their change
- * since prev_sq (zeros when prev_sq is NULL), transformed system features.
- * sq_out (RISK_NA, may be NULL) receives the squashed features. */
-void aura__monitor_risk_raw(const float *f, const float *prev_sq, const float *sys, float *raw,
-                            float *sq_out);
+ * since prev_sq (zeros when prev_sq is NULL), neighbour inputs nb (RISK_NB),
+ * transformed system features.  sq_out (RISK_NA, may be NULL) receives the
+ * squashed features. */
+void aura__monitor_risk_raw(const float *f, const float *prev_sq, const float *nb,
+                            const float *sys, float *raw, float *sq_out);
 
 /* raw -> standardised, clamped to +-RISK_CLAMP, non-finite -> 0. */
 void aura__monitor_risk_norm(const float *mean, const float *inv_std, const float *raw, float *x);
@@ -44,10 +54,12 @@ void aura__monitor_risk_norm(const float *mean, const float *inv_std, const floa
 typedef aura_status (*aura__monitor_risk_tick_fn)(void *ctx, int64_t tick, aura_monitor *mon);
 
 /* Runs a simulation with a monitor built from mo; calls fn (may be NULL)
- * after every closed tick < so->ticks; applies decisions when mo->act.
+ * after every closed tick < so->ticks; applies decisions when mo->act;
+ * attaches cfc (the model behind mo->model, or NULL) to the monitor.
  * Labels and edges at the end (caller frees with aura__free(NULL, ...)). */
 aura_status aura__monitor_risk_simulate(const aura_monitor_sim_opts *so,
-                                        const aura_monitor_opts *mo, aura__monitor_risk_tick_fn fn,
+                                        const aura_monitor_opts *mo, aura_monitor_risk_cfc *cfc,
+                                        aura__monitor_risk_tick_fn fn,
                                         void *ctx, aura_monitor_label **labels, size_t *n_labels,
                                         uint32_t **edges, size_t *n_edges, uint32_t *interventions,
                                         uint64_t *events);

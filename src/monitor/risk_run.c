@@ -91,7 +91,8 @@ static aura_status ground_truth(aura_monitor_sim *sim, aura_monitor_label **labe
 }
 
 aura_status aura__monitor_risk_simulate(const aura_monitor_sim_opts *so,
-                                        const aura_monitor_opts *mo, aura__monitor_risk_tick_fn fn,
+                                        const aura_monitor_opts *mo, aura_monitor_risk_cfc *cfc,
+                                        aura__monitor_risk_tick_fn fn,
                                         void *ctx, aura_monitor_label **labels, size_t *n_labels,
                                         uint32_t **edges, size_t *n_edges, uint32_t *interventions,
                                         uint64_t *events)
@@ -103,6 +104,9 @@ aura_status aura__monitor_risk_simulate(const aura_monitor_sim_opts *so,
     aura_status st = aura_monitor_sim_create(so, &s.sim);
     if (st == AURA_OK) {
         st = aura_monitor_create(mo, &s.mon);
+    }
+    if (st == AURA_OK && cfc) {
+        aura_monitor_risk_cfc_attach(cfc, s.mon);
     }
     if (st == AURA_OK) {
         st = run_ticks(&s, events);
@@ -117,6 +121,9 @@ aura_status aura__monitor_risk_simulate(const aura_monitor_sim_opts *so,
         *edges = NULL;
     }
     *interventions = s.interventions;
+    if (cfc) {
+        aura_monitor_risk_cfc_attach(cfc, NULL);
+    }
     aura_monitor_destroy(s.mon);
     aura_monitor_sim_destroy(s.sim);
     return st;
@@ -190,7 +197,7 @@ aura_status aura_monitor_risk_run_sim(const aura_monitor_sim_opts *so,
     uint32_t *edges = NULL;
     size_t nl = 0, ne = 0;
     memset(out, 0, sizeof *out);
-    aura_status st = aura__monitor_risk_simulate(so, &mo, store_risk, &rr, &labels, &nl, &edges,
+    aura_status st = aura__monitor_risk_simulate(so, &mo, model, store_risk, &rr, &labels, &nl, &edges,
                                                  &ne, &out->interventions, &out->events);
     if (st == AURA_OK) {
         st = aura_monitor_eval_compute(&eo, rr.risk, so->ticks, n, labels, nl, edges, ne,

@@ -65,6 +65,7 @@ typedef struct gen_ctx {
     uint8_t *seen;   /* n x T */
     float *prev;     /* n x NA */
     uint8_t *has_prev;
+    float *nb, *ncnt;   /* n x RISK_NB, n */
     double *sum, *sum2; /* C each, NULL = no statistics */
     double cnt;
 } gen_ctx;
@@ -75,9 +76,16 @@ static aura_status gen_tick(void *ctx, int64_t tick, aura_monitor *mon)
     const float *f, *sys;
     uint32_t n;
     aura_status st = aura_monitor_features(mon, &f, &sys, &n);
+    const uint32_t *pairs;
+    size_t ne;
+    if (st == AURA_OK) {
+        st = aura_monitor_edges(mon, &pairs, &ne);
+    }
     if (st != AURA_OK) {
         return st;
     }
+    n = n < g->n ? n : g->n;
+    aura__monitor_risk_neigh(f, n, pairs, ne, g->nb, g->ncnt);
     for (uint32_t i = 0; i < n && i < g->n; i++) {
         const float *fi = &f[(size_t)i * RISK_NA];
         int zero = 1;
@@ -89,7 +97,8 @@ static aura_status gen_tick(void *ctx, int64_t tick, aura_monitor *mon)
         }
         float *raw = &g->raw[((size_t)i * (size_t)g->T + (size_t)tick) * RISK_C];
         float *prev = &g->prev[(size_t)i * RISK_NA];
-        aura__monitor_risk_raw(fi, g->has_prev[i] ? prev : NULL, sys, raw, prev);
+        aura__monitor_risk_raw(fi, g->has_prev[i] ? prev : NULL, &g->nb[(size_t)i * RISK_NB], sys,
+                               raw, prev);
         g->has_prev[i] = 1;
         g->seen[(size_t)i * (size_t)g->T + (size_t)tick] = 1;
         for (int k = 0; g->sum && k < RISK_C; k++) {
@@ -170,10 +179,12 @@ static aura_status gen_run(const aura_monitor_risk_train_opts *o, int r, int val
     g.seen = aura__calloc(NULL, cells, 1);
     g.prev = aura__calloc(NULL, (size_t)n * RISK_NA, sizeof(float));
     g.has_prev = aura__calloc(NULL, n, 1);
+    g.nb = aura__calloc(NULL, (size_t)n * RISK_NB, sizeof(float));
+    g.ncnt = aura__calloc(NULL, n, sizeof(float));
     int8_t *lab = aura__alloc(NULL, cells);
     uint8_t *fails = aura__alloc(NULL, n);
     uint32_t *pick = aura__alloc_array(NULL, n, sizeof(uint32_t));
-    aura_status st = g.raw && g.seen && g.prev && g.has_prev && lab && fails && pick
+    aura_status st = g.raw && g.seen && g.prev && g.has_prev && g.nb && g.ncnt && lab && fails && pick
                          ? AURA_OK : AURA_E_NOMEM;
     aura_monitor_label *labels = NULL;
     uint32_t *edges = NULL;
@@ -184,7 +195,7 @@ static aura_status gen_run(const aura_monitor_risk_train_opts *o, int r, int val
         aura_monitor_opts mo = aura_monitor_opts_default();
         mo.act = 0;
         mo.horizon = o->model.horizon;
-        st = aura__monitor_risk_simulate(&so, &mo, gen_tick, &g, &labels, &nl, &edges, &ne, &inter,
+        st = aura__monitor_risk_simulate(&so, &mo, NULL, gen_tick, &g, &labels, &nl, &edges, &ne, &inter,
                                          &events);
     }
     if (st == AURA_OK) {
@@ -229,6 +240,8 @@ static aura_status gen_run(const aura_monitor_risk_train_opts *o, int r, int val
     aura__free(NULL, g.seen);
     aura__free(NULL, g.prev);
     aura__free(NULL, g.has_prev);
+    aura__free(NULL, g.nb);
+    aura__free(NULL, g.ncnt);
     aura__free(NULL, lab);
     aura__free(NULL, fails);
     aura__free(NULL, pick);
