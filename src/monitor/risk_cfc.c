@@ -111,6 +111,7 @@ static aura_status wrap(const aura_allocator *alloc, aura_lnn_model *m, int hori
     r->horizon = horizon;
     for (int k = 0; k < RISK_C; k++) {
         r->mean[k] = 0.0f;
+        r->std[k] = 1.0f;
         r->inv_std[k] = 1.0f;
     }
     *out = r;
@@ -194,6 +195,7 @@ static aura_status load_extras(aura_monitor_risk_cfc *r, const aura_lnn_tensors 
             if (q == 0) {
                 r->mean[k] = v[k];
             } else {
+                r->std[k] = v[k];
                 r->inv_std[k] = 1.0f / v[k];
             }
         }
@@ -260,13 +262,10 @@ aura_status aura_monitor_risk_cfc_save(const aura_monitor_risk_cfc *r, const cha
         ts[i] = (aura_lnn_tensor){.name = name, .ndim = nd, .shape = {shape[0], shape[1]},
                                   .data = aura_lnn_model_param(r->m, name, &n)};
     }
-    float stdv[RISK_C], meta[4] = {(float)RISK_FORMAT, (float)RISK_NA, (float)RISK_NS,
+    float meta[4] = {(float)RISK_FORMAT, (float)RISK_NA, (float)RISK_NS,
                                    (float)r->horizon};
-    for (int k = 0; k < RISK_C; k++) {
-        stdv[k] = 1.0f / r->inv_std[k];
-    }
     ts[np] = (aura_lnn_tensor){.name = "risk.norm_mean", .ndim = 1, .shape = {RISK_C}, .data = r->mean};
-    ts[np + 1] = (aura_lnn_tensor){.name = "risk.norm_std", .ndim = 1, .shape = {RISK_C}, .data = stdv};
+    ts[np + 1] = (aura_lnn_tensor){.name = "risk.norm_std", .ndim = 1, .shape = {RISK_C}, .data = r->std};
     ts[np + 2] = (aura_lnn_tensor){.name = "risk.meta", .ndim = 1, .shape = {4}, .data = meta};
     char *js = aura__lnn_config_to_json(r->m);
     if (!js) {

@@ -22,7 +22,7 @@ struct aura_monitor_risk_cfc {
     aura_lnn_model *m;
     int H;                 /* hidden units */
     int horizon;
-    float mean[RISK_C], inv_std[RISK_C];
+    float mean[RISK_C], std[RISK_C], inv_std[RISK_C]; /* inv_std = 1 / std, as loaded */
     uint32_t cap;          /* agents the state below is sized for */
     float *h;              /* cap x H hidden states */
     float *prev;           /* cap x RISK_NA squashed features of the previous tick */

@@ -523,7 +523,8 @@ static aura_status gen_all(const aura_monitor_risk_train_opts *o, aura_monitor_r
         double var = cnt > 0 ? sum2[k] / cnt - mu * mu : 1.0;
         double sd = var > 1e-8 ? sqrt(var) : 1.0;
         r->mean[k] = (float)mu;
-        r->inv_std[k] = (float)(1.0 / sd);
+        r->std[k] = (float)sd;
+        r->inv_std[k] = 1.0f / r->std[k];
     }
     for (int i = 0; i < o->runs; i++) {
         normalise_run(&tr[i], o->ticks, r->mean, r->inv_std);
