@@ -125,16 +125,16 @@ typedef struct aura_monitor_risk_train_opts {
     const aura_allocator *alloc;   /* NULL = default */
     uint64_t seed;                 /* data, initialisation, shuffling (1) */
     aura_monitor_risk_config model;
-    int runs;                      /* training simulations (36) */
+    int runs;                      /* training simulations (150) */
     int val_runs;                  /* validation simulations (6) */
     int ticks;                     /* ticks per simulation (300) */
     uint32_t min_agents, max_agents; /* sizes drawn from this range (50, 300) */
     int topologies;                /* bit mask of aura_monitor_topology used (ba|smallworld|random) */
     int max_seq_per_run;           /* agents kept per run: failing ones + others (48) */
-    int epochs;                    /* (10) */
+    int epochs;                    /* (12) */
     int batch;                     /* sequences per step (32) */
     int chunk;                     /* truncated BPTT length in ticks (50) */
-    double lr;                     /* Adam (0.005) */
+    double lr;                     /* Adam (0.003) */
     double pos_weight;             /* weight of positive samples in the BCE (4) */
     double clip_norm;              /* global gradient clip (1) */
     void (*progress)(void *ctx, const aura_monitor_risk_progress *p);

@@ -18,7 +18,7 @@ aura_monitor_risk_train_opts aura_monitor_risk_train_opts_default(void)
     return (aura_monitor_risk_train_opts){
         .seed = 1,
         .model = aura_monitor_risk_config_default(),
-        .runs = 36,
+        .runs = 150,
         .val_runs = 6,
         .ticks = 300,
         .min_agents = 50,
@@ -26,10 +26,10 @@ aura_monitor_risk_train_opts aura_monitor_risk_train_opts_default(void)
         .topologies = (1 << AURA_MONITOR_TOPO_BA) | (1 << AURA_MONITOR_TOPO_SMALLWORLD) |
                       (1 << AURA_MONITOR_TOPO_RANDOM),
         .max_seq_per_run = 48,
-        .epochs = 10,
+        .epochs = 12,
         .batch = 32,
         .chunk = 50,
-        .lr = 0.005,
+        .lr = 0.003,
         .pos_weight = 4.0,
         .clip_norm = 1.0,
     };
