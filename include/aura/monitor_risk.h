@@ -135,7 +135,7 @@ typedef struct aura_monitor_risk_train_opts {
     int batch;                     /* sequences per step (32) */
     int chunk;                     /* truncated BPTT length in ticks (50) */
     double lr;                     /* Adam (0.003) */
-    double pos_weight;             /* weight of positive samples in the BCE (4) */
+    double pos_weight;             /* weight of positive samples in the BCE (2) */
     double clip_norm;              /* global gradient clip (1) */
     void (*progress)(void *ctx, const aura_monitor_risk_progress *p);
     void *progress_ctx;

@@ -30,7 +30,7 @@ aura_monitor_risk_train_opts aura_monitor_risk_train_opts_default(void)
         .batch = 32,
         .chunk = 50,
         .lr = 0.003,
-        .pos_weight = 4.0,
+        .pos_weight = 2.0,
         .clip_norm = 1.0,
     };
 }
