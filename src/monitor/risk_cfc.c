@@ -203,6 +203,29 @@ static aura_status load_extras(aura_monitor_risk_cfc *r, const aura_lnn_tensors 
     return AURA_OK;
 }
 
+/* A trained risk CfC has small weights; a parameter beyond RISK_MAX_PARAM
+ * means a corrupted file (and would overflow the state). */
+#define RISK_MAX_PARAM 1e4f
+
+static aura_status check_magnitudes(aura_lnn_model *m, const char *path, char *err, size_t cap)
+{
+    for (size_t i = 0; i < aura_lnn_model_param_count(m); i++) {
+        const char *name = aura_lnn_model_param_name(m, i);
+        size_t n = 0;
+        const float *p = aura_lnn_model_param(m, name, &n);
+        for (size_t k = 0; p && k < n; k++) {
+            if (!(fabsf(p[k]) <= RISK_MAX_PARAM)) {
+                char msg[200];
+                snprintf(msg, sizeof msg, "parameter '%s'[%zu] = %g is out of range (|x| <= %g)",
+                         name, k, (double)p[k], (double)RISK_MAX_PARAM);
+                errf(err, cap, path, msg);
+                return AURA_E_FORMAT;
+            }
+        }
+    }
+    return AURA_OK;
+}
+
 aura_status aura_monitor_risk_cfc_load(const aura_allocator *alloc, const char *path,
                                        aura_monitor_risk_cfc **out, char *err, size_t err_cap)
 {
@@ -230,6 +253,9 @@ aura_status aura_monitor_risk_cfc_load(const aura_allocator *alloc, const char *
             aura_lnn_model_destroy(m);
             st = AURA_E_FORMAT;
         }
+    }
+    if (st == AURA_OK && (st = check_magnitudes(m, path, err, err_cap)) != AURA_OK) {
+        aura_lnn_model_destroy(m);
     }
     aura_monitor_risk_cfc *r = NULL;
     if (st == AURA_OK) {

@@ -310,3 +310,58 @@ AURA_TEST(monitor_risk_shipped_model_loads)
     ASSERT_TRUE(aura_monitor_risk_cfc_n_params(r) < 20000); /* tens of KB */
     aura_monitor_risk_cfc_destroy(r);
 }
+
+AURA_TEST(monitor_risk_fuzz_model_file)
+{
+    /* seeded random mutations of a valid model file: load either fails
+     * with a status, or gives a model whose risks are probabilities */
+    aura_monitor_risk_cfc *r = NULL;
+    ASSERT_OK(aura_monitor_risk_cfc_create(NULL, NULL, 11, &r));
+    const char *d = test_tmpdir();
+    const char *good = test_path("%s/fz.safetensors", d);
+    ASSERT_OK(aura_monitor_risk_cfc_save(r, good));
+    aura_monitor_risk_cfc_destroy(r);
+    FILE *f = fopen(good, "rb");
+    ASSERT_TRUE(f != NULL);
+    static unsigned char orig[1 << 16], buf[1 << 16];
+    size_t n = fread(orig, 1, sizeof orig, f);
+    fclose(f);
+    ASSERT_TRUE(n > 100 && n < sizeof orig);
+    const char *bad = test_path("%s/fz_bad.safetensors", d);
+    int loaded = 0, refused = 0;
+    rs = 777;
+    for (int it = 0; it < 300; it++) {
+        memcpy(buf, orig, n);
+        int flips = 1 + (int)(frand() * 4.0f);
+        size_t len = n;
+        for (int k = 0; k < flips; k++) {
+            size_t at = (size_t)(frand() * (float)n) % n;
+            buf[at] = (unsigned char)(frand() * 256.0f);
+        }
+        if (frand() < 0.1f) {
+            len = (size_t)(frand() * (float)n);
+        }
+        FILE *w = fopen(bad, "wb");
+        ASSERT_TRUE(w != NULL);
+        ASSERT_EQ(len, fwrite(buf, 1, len, w));
+        fclose(w);
+        char err[256] = "";
+        aura_status st = aura_monitor_risk_cfc_load(NULL, bad, &r, err, sizeof err);
+        if (st != AURA_OK) {
+            ASSERT_TRUE(err[0] != '\0');
+            refused++;
+            continue;
+        }
+        loaded++;
+        enum { N = 6, T = 5 };
+        float risk[N * T];
+        score_seq(r, N, T, 3, risk);
+        for (int k = 0; k < N * T; k++) {
+            ASSERT_TRUE(risk[k] >= 0.0f && risk[k] <= 1.0f);
+        }
+        aura_monitor_risk_cfc_destroy(r);
+        r = NULL;
+    }
+    ASSERT_TRUE(refused > 0);
+    fprintf(stderr, "fuzz: %d loaded, %d refused\n", loaded, refused);
+}
