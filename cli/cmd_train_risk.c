@@ -20,14 +20,15 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: aura train-risk [--seed S] [--out FILE] [--epochs E] [--runs R]\n"
             "                       [--val-runs V] [--ticks T] [--units U] [--lr LR]\n"
-            "                       [--pos-weight W] [--quiet]\n\n"
+            "                       [--pos-weight W] [--chunk L] [--batch B] [--quiet]\n\n"
             "Trains the monitor's CfC risk model (P(agent fails within H=%d ticks)) on\n"
             "simulated runs (ba, smallworld and random topologies, %u..%u agents, random\n"
             "fault mixes; open loop, monitor in shadow) and saves it as safetensors.\n"
             "Defaults: seed %llu, %d epochs, %d runs + %d validation runs of %d ticks,\n"
-            "%d units, out models/risk_cfc.safetensors.  One line per epoch on stderr.\n",
+            "%d units, BPTT chunks of %d ticks, batches of %d sequences, out\n"
+            "models/risk_cfc.safetensors.  One line per epoch on stderr.\n",
             o.model.horizon, o.min_agents, o.max_agents, (unsigned long long)o.seed, o.epochs,
-            o.runs, o.val_runs, o.ticks, o.model.units);
+            o.runs, o.val_runs, o.ticks, o.model.units, o.chunk, o.batch);
 }
 
 static int parse_num(const char *s, double lo, double hi, double *out)
@@ -89,6 +90,10 @@ int cmd_train_risk(int argc, char **argv)
             o.model.units = (int)x;
         } else if (strcmp(a, "--lr") == 0 && parse_num(v, 1e-6, 1.0, &x)) {
             o.lr = x;
+        } else if (strcmp(a, "--chunk") == 0 && parse_num(v, 1, 100000, &x)) {
+            o.chunk = (int)x;
+        } else if (strcmp(a, "--batch") == 0 && parse_num(v, 1, 4096, &x)) {
+            o.batch = (int)x;
         } else if (strcmp(a, "--pos-weight") == 0 && parse_num(v, 0.01, 1000, &x)) {
             o.pos_weight = x;
         } else {
