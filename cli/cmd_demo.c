@@ -586,7 +586,9 @@ static int write_report(const demo *d, const summary *sm, const arm *arms, int n
     fprintf(f, "<p>%u agents, %s topology, seeds %llu..%llu, %d ticks each, faults: %s. Arm "
                "<b>none</b>: no monitor acts (the rule monitor scores in shadow). Arm "
                "<b>rules</b>: the rule monitor's interventions feed back into the same "
-               "simulation (same seeds).</p>\n<table><tr><th>summed over runs</th>",
+               "simulation (same seeds). Arm <b>aura</b> (when present): the same policy driven "
+               "by the CfC risk model (docs/monitor_risk.md).</p>\n"
+               "<table><tr><th>summed over runs</th>",
             d->n, aura_monitor_topology_name(d->so.topology), (unsigned long long)d->so.seed,
             (unsigned long long)d->so.seed + (unsigned long long)d->runs - 1, d->ticks,
             d->so.faults ? d->so.faults : "random (default)");
