@@ -46,8 +46,7 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 static void on_epoch(void *ctx, const aura_monitor_risk_progress *p)
 {
     (void)ctx;
-    fprintf(stderr,
-            "epoch %2d/%d  loss %.4f  val loss %.4f  val AUROC %.4f%s  %.1f s\n", p->epoch,
+    fprintf(stderr, "epoch %2d/%d  loss %.4f  val loss %.4f  val AUROC %.4f%s  %.1f s\n", p->epoch,
             p->epochs, p->loss, p->val_loss, p->val_auroc, p->best ? " *" : "  ", p->seconds);
     fflush(stderr);
 }
@@ -122,9 +121,9 @@ int cmd_train_risk(int argc, char **argv)
     }
     printf("saved %s: CfC %d units, %zu parameters; %llu samples per epoch (%.2f%% positive);\n"
            "loss %.4f -> %.4f; best validation AUROC %.4f at epoch %d\n",
-           out, o.model.units, aura_monitor_risk_cfc_n_params(r),
-           (unsigned long long)res.samples, 100.0 * res.positive_share, res.first_loss,
-           res.last_loss, res.best_val_auroc, res.best_epoch);
+           out, o.model.units, aura_monitor_risk_cfc_n_params(r), (unsigned long long)res.samples,
+           100.0 * res.positive_share, res.first_loss, res.last_loss, res.best_val_auroc,
+           res.best_epoch);
     aura_monitor_risk_cfc_destroy(r);
     return CLI_EXIT_OK;
 }

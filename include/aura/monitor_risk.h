@@ -32,8 +32,8 @@
  * system made shares of its size) and then standardised with statistics
  * stored in the model file. */
 #define AURA_MONITOR_RISK_NEIGHBOUR_INPUTS 8
-#define AURA_MONITOR_RISK_INPUTS                                                    \
-    (2 * AURA_MONITOR_AGENT_FEATURES + AURA_MONITOR_RISK_NEIGHBOUR_INPUTS +         \
+#define AURA_MONITOR_RISK_INPUTS                                                                   \
+    (2 * AURA_MONITOR_AGENT_FEATURES + AURA_MONITOR_RISK_NEIGHBOUR_INPUTS +                        \
      AURA_MONITOR_SYSTEM_FEATURES)
 
 typedef struct aura_monitor_risk_config {
@@ -93,9 +93,9 @@ AURA_API aura_monitor_model aura_monitor_risk_cfc_model(aura_monitor_risk_cfc *r
  * ====================================================================== */
 
 typedef struct aura_monitor_risk_run {
-    aura_monitor_eval ev;      /* risk scored against labels (horizon, threshold) */
-    uint32_t failed_agents;    /* distinct agents that failed */
-    uint32_t interventions;    /* decisions applied (act = 1) */
+    aura_monitor_eval ev;   /* risk scored against labels (horizon, threshold) */
+    uint32_t failed_agents; /* distinct agents that failed */
+    uint32_t interventions; /* decisions applied (act = 1) */
     uint64_t events;
 } aura_monitor_risk_run;
 
@@ -114,29 +114,29 @@ AURA_API aura_status aura_monitor_risk_run_sim(const aura_monitor_sim_opts *so,
 
 typedef struct aura_monitor_risk_progress {
     int epoch, epochs;
-    double loss;       /* mean class-weighted BCE over the epoch's training chunks */
-    double val_loss;   /* on the validation runs */
-    double val_auroc;  /* per (agent, tick) on the validation runs */
-    double seconds;    /* since training started (data generation included) */
-    int best;          /* 1 if this epoch is the best so far (kept) */
+    double loss;      /* mean class-weighted BCE over the epoch's training chunks */
+    double val_loss;  /* on the validation runs */
+    double val_auroc; /* per (agent, tick) on the validation runs */
+    double seconds;   /* since training started (data generation included) */
+    int best;         /* 1 if this epoch is the best so far (kept) */
 } aura_monitor_risk_progress;
 
 typedef struct aura_monitor_risk_train_opts {
-    const aura_allocator *alloc;   /* NULL = default */
-    uint64_t seed;                 /* data, initialisation, shuffling (1) */
+    const aura_allocator *alloc; /* NULL = default */
+    uint64_t seed;               /* data, initialisation, shuffling (1) */
     aura_monitor_risk_config model;
-    int runs;                      /* training simulations (150) */
-    int val_runs;                  /* validation simulations (6) */
-    int ticks;                     /* ticks per simulation (300) */
+    int runs;                        /* training simulations (150) */
+    int val_runs;                    /* validation simulations (6) */
+    int ticks;                       /* ticks per simulation (300) */
     uint32_t min_agents, max_agents; /* sizes drawn from this range (50, 300) */
-    int topologies;                /* bit mask of aura_monitor_topology used (ba|smallworld|random) */
-    int max_seq_per_run;           /* agents kept per run: failing ones + others (48) */
-    int epochs;                    /* (12) */
-    int batch;                     /* sequences per step (32) */
-    int chunk;                     /* truncated BPTT length in ticks (50) */
-    double lr;                     /* Adam (0.003) */
-    double pos_weight;             /* weight of positive samples in the BCE (2) */
-    double clip_norm;              /* global gradient clip (1) */
+    int topologies;      /* bit mask of aura_monitor_topology used (ba|smallworld|random) */
+    int max_seq_per_run; /* agents kept per run: failing ones + others (48) */
+    int epochs;          /* (12) */
+    int batch;           /* sequences per step (32) */
+    int chunk;           /* truncated BPTT length in ticks (50) */
+    double lr;           /* Adam (0.003) */
+    double pos_weight;   /* weight of positive samples in the BCE (2) */
+    double clip_norm;    /* global gradient clip (1) */
     void (*progress)(void *ctx, const aura_monitor_risk_progress *p);
     void *progress_ctx;
 } aura_monitor_risk_train_opts;
@@ -147,8 +147,8 @@ typedef struct aura_monitor_risk_train_result {
     double first_loss, last_loss; /* training loss of the first and last epoch */
     double best_val_auroc;
     int best_epoch;
-    uint64_t samples;             /* (agent, tick) training samples per epoch */
-    double positive_share;        /* of those */
+    uint64_t samples;      /* (agent, tick) training samples per epoch */
+    double positive_share; /* of those */
 } aura_monitor_risk_train_result;
 
 /* Generates data with the simulator (open loop, monitor in shadow mode),

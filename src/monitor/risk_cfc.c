@@ -58,8 +58,8 @@ void aura__monitor_risk_neigh(const float *feat, uint32_t n, const uint32_t *pai
     }
 }
 
-void aura__monitor_risk_raw(const float *f, const float *prev_sq, const float *nb,
-                            const float *sys, float *raw, float *sq_out)
+void aura__monitor_risk_raw(const float *f, const float *prev_sq, const float *nb, const float *sys,
+                            float *raw, float *sq_out)
 {
     for (int k = 0; k < RISK_NA; k++) {
         float s = squash(f[k]);
@@ -159,7 +159,8 @@ static aura_status load_extras(aura_monitor_risk_cfc *r, const aura_lnn_tensors 
     int nd;
     const float *meta = aura_lnn_tensors_get(t, "risk.meta", shape, &nd);
     if (!meta || nd != 1 || shape[0] != 4) {
-        errf(err, cap, path, "not a risk model: tensor 'risk.meta' (4 floats) missing or misshaped");
+        errf(err, cap, path,
+             "not a risk model: tensor 'risk.meta' (4 floats) missing or misshaped");
         return AURA_E_FORMAT;
     }
     if (meta[0] != (float)RISK_FORMAT || meta[1] != (float)RISK_NA || meta[2] != (float)RISK_NS) {
@@ -285,13 +286,16 @@ aura_status aura_monitor_risk_cfc_save(const aura_monitor_risk_cfc *r, const cha
         size_t shape[2] = {0, 0}, n = 0;
         int nd = 0;
         aura_lnn_model_param_shape(r->m, name, shape, &nd);
-        ts[i] = (aura_lnn_tensor){.name = name, .ndim = nd, .shape = {shape[0], shape[1]},
+        ts[i] = (aura_lnn_tensor){.name = name,
+                                  .ndim = nd,
+                                  .shape = {shape[0], shape[1]},
                                   .data = aura_lnn_model_param(r->m, name, &n)};
     }
-    float meta[4] = {(float)RISK_FORMAT, (float)RISK_NA, (float)RISK_NS,
-                                   (float)r->horizon};
-    ts[np] = (aura_lnn_tensor){.name = "risk.norm_mean", .ndim = 1, .shape = {RISK_C}, .data = r->mean};
-    ts[np + 1] = (aura_lnn_tensor){.name = "risk.norm_std", .ndim = 1, .shape = {RISK_C}, .data = r->std};
+    float meta[4] = {(float)RISK_FORMAT, (float)RISK_NA, (float)RISK_NS, (float)r->horizon};
+    ts[np] =
+        (aura_lnn_tensor){.name = "risk.norm_mean", .ndim = 1, .shape = {RISK_C}, .data = r->mean};
+    ts[np + 1] =
+        (aura_lnn_tensor){.name = "risk.norm_std", .ndim = 1, .shape = {RISK_C}, .data = r->std};
     ts[np + 2] = (aura_lnn_tensor){.name = "risk.meta", .ndim = 1, .shape = {4}, .data = meta};
     char *js = aura__lnn_config_to_json(r->m);
     if (!js) {

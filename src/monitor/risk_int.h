@@ -20,17 +20,17 @@
 struct aura_monitor_risk_cfc {
     const aura_allocator *alloc;
     aura_lnn_model *m;
-    int H;                 /* hidden units */
+    int H; /* hidden units */
     int horizon;
     float mean[RISK_C], std[RISK_C], inv_std[RISK_C]; /* inv_std = 1 / std, as loaded */
-    uint32_t cap;          /* agents the state below is sized for */
-    float *h;              /* cap x H hidden states */
-    float *prev;           /* cap x RISK_NA squashed features of the previous tick */
-    uint8_t *has_prev;     /* cap */
-    float *x;              /* cap x RISK_C inputs of this tick */
-    float *y;              /* cap logits */
-    float *nb;             /* cap x RISK_NB neighbour inputs */
-    float *cnt;            /* cap neighbour counts (scratch) */
+    uint32_t cap;                                     /* agents the state below is sized for */
+    float *h;                                         /* cap x H hidden states */
+    float *prev;             /* cap x RISK_NA squashed features of the previous tick */
+    uint8_t *has_prev;       /* cap */
+    float *x;                /* cap x RISK_C inputs of this tick */
+    float *y;                /* cap logits */
+    float *nb;               /* cap x RISK_NB neighbour inputs */
+    float *cnt;              /* cap neighbour counts (scratch) */
     const aura_monitor *mon; /* for the live graph, or NULL */
 };
 
@@ -43,8 +43,8 @@ void aura__monitor_risk_neigh(const float *feat, uint32_t n, const uint32_t *pai
  * since prev_sq (zeros when prev_sq is NULL), neighbour inputs nb (RISK_NB),
  * transformed system features.  sq_out (RISK_NA, may be NULL) receives the
  * squashed features. */
-void aura__monitor_risk_raw(const float *f, const float *prev_sq, const float *nb,
-                            const float *sys, float *raw, float *sq_out);
+void aura__monitor_risk_raw(const float *f, const float *prev_sq, const float *nb, const float *sys,
+                            float *raw, float *sq_out);
 
 /* raw -> standardised, clamped to +-RISK_CLAMP, non-finite -> 0. */
 void aura__monitor_risk_norm(const float *mean, const float *inv_std, const float *raw, float *x);
@@ -59,8 +59,8 @@ typedef aura_status (*aura__monitor_risk_tick_fn)(void *ctx, int64_t tick, aura_
  * Labels and edges at the end (caller frees with aura__free(NULL, ...)). */
 aura_status aura__monitor_risk_simulate(const aura_monitor_sim_opts *so,
                                         const aura_monitor_opts *mo, aura_monitor_risk_cfc *cfc,
-                                        aura__monitor_risk_tick_fn fn,
-                                        void *ctx, aura_monitor_label **labels, size_t *n_labels,
+                                        aura__monitor_risk_tick_fn fn, void *ctx,
+                                        aura_monitor_label **labels, size_t *n_labels,
                                         uint32_t **edges, size_t *n_edges, uint32_t *interventions,
                                         uint64_t *events);
 

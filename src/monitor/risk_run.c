@@ -92,8 +92,8 @@ static aura_status ground_truth(aura_monitor_sim *sim, aura_monitor_label **labe
 
 aura_status aura__monitor_risk_simulate(const aura_monitor_sim_opts *so,
                                         const aura_monitor_opts *mo, aura_monitor_risk_cfc *cfc,
-                                        aura__monitor_risk_tick_fn fn,
-                                        void *ctx, aura_monitor_label **labels, size_t *n_labels,
+                                        aura__monitor_risk_tick_fn fn, void *ctx,
+                                        aura_monitor_label **labels, size_t *n_labels,
                                         uint32_t **edges, size_t *n_edges, uint32_t *interventions,
                                         uint64_t *events)
 {
@@ -161,9 +161,9 @@ static uint32_t count_failed_agents(const aura_monitor_label *l, size_t nl, uint
     return c;
 }
 
-aura_status aura_monitor_risk_run_sim(const aura_monitor_sim_opts *so,
-                                      aura_monitor_risk_cfc *model, int act, double threshold,
-                                      float *risk_out, aura_monitor_risk_run *out)
+aura_status aura_monitor_risk_run_sim(const aura_monitor_sim_opts *so, aura_monitor_risk_cfc *model,
+                                      int act, double threshold, float *risk_out,
+                                      aura_monitor_risk_run *out)
 {
     AURA_CHECK_ARG(so && out && so->ticks > 0 && so->n_agents > 0);
     if (!(threshold > 0.0 && threshold <= 1.0)) {
@@ -197,11 +197,10 @@ aura_status aura_monitor_risk_run_sim(const aura_monitor_sim_opts *so,
     uint32_t *edges = NULL;
     size_t nl = 0, ne = 0;
     memset(out, 0, sizeof *out);
-    aura_status st = aura__monitor_risk_simulate(so, &mo, model, store_risk, &rr, &labels, &nl, &edges,
-                                                 &ne, &out->interventions, &out->events);
+    aura_status st = aura__monitor_risk_simulate(so, &mo, model, store_risk, &rr, &labels, &nl,
+                                                 &edges, &ne, &out->interventions, &out->events);
     if (st == AURA_OK) {
-        st = aura_monitor_eval_compute(&eo, rr.risk, so->ticks, n, labels, nl, edges, ne,
-                                       &out->ev);
+        st = aura_monitor_eval_compute(&eo, rr.risk, so->ticks, n, labels, nl, edges, ne, &out->ev);
         out->failed_agents = count_failed_agents(labels, nl, n);
     }
     aura__free(NULL, labels);

@@ -61,9 +61,9 @@ typedef struct run_data {
 typedef struct gen_ctx {
     uint32_t n;
     int32_t T;
-    float *raw;      /* n x T x C */
-    uint8_t *seen;   /* n x T */
-    float *prev;     /* n x NA */
+    float *raw;    /* n x T x C */
+    uint8_t *seen; /* n x T */
+    float *prev;   /* n x NA */
     uint8_t *has_prev;
     float *nb, *ncnt;   /* n x RISK_NB, n */
     double *sum, *sum2; /* C each, NULL = no statistics */
@@ -169,7 +169,8 @@ static aura_status gen_run(const aura_monitor_risk_train_opts *o, int r, int val
 {
     aura_monitor_sim_opts so = run_config(o, r, val);
     char faults[32];
-    snprintf(faults, sizeof faults, "random:%u", (2u + so.n_agents / 40u) * (1u + (unsigned)r % 2u));
+    snprintf(faults, sizeof faults, "random:%u",
+             (2u + so.n_agents / 40u) * (1u + (unsigned)r % 2u));
     so.faults = faults;
     uint32_t n = so.n_agents;
     int32_t T = so.ticks;
@@ -184,8 +185,10 @@ static aura_status gen_run(const aura_monitor_risk_train_opts *o, int r, int val
     int8_t *lab = aura__alloc(NULL, cells);
     uint8_t *fails = aura__alloc(NULL, n);
     uint32_t *pick = aura__alloc_array(NULL, n, sizeof(uint32_t));
-    aura_status st = g.raw && g.seen && g.prev && g.has_prev && g.nb && g.ncnt && lab && fails && pick
-                         ? AURA_OK : AURA_E_NOMEM;
+    aura_status st =
+        g.raw && g.seen && g.prev && g.has_prev && g.nb && g.ncnt && lab && fails && pick
+            ? AURA_OK
+            : AURA_E_NOMEM;
     aura_monitor_label *labels = NULL;
     uint32_t *edges = NULL;
     size_t nl = 0, ne = 0;
@@ -195,8 +198,8 @@ static aura_status gen_run(const aura_monitor_risk_train_opts *o, int r, int val
         aura_monitor_opts mo = aura_monitor_opts_default();
         mo.act = 0;
         mo.horizon = o->model.horizon;
-        st = aura__monitor_risk_simulate(&so, &mo, NULL, gen_tick, &g, &labels, &nl, &edges, &ne, &inter,
-                                         &events);
+        st = aura__monitor_risk_simulate(&so, &mo, NULL, gen_tick, &g, &labels, &nl, &edges, &ne,
+                                         &inter, &events);
     }
     if (st == AURA_OK) {
         make_labels(labels, nl, n, T, o->model.horizon, g.seen, lab, fails);
@@ -214,8 +217,7 @@ static aura_status gen_run(const aura_monitor_risk_train_opts *o, int r, int val
         for (uint32_t i = 0; i < n; i++) { /* stable partition: failing first */
             if (fails[pick[i]]) {
                 uint32_t t = pick[i];
-                memmove(&pick[total_fail + 1], &pick[total_fail],
-                        (i - total_fail) * sizeof *pick);
+                memmove(&pick[total_fail + 1], &pick[total_fail], (i - total_fail) * sizeof *pick);
                 pick[total_fail++] = t;
             }
         }
@@ -271,11 +273,11 @@ static void normalise_run(run_data *d, int32_t T, const float *mean, const float
 
 typedef struct trainer {
     aura_monitor_risk_cfc *r;
-    size_t np;            /* named parameters */
-    size_t n;             /* floats */
+    size_t np; /* named parameters */
+    size_t n;  /* floats */
     const char **name;
     size_t *off, *len;
-    float *G;             /* gradient, flat */
+    float *G; /* gradient, flat */
     double *m1, *m2;
     float *best;
     long t;
@@ -429,8 +431,8 @@ static aura_status train_batch(trainer *tr, const aura_monitor_risk_train_opts *
         for (size_t c = 0; c < nb * L; c++) {
             w->gy[c] = (float)(w->gy[c] / W);
         }
-        st = aura_lnn_model_grad(m, nb, L, w->x, NULL, w->h0, NULL, w->gy, NULL, tr->G, NULL,
-                                 NULL, NULL);
+        st = aura_lnn_model_grad(m, nb, L, w->x, NULL, w->h0, NULL, w->gy, NULL, tr->G, NULL, NULL,
+                                 NULL);
         if (st != AURA_OK) {
             return st;
         }
@@ -489,8 +491,8 @@ static aura_status check_opts(const aura_monitor_risk_train_opts *o)
              o->ticks >= 20 && o->ticks <= 100000 && o->min_agents >= 10 &&
              o->max_agents >= o->min_agents && o->max_agents <= 10000 &&
              (o->topologies & 15) != 0 && (o->topologies & ~15) == 0 && o->max_seq_per_run >= 2 &&
-             o->epochs >= 1 && o->batch >= 1 && o->chunk >= 1 && o->lr > 0 &&
-             o->pos_weight > 0 && o->clip_norm >= 0;
+             o->epochs >= 1 && o->batch >= 1 && o->chunk >= 1 && o->lr > 0 && o->pos_weight > 0 &&
+             o->clip_norm >= 0;
     return ok ? AURA_OK : AURA_E_INVAL;
 }
 
@@ -580,8 +582,8 @@ static aura_status epochs(const aura_monitor_risk_train_opts *o, trainer *tr, co
             size_t nb = nseq - b < B ? nseq - b : B;
             st = train_batch(tr, o, trd, &seqs[b], nb, o->ticks, &w, &loss, &W);
         }
-        aura_monitor_risk_progress p = {.epoch = e + 1, .epochs = o->epochs,
-                                        .loss = W > 0 ? loss / W : NAN};
+        aura_monitor_risk_progress p = {
+            .epoch = e + 1, .epochs = o->epochs, .loss = W > 0 ? loss / W : NAN};
         if (st == AURA_OK) {
             st = validate(tr->r, o, val, o->val_runs, o->ticks, &p.val_loss, &p.val_auroc);
         }

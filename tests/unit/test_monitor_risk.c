@@ -176,8 +176,7 @@ AURA_TEST(monitor_risk_trained_beats_constant_on_heldout)
         ASSERT_OK(aura_monitor_risk_run_sim(&so, r, 0, 0.5, NULL, &run));
         ASSERT_TRUE(run.ev.positives > 0 && run.ev.negatives > 0);
         fprintf(stderr, "held-out %s: AUROC %.3f PR-AUC %.3f (base rate %.3f)\n",
-                aura_monitor_topology_name(topo[k]), run.ev.auroc, run.ev.pr_auc,
-                run.ev.base_rate);
+                aura_monitor_topology_name(topo[k]), run.ev.auroc, run.ev.pr_auc, run.ev.base_rate);
         /* a constant predictor has AUROC 0.5 and PR-AUC = base rate */
         ASSERT_TRUE(run.ev.pr_auc > run.ev.base_rate);
         sum += run.ev.auroc;
