@@ -13,12 +13,14 @@
 
 #include "aura/monitor.h"
 #include "cli.h"
+#include "risk_cli.h"
 
 static const char *const CMD = "demo";
 
 typedef struct arm {
     const char *name;
     int act;
+    aura_monitor_risk_cfc *model; /* arm "aura": the CfC risk drives the policy */
     float *risk;          /* ticks x n, -1 = unseen */
     uint16_t *failed_now; /* agents failed per tick */
     aura_monitor_label *labels;
@@ -41,6 +43,8 @@ typedef struct demo {
     int runs;          /* seeds so.seed .. so.seed + runs - 1 */
     double threshold;  /* the acting monitor's decision threshold */
     int trace;         /* print each intervention */
+    const char *model; /* --model: the CfC of arm "aura" ("none" = no such arm,
+                          NULL = the shipped one if present) */
 } demo;
 
 /* One arm summed over runs. */
@@ -227,6 +231,11 @@ static aura_status run_arm(const demo *d, arm *a)
     aura_monitor_opts mo = aura_monitor_opts_default();
     mo.act = a->act;
     mo.threshold = d->threshold;
+    aura_monitor_model mm = aura_monitor_risk_cfc_model(a->model);
+    if (a->model) {
+        aura_monitor_risk_cfc_reset(a->model);
+        mo.model = &mm;
+    }
     a->risk = malloc(sizeof(float) * (size_t)d->ticks * d->n);
     a->failed_now = calloc((size_t)d->ticks, sizeof *a->failed_now);
     aura_status st = a->risk && a->failed_now ? AURA_OK : AURA_E_NOMEM;
@@ -239,6 +248,7 @@ static aura_status run_arm(const demo *d, arm *a)
     if (st == AURA_OK) {
         st = aura_monitor_create(&mo, &mon);
     }
+    aura_monitor_risk_cfc_attach(a->model, mon);
     if (st == AURA_OK) {
         st = simulate_arm(d, a, sim, mon);
     }
@@ -332,7 +342,9 @@ static void print_table(const demo *d, const summary *sm, int n_arms, const arm 
         printf("\n");
     }
     printf("\nRisk rows score the rule monitor's risk: in arm \"none\" it runs in shadow\n"
-           "(scores, never acts); in arm \"rules\" its own interventions change the outcomes.\n"
+           "(scores, never acts); in arm \"rules\" its own interventions change the outcomes;\n"
+           "in arm \"aura\" the CfC risk model (aura train-risk) scores and drives the same\n"
+           "decision policy, and its risk is the one scored.\n"
            "Monitor cost per tick (%u agents, first run): p50 %.3f ms, p99 %.3f ms; %.0f events/s\n"
            "end to end (simulator included).\n",
            d->n, run0[0].tick_ms_p50, run0[0].tick_ms_p99,
@@ -574,7 +586,9 @@ static int write_report(const demo *d, const summary *sm, const arm *arms, int n
     fprintf(f, "<p>%u agents, %s topology, seeds %llu..%llu, %d ticks each, faults: %s. Arm "
                "<b>none</b>: no monitor acts (the rule monitor scores in shadow). Arm "
                "<b>rules</b>: the rule monitor's interventions feed back into the same "
-               "simulation (same seeds).</p>\n<table><tr><th>summed over runs</th>",
+               "simulation (same seeds). Arm <b>aura</b> (when present): the same policy driven "
+               "by the CfC risk model (docs/monitor_risk.md).</p>\n"
+               "<table><tr><th>summed over runs</th>",
             d->n, aura_monitor_topology_name(d->so.topology), (unsigned long long)d->so.seed,
             (unsigned long long)d->so.seed + (unsigned long long)d->runs - 1, d->ticks,
             d->so.faults ? d->so.faults : "random (default)");
@@ -626,7 +640,10 @@ static void usage_demo_extra(FILE *f)
 {
     fprintf(f, "  --runs K        seeds S .. S+K-1, summed in the table (default 5)\n"
                "  --threshold P   the acting monitor's decision threshold (default 0.5)\n"
-               "  --trace         print each intervention on stderr\n");
+               "  --trace         print each intervention on stderr\n"
+               "  --model M       the CfC risk model of arm \"aura\" (default\n"
+               "                  " CLI_RISK_DEFAULT_MODEL ", skipped with a note if absent;\n"
+               "                  none: no aura arm)\n");
 }
 
 static int parse_args(int argc, char **argv, demo *d)
@@ -671,6 +688,8 @@ static int parse_args(int argc, char **argv, demo *d)
             d->so.faults = v;
         } else if (strcmp(a, "--report") == 0) {
             d->report = v;
+        } else if (strcmp(a, "--model") == 0) {
+            d->model = v;
         } else {
             cli_errorf(CMD, "bad option or value: %s %s", a, v);
             return CLI_EXIT_USAGE;
@@ -706,9 +725,27 @@ int cmd_demo(int argc, char **argv)
     d.ticks = d.so.ticks;
     d.n = d.so.n_agents;
     d.progress = cli_stderr_is_tty();
-    static const char *const names[2] = {"none", "rules"};
-    arm run0[2], cur[2];
-    summary sm[2];
+    static const char *const names[3] = {"none", "rules", "aura"};
+    aura_monitor_risk_cfc *cfc = NULL;
+    int n_arms = 2;
+    if (!d.model) {
+        FILE *probe = fopen(CLI_RISK_DEFAULT_MODEL, "rb");
+        d.model = probe ? CLI_RISK_DEFAULT_MODEL : "none";
+        if (probe) {
+            fclose(probe);
+        } else {
+            fprintf(stderr, "aura: demo: " CLI_RISK_DEFAULT_MODEL " not found (run from the "
+                            "repository, or train one\n  with aura train-risk): no \"aura\" arm\n");
+        }
+    }
+    if (strcmp(d.model, "none") != 0) {
+        if ((rc = cli_risk_model_open(CMD, d.model, &cfc)) != CLI_EXIT_OK) {
+            return rc;
+        }
+        n_arms = 3;
+    }
+    arm run0[3], cur[3];
+    summary sm[3];
     memset(run0, 0, sizeof run0);
     memset(sm, 0, sizeof sm);
     uint64_t seed0 = d.so.seed;
@@ -716,12 +753,13 @@ int cmd_demo(int argc, char **argv)
     for (int r = 0; r < d.runs && st == AURA_OK; r++) {
         d.so.seed = seed0 + (uint64_t)r;
         memset(cur, 0, sizeof cur);
-        for (int k = 0; k < 2 && st == AURA_OK; k++) {
+        for (int k = 0; k < n_arms && st == AURA_OK; k++) {
             cur[k].name = names[k];
-            cur[k].act = k;
+            cur[k].act = k > 0;
+            cur[k].model = k == 2 ? cfc : NULL;
             st = run_arm(&d, &cur[k]);
         }
-        for (int k = 0; k < 2 && st == AURA_OK; k++) {
+        for (int k = 0; k < n_arms && st == AURA_OK; k++) {
             sm[k].name = names[k];
             if (r == 0) {
                 sm[k].first_cascade = -1;
@@ -731,7 +769,7 @@ int cmd_demo(int argc, char **argv)
         if (r == 0) {
             memcpy(run0, cur, sizeof cur);
         } else {
-            free_arms(cur, 2);
+            free_arms(cur, n_arms);
         }
     }
     d.so.seed = seed0;
@@ -739,12 +777,13 @@ int cmd_demo(int argc, char **argv)
         cli_errorf(CMD, "%s", aura_status_str(st));
         rc = st == AURA_E_FORMAT ? CLI_EXIT_USAGE : cli_exit_code(st);
     } else {
-        print_table(&d, sm, 2, run0);
-        rc = write_report(&d, sm, run0, 2);
+        print_table(&d, sm, n_arms, run0);
+        rc = write_report(&d, sm, run0, n_arms);
         if (rc == CLI_EXIT_OK) {
             printf("\nReport: %s\n", d.report);
         }
     }
-    free_arms(run0, 2);
+    free_arms(run0, n_arms);
+    aura_monitor_risk_cfc_destroy(cfc);
     return rc;
 }

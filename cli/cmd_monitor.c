@@ -11,6 +11,7 @@
 #include "aura/events.h"
 #include "aura/monitor.h"
 #include "cli.h"
+#include "risk_cli.h"
 
 static const char *const CMD = "monitor";
 #define BATCH 4096
@@ -18,13 +19,14 @@ static const char *const CMD = "monitor";
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: aura monitor [--model rules] [--tick-ms MS] [--window W] [--threshold P]\n"
+            "usage: aura monitor [--model rules|aura|FILE] [--tick-ms MS] [--window W] [--threshold P]\n"
             "                    [--observe] [--strict] < EVENTS.jsonl > RISK.jsonl\n\n"
             "Reads events (JSON lines, events schema) and writes, for every tick up to the\n"
             "last event's (tick T covers ts in [T*MS, (T+1)*MS), MS = 1000), one line per\n"
             "agent seen so far: {\"tick\":T,\"agent\":\"ID\",\"risk\":P}, P = probability of\n"
             "failing within 10 ticks; then decision lines with a \"decision\" field.\n"
-            "--model rules (the default) is the transparent rule baseline; --observe\n"
+            "--model rules (the default) is the transparent rule baseline; aura is the\n"
+            "trained CfC (models/risk_cfc.safetensors), FILE another one; --observe\n"
             "emits no decisions.  Malformed lines are skipped with a warning naming the\n"
             "line (rejected with exit 3 under --strict).\n");
 }
@@ -129,7 +131,7 @@ static void report(const aura_monitor *mon, const aura_events_reader *r)
     }
 }
 
-static int run(const aura_monitor_opts *mo, int strict)
+static int run(const aura_monitor_opts *mo, aura_monitor_risk_cfc *cfc, int strict)
 {
     aura_events_interner *names = NULL;
     aura_events_reader *r = NULL;
@@ -144,6 +146,7 @@ static int run(const aura_monitor_opts *mo, int strict)
     if (st == AURA_OK) {
         st = aura_monitor_create(mo, &mon);
     }
+    aura_monitor_risk_cfc_attach(cfc, mon);
     while (st == AURA_OK) {
         size_t n = 0;
         aura_status rs = aura_events_reader_read(r, stdin, buf, BATCH, &n);
@@ -183,6 +186,7 @@ int cmd_monitor(int argc, char **argv)
 {
     aura_monitor_opts o = aura_monitor_opts_default();
     int strict = 0;
+    const char *model = "rules";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -208,11 +212,7 @@ int cmd_monitor(int argc, char **argv)
         double x = strtod(v, &end);
         int num = errno == 0 && end != v && *end == '\0';
         if (strcmp(a, "--model") == 0) {
-            if (strcmp(v, "rules") != 0) {
-                cli_errorf(CMD, "--model %s: only the rule baseline ('rules') is available in"
-                                " this build; learned models come with the lnn module", v);
-                return CLI_EXIT_USAGE;
-            }
+            model = v;
         } else if (strcmp(a, "--tick-ms") == 0 && num && x > 0.0 && x <= 1e9) {
             o.tick_ms = x;
         } else if (strcmp(a, "--window") == 0 && num && x >= 1 && x <= 10000) {
@@ -225,5 +225,14 @@ int cmd_monitor(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
-    return run(&o, strict);
+    aura_monitor_risk_cfc *cfc = NULL;
+    int rc = cli_risk_model_open(CMD, model, &cfc);
+    if (rc != CLI_EXIT_OK) {
+        return rc;
+    }
+    aura_monitor_model mm = aura_monitor_risk_cfc_model(cfc);
+    o.model = cfc ? &mm : NULL;
+    rc = run(&o, cfc, strict);
+    aura_monitor_risk_cfc_destroy(cfc);
+    return rc;
 }

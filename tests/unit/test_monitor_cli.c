@@ -102,7 +102,8 @@ AURA_TEST(monitor_cli_risk_for_every_agent_every_tick)
     ASSERT_TRUE(strstr(out2, "{\"tick\":79,") != NULL && strstr(out2, "{\"tick\":80,") == NULL);
     ASSERT_TRUE(strstr(out2, "\"decision\"") == NULL);
     free(out2);
-    ASSERT_EQ(2, run_sh(test_path("%s monitor --model cfc.safetensors < /dev/null 2>/dev/null",
+    /* a model file that does not exist: exit 3 (input), named (monitor_risk) */
+    ASSERT_EQ(3, run_sh(test_path("%s monitor --model cfc.safetensors < /dev/null 2>/dev/null",
                                   bin)));
     ASSERT_EQ(2, run_sh(test_path("%s monitor --tick-ms 0 < /dev/null 2>/dev/null", bin)));
     ASSERT_EQ(0, run_sh(test_path("%s monitor < /dev/null > %s/empty.jsonl", bin, d)));

@@ -1,0 +1,212 @@
+/* risk_run.c -- one simulated run with a monitor watching it (shadow or
+ * closed loop), used by training (data), evaluation and tests.
+ * SPDX-License-Identifier: MIT */
+#include <math.h>
+#include <string.h>
+
+#include "core/core_int.h"
+#include "monitor/risk_int.h"
+
+typedef struct run_state {
+    aura_monitor_sim *sim;
+    aura_monitor *mon;
+    int act;
+    int32_t ticks;
+    aura__monitor_risk_tick_fn fn;
+    void *ctx;
+    uint32_t interventions;
+} run_state;
+
+/* Closes the monitor's ticks up to and including t. */
+static aura_status close_upto(run_state *s, int64_t t)
+{
+    while (aura_monitor_open_tick(s->mon) >= 0 && aura_monitor_open_tick(s->mon) <= t) {
+        int64_t tk = aura_monitor_open_tick(s->mon);
+        aura_status st = aura_monitor_tick_close(s->mon);
+        if (st == AURA_OK && s->fn && tk < s->ticks) {
+            st = s->fn(s->ctx, tk, s->mon);
+        }
+        if (st != AURA_OK) {
+            return st;
+        }
+        const aura_monitor_decision *d;
+        size_t nd;
+        aura_monitor_decisions(s->mon, &d, &nd);
+        for (size_t k = 0; s->act && k < nd; k++) {
+            if ((st = aura_monitor_sim_apply(s->sim, &d[k])) != AURA_OK) {
+                return st;
+            }
+            s->interventions++;
+        }
+    }
+    return AURA_OK;
+}
+
+static aura_status run_ticks(run_state *s, uint64_t *events)
+{
+    aura_status st = AURA_OK;
+    for (int32_t t = 0; st == AURA_OK && t < s->ticks; t++) {
+        const aura_events_event *ev;
+        size_t n;
+        st = aura_monitor_sim_step(s->sim, &ev, &n);
+        *events += st == AURA_OK ? n : 0;
+        while (st == AURA_OK && n > 0) {
+            size_t used;
+            st = aura_monitor_ingest(s->mon, ev, n, &used);
+            ev += used;
+            n -= used;
+            if (st == AURA_OK && n > 0) {
+                st = close_upto(s, aura_monitor_open_tick(s->mon));
+            }
+        }
+        if (st == AURA_OK) {
+            st = close_upto(s, t);
+        }
+    }
+    return st;
+}
+
+static aura_status ground_truth(aura_monitor_sim *sim, aura_monitor_label **labels,
+                                size_t *n_labels, uint32_t **edges, size_t *n_edges)
+{
+    aura_status st = aura_monitor_sim_labels(sim, NULL, 0, n_labels);
+    if (st != AURA_OK) {
+        return st;
+    }
+    *labels = aura__alloc_array(NULL, *n_labels + 1, sizeof **labels);
+    if (!*labels) {
+        return AURA_E_NOMEM;
+    }
+    if ((st = aura_monitor_sim_labels(sim, *labels, *n_labels, n_labels)) != AURA_OK) {
+        return st;
+    }
+    if ((st = aura_monitor_sim_edges(sim, NULL, 0, n_edges)) != AURA_OK) {
+        return st;
+    }
+    *edges = aura__alloc_array(NULL, 2 * *n_edges + 2, sizeof **edges);
+    if (!*edges) {
+        return AURA_E_NOMEM;
+    }
+    return aura_monitor_sim_edges(sim, *edges, *n_edges, n_edges);
+}
+
+aura_status aura__monitor_risk_simulate(const aura_monitor_sim_opts *so,
+                                        const aura_monitor_opts *mo, aura_monitor_risk_cfc *cfc,
+                                        aura__monitor_risk_tick_fn fn, void *ctx,
+                                        aura_monitor_label **labels, size_t *n_labels,
+                                        uint32_t **edges, size_t *n_edges, uint32_t *interventions,
+                                        uint64_t *events)
+{
+    run_state s = {.act = mo->act, .ticks = so->ticks, .fn = fn, .ctx = ctx};
+    *labels = NULL;
+    *edges = NULL;
+    *events = 0;
+    aura_status st = aura_monitor_sim_create(so, &s.sim);
+    if (st == AURA_OK) {
+        st = aura_monitor_create(mo, &s.mon);
+    }
+    if (st == AURA_OK && cfc) {
+        aura_monitor_risk_cfc_attach(cfc, s.mon);
+    }
+    if (st == AURA_OK) {
+        st = run_ticks(&s, events);
+    }
+    if (st == AURA_OK) {
+        st = ground_truth(s.sim, labels, n_labels, edges, n_edges);
+    }
+    if (st != AURA_OK) {
+        aura__free(NULL, *labels);
+        aura__free(NULL, *edges);
+        *labels = NULL;
+        *edges = NULL;
+    }
+    *interventions = s.interventions;
+    if (cfc) {
+        aura_monitor_risk_cfc_attach(cfc, NULL);
+    }
+    aura_monitor_destroy(s.mon);
+    aura_monitor_sim_destroy(s.sim);
+    return st;
+}
+
+typedef struct risk_rows {
+    float *risk;
+    uint32_t n;
+} risk_rows;
+
+static aura_status store_risk(void *ctx, int64_t tick, aura_monitor *mon)
+{
+    risk_rows *rr = ctx;
+    const float *risk;
+    const uint8_t *seen;
+    uint32_t n;
+    aura_status st = aura_monitor_risk(mon, &risk, &seen, &n);
+    for (uint32_t i = 0; st == AURA_OK && i < rr->n; i++) {
+        rr->risk[(size_t)tick * rr->n + i] = i < n && seen[i] ? risk[i] : -1.0f;
+    }
+    return st;
+}
+
+static uint32_t count_failed_agents(const aura_monitor_label *l, size_t nl, uint32_t n)
+{
+    uint8_t *ever = aura__calloc(NULL, n ? n : 1, 1);
+    uint32_t c = 0;
+    for (size_t k = 0; ever && k < nl; k++) {
+        if (l[k].event == AURA_MONITOR_LABEL_FAIL && l[k].agent < n && !ever[l[k].agent]) {
+            ever[l[k].agent] = 1;
+            c++;
+        }
+    }
+    aura__free(NULL, ever);
+    return c;
+}
+
+aura_status aura_monitor_risk_run_sim(const aura_monitor_sim_opts *so, aura_monitor_risk_cfc *model,
+                                      int act, double threshold, float *risk_out,
+                                      aura_monitor_risk_run *out)
+{
+    AURA_CHECK_ARG(so && out && so->ticks > 0 && so->n_agents > 0);
+    if (!(threshold > 0.0 && threshold <= 1.0)) {
+        return AURA_E_INVAL;
+    }
+    uint32_t n = so->n_agents;
+    risk_rows rr = {.risk = risk_out, .n = n};
+    if (!rr.risk) {
+        rr.risk = aura__alloc_array(NULL, (size_t)so->ticks * n, sizeof(float));
+        if (!rr.risk) {
+            return AURA_E_NOMEM;
+        }
+    }
+    for (size_t c = 0; c < (size_t)so->ticks * n; c++) {
+        rr.risk[c] = -1.0f;
+    }
+    aura_monitor_model mm;
+    aura_monitor_opts mo = aura_monitor_opts_default();
+    mo.act = act;
+    mo.threshold = threshold;
+    aura_monitor_eval_opts eo = aura_monitor_eval_opts_default();
+    eo.threshold = threshold;
+    if (model) {
+        aura_monitor_risk_cfc_reset(model);
+        mm = aura_monitor_risk_cfc_model(model);
+        mo.model = &mm;
+        mo.horizon = model->horizon;
+        eo.horizon = model->horizon;
+    }
+    aura_monitor_label *labels = NULL;
+    uint32_t *edges = NULL;
+    size_t nl = 0, ne = 0;
+    memset(out, 0, sizeof *out);
+    aura_status st = aura__monitor_risk_simulate(so, &mo, model, store_risk, &rr, &labels, &nl,
+                                                 &edges, &ne, &out->interventions, &out->events);
+    if (st == AURA_OK) {
+        st = aura_monitor_eval_compute(&eo, rr.risk, so->ticks, n, labels, nl, edges, ne, &out->ev);
+        out->failed_agents = count_failed_agents(labels, nl, n);
+    }
+    aura__free(NULL, labels);
+    aura__free(NULL, edges);
+    if (rr.risk != risk_out) {
+        aura__free(NULL, rr.risk);
+    }
+    return st;
+}
