@@ -19,6 +19,7 @@
 
 #define NONE UINT32_MAX
 #define FAST 0.6f
+#define RISING_TICKS 6.0f
 
 typedef struct mon_acc { /* counters of the open tick */
     uint32_t in_calls, in_fail, out_calls, out_fail, errors, n_lat;
@@ -30,8 +31,9 @@ typedef struct mon_acc { /* counters of the open tick */
 typedef struct mon_agent { /* window state */
     float util, in_err, in_err_now, lat_now, lat_base, out_err, own_err, silence, trust;
     float prev_util, prev_in_err;
+    float rising; /* consecutive ticks of rising load (a leak or a drift) */
     int64_t cooldown_until;
-    uint8_t seen, has_lat;
+    uint8_t seen, has_lat, has_util, last_action; /* last_action: aura_monitor_action + 1, 0 = none */
 } mon_agent;
 
 typedef struct mon_edge {
@@ -454,7 +456,10 @@ static void update_agents(aura_monitor *m)
         g->prev_util = g->util;
         g->prev_in_err = g->in_err_now;
         if (c->has_load) {
-            g->util = g->seen ? ema(g->util, c->load, FAST) : c->load;
+            g->util = g->has_util ? ema(g->util, c->load, FAST) : c->load;
+            g->prev_util = g->has_util ? g->prev_util : g->util;
+            g->has_util = 1;
+            g->rising = g->util > g->prev_util + 0.005f ? g->rising + 1.0f : 0.0f;
         }
         if (c->in_calls > 0) {
             float r = (float)c->in_fail / (float)c->in_calls;
@@ -528,7 +533,8 @@ static int u32pair_cmp(const void *x, const void *y)
     return (a[1] > b[1]) - (a[1] < b[1]);
 }
 
-static aura_status build_graph(aura_monitor *m)
+/* The live edges as sorted, deduplicated undirected pairs; counts callers. */
+static aura_status collect_pairs(aura_monitor *m)
 {
     size_t need = m->n_edges ? m->n_edges : 1;
     if (need > m->cap_pairs) {
@@ -566,6 +572,17 @@ static aura_status build_graph(aura_monitor *m)
         }
     }
     m->n_pairs = u;
+    return AURA_OK;
+}
+
+/* CSR adjacency of the deduplicated pairs, then the graph measures. */
+static aura_status build_graph(aura_monitor *m)
+{
+    aura_status st = collect_pairs(m);
+    if (st != AURA_OK) {
+        return st;
+    }
+    size_t u = m->n_pairs;
     memset(m->off, 0, sizeof(uint32_t) * (m->n + 1));
     for (size_t i = 0; i < u; i++) {
         m->off[m->pairs[2 * i] + 1]++;
@@ -582,7 +599,7 @@ static aura_status build_graph(aura_monitor *m)
         m->adj[fill[b]++] = a;
     }
     aura_monitor_graph_measures gm;
-    aura_status st = aura_monitor_graph_tarjan(m->alloc, m->n, m->off, m->adj, m->is_ap, m->bdeg,
+    st = aura_monitor_graph_tarjan(m->alloc, m->n, m->off, m->adj, m->is_ap, m->bdeg,
                                                m->comp, &gm);
     if (st == AURA_OK) {
         st = aura_monitor_graph_clustering(m->alloc, m->n, m->off, m->adj, m->clust);
@@ -854,16 +871,43 @@ static int alternatives_ok(const aura_monitor *m, uint32_t i, uint32_t dep)
     return n_alt > 0;
 }
 
+/* 1 if i has an edge to k in the live graph (i calls k). */
+static int calls(const aura_monitor *m, uint32_t i, uint32_t k)
+{
+    if (m->cap_edges == 0) {
+        return 0;
+    }
+    uint64_t key = (uint64_t)i << 32 | k;
+    size_t h = mix64(key) & (m->cap_edges - 1);
+    while (m->edges[h].used && m->edges[h].key != key) {
+        h = (h + 1) & (m->cap_edges - 1);
+    }
+    return m->edges[h].used;
+}
+
+/* 1 if every caller of i can do without it (has another callee with
+ * headroom): only then may i be taken out of routing. */
+static int callers_can_do_without(const aura_monitor *m, uint32_t i)
+{
+    for (uint32_t e = m->off[i]; e < m->off[i + 1]; e++) {
+        uint32_t c = m->adj[e];
+        if (calls(m, c, i) && !alternatives_ok(m, c, i)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* The rule policy.  Moving load is only done towards spare capacity:
  * rebalancing onto loaded peers spreads an overload (and a naive version
  * of this policy did exactly that in the simulator). */
-static void choose_action(const aura_monitor *m, uint32_t i, aura_monitor_decision *d)
+static void choose_action(aura_monitor *m, uint32_t i, aura_monitor_decision *d)
 {
     const float *f = &m->feat[(size_t)i * AURA_MONITOR_AGENT_FEATURES];
     float derr = 0.0f;
     uint32_t dep = worst_callee(m, i, &derr);
     uint32_t peer = spare_peer(m, i);
-    int can_drain = f[F_CALLERS] == 0.0f || peer != NONE;
+    int can_drain = callers_can_do_without(m, i);
     d->target = AURA_EVENTS_NO_AGENT;
     if (f[F_TRUST] < 0.6f && can_drain) {
         d->action = AURA_MONITOR_ISOLATE;
@@ -878,7 +922,7 @@ static void choose_action(const aura_monitor *m, uint32_t i, aura_monitor_decisi
                alternatives_ok(m, i, dep) && m->tmp[dep] < 2.0f) {
         d->action = AURA_MONITOR_REROUTE;
         d->target = dep;
-        ((aura_monitor *)m)->tmp[dep] += 1.0f; /* at most 2 reroutes off one agent a tick */
+        m->tmp[dep] += 1.0f; /* at most 2 reroutes off one agent a tick */
         snprintf(d->reason, sizeof d->reason, "%.0f%% of its calls to a dependency fail",
                  100.0 * derr);
     } else if (f[F_UTIL] > 0.8f && f[F_AP] > 0.0f && peer != NONE) {
@@ -887,10 +931,17 @@ static void choose_action(const aura_monitor *m, uint32_t i, aura_monitor_decisi
         snprintf(d->reason, sizeof d->reason,
                  "loaded articulation point (load %.2f): add a redundant provider",
                  (double)f[F_UTIL]);
-    } else if (f[F_UTIL] > 0.85f && f[F_CALLERS] > 0.0f && peer != NONE) {
+    } else if (m->ag[i].rising >= RISING_TICKS && f[F_UTIL] > 0.8f && can_drain) {
+        d->action = AURA_MONITOR_ISOLATE;
+        snprintf(d->reason, sizeof d->reason,
+                 "load rising for %.0f ticks to %.2f (a leak or drift): drain and restart",
+                 (double)m->ag[i].rising, (double)f[F_UTIL]);
+    } else if (f[F_UTIL] > 0.85f && f[F_CALLERS] > 0.0f && peer != NONE &&
+               m->ag[i].last_action == AURA_MONITOR_THROTTLE + 1) {
+        /* shedding at the source came first; still overloaded: spread */
         d->action = AURA_MONITOR_REBALANCE;
         snprintf(d->reason, sizeof d->reason,
-                 "overloaded (load %.2f, latency x%.1f): shift callers to spare peers",
+                 "still overloaded after throttling (load %.2f, latency x%.1f): shift callers",
                  (double)f[F_UTIL], (double)exp2f(f[F_LAT]));
     } else if (f[F_INERR_NOW] > 0.5f && f[F_UTIL] < 0.7f && can_drain) {
         d->action = AURA_MONITOR_ISOLATE;
@@ -950,6 +1001,7 @@ static aura_status decide(aura_monitor *m)
         d->risk = m->risk[i];
         d->confidence = m->risk[i];
         choose_action(m, i, d);
+        m->ag[i].last_action = (uint8_t)(d->action + 1);
         m->ag[i].cooldown_until = m->open_tick + m->o.cooldown;
         m->st.decisions++;
     }

@@ -64,7 +64,8 @@ typedef struct sim_fault {
 struct aura_monitor_sim {
     const aura_allocator *alloc;
     aura_monitor_sim_opts o;
-    aura_rng rng;
+    aura_rng rng;  /* set-up and dynamics: the same draws every tick */
+    aura_rng erng; /* event sampling only */
     uint32_t n;
     sim_agent *a;
     sim_edge *e;
@@ -539,6 +540,7 @@ aura_status aura_monitor_sim_create(const aura_monitor_sim_opts *opts, aura_moni
     s->o.faults = NULL; /* not kept: parsed now */
     s->n = o.n_agents;
     aura_rng_init(&s->rng, o.seed);
+    aura_rng_init(&s->erng, o.seed ^ 0x5eed5eed5eed5eedULL);
     s->a = aura__calloc(s->alloc, s->n, sizeof *s->a);
     s->bad = aura__calloc(s->alloc, (size_t)o.ticks * s->n, 1);
     aura_status st = (s->a && s->bad) ? init_agents(s) : AURA_E_NOMEM;
@@ -754,6 +756,10 @@ static void hazards(aura_monitor_sim *s)
             b = 1;
         }
         s->bad[(size_t)t * s->n + i] = b;
+        /* two draws per agent per tick whatever happens, so that arms of a
+         * closed-loop A/B share their random numbers tick by tick */
+        double u = aura_rng_uniform(&s->rng);
+        int32_t dur = (int32_t)aura_rng_below(&s->rng, 6);
         if (!is_down(s, i)) {
             uint32_t bad_deps = 0;
             for (uint32_t k = a->first_edge; k != NONE; k = s->e[k].next) {
@@ -762,8 +768,8 @@ static void hazards(aura_monitor_sim *s)
             double q = a->backlog / c;
             double h = 0.00001 + 0.12 * (q > 0.5 ? q - 0.5 : 0.0) + 0.01 * bad_deps +
                        (a->byzantine ? 0.01 : 0.0) + (a->leak > 0.6 ? 0.1 : 0.0);
-            if (aura_rng_uniform(&s->rng) < h) {
-                a->down_until = t + 6 + (int32_t)aura_rng_below(&s->rng, 6);
+            if (u < h) {
+                a->down_until = t + 6 + dur;
                 a->backlog = 0.0;
                 a->leak = 0.0; /* a restart clears a leak */
                 a->succ = 0.0;
@@ -813,8 +819,8 @@ static aura_status emit_calls(aura_monitor_sim *s, uint32_t i)
         int dead = link_down(s, e) || is_down(s, e->dst);
         double in_time = dead ? 0.0 : 1.0 - exp(-TIMEOUT_MS / d->lat);
         for (long j = 0; j < n; j++) {
-            double start = 20.0 + 700.0 * aura_rng_uniform(&s->rng);
-            double u = aura_rng_uniform(&s->rng);
+            double start = 20.0 + 700.0 * aura_rng_uniform(&s->erng);
+            double u = aura_rng_uniform(&s->erng);
             aura_events_event *ev = ev_push(s);
             if (!ev) {
                 return AURA_E_NOMEM;
@@ -828,13 +834,13 @@ static aura_status emit_calls(aura_monitor_sim *s, uint32_t i)
                 ev->latency_ms = (float)TIMEOUT_MS;
             } else {
                 /* latency of a call that made it: Exp(L) truncated at T */
-                double v = aura_rng_uniform(&s->rng) * in_time;
+                double v = aura_rng_uniform(&s->erng) * in_time;
                 double lat = -d->lat * log(1.0 - v);
                 ev->kind = AURA_EVENTS_REPLY;
                 ev->latency_ms = (float)lat;
                 double ok_p = d->ok / (in_time > 1e-9 ? in_time : 1e-9);
                 ok_p *= d->succ / (d->ok > 1e-9 ? d->ok : 1e-9);
-                if (aura_rng_uniform(&s->rng) < ok_p) {
+                if (aura_rng_uniform(&s->erng) < ok_p) {
                     ev->flags |= AURA_EVENTS_F_OK;
                 }
             }
@@ -856,7 +862,7 @@ static aura_status emit_agent(aura_monitor_sim *s, uint32_t i)
     hb->kind = AURA_EVENTS_HEARTBEAT;
     hb->src = i;
     hb->dst = AURA_EVENTS_NO_AGENT;
-    hb->ts_us = ts_at(s, 5.0 + 10.0 * aura_rng_uniform(&s->rng));
+    hb->ts_us = ts_at(s, 5.0 + 10.0 * aura_rng_uniform(&s->erng));
     aura_events_event *ld = ev_push(s);
     if (!ld) {
         return AURA_E_NOMEM;
@@ -865,11 +871,11 @@ static aura_status emit_agent(aura_monitor_sim *s, uint32_t i)
     ld->src = i;
     ld->dst = AURA_EVENTS_NO_AGENT;
     ld->flags = AURA_EVENTS_F_HAS_LOAD;
-    double rep = a->byzantine ? 0.15 + 0.05 * aura_rng_uniform(&s->rng) : a->rho;
+    double rep = a->byzantine ? 0.15 + 0.05 * aura_rng_uniform(&s->erng) : a->rho;
     ld->load = (float)(rep < 9.99 ? rep : 9.99);
-    ld->ts_us = ts_at(s, 950.0 + 40.0 * aura_rng_uniform(&s->rng));
+    ld->ts_us = ts_at(s, 950.0 + 40.0 * aura_rng_uniform(&s->erng));
     for (int k = 0; k < 3; k++) { /* sampled failures of its own requests */
-        if (a->demand > 1e-6 && aura_rng_uniform(&s->rng) < 1.0 - a->succ) {
+        if (a->demand > 1e-6 && aura_rng_uniform(&s->erng) < 1.0 - a->succ) {
             aura_events_event *er = ev_push(s);
             if (!er) {
                 return AURA_E_NOMEM;
@@ -878,7 +884,7 @@ static aura_status emit_agent(aura_monitor_sim *s, uint32_t i)
             er->src = i;
             er->dst = AURA_EVENTS_NO_AGENT;
             er->flags = AURA_EVENTS_F_HAS_OK;
-            er->ts_us = ts_at(s, 100.0 + 800.0 * aura_rng_uniform(&s->rng));
+            er->ts_us = ts_at(s, 100.0 + 800.0 * aura_rng_uniform(&s->erng));
         }
     }
     return emit_calls(s, i);
