@@ -1,0 +1,668 @@
+/* collapse.c -- edge collapse of a filtered flag complex (Boissonnat and
+ * Pritam, SoCG 2020; the backward "swap, shift and trim" sweep of Glisse and
+ * Pritam, SoCG 2022), written from the papers for AURA.
+ *
+ * An edge uv of the graph G_t (edges of value <= t) is dominated by a
+ * vertex c != u, v if c is adjacent to u and v and to every common
+ * neighbour of u and v in G_t.  Removing a dominated edge from the flag
+ * complex is a strong collapse, so it does not change the homotopy type.
+ * Walking the edges by decreasing value, an edge dominated at its value t
+ * may enter the filtration later: at the first value t' > t at which a new
+ * common neighbour w of u and v appears and c is not adjacent to w by then,
+ * after which it may again be dominated (by c or another vertex), and so
+ * on.  An edge dominated to the end is removed.  The persistence barcode of
+ * the flag filtration is unchanged in every dimension.
+ * SPDX-License-Identifier: MIT */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aura/tda_extras.h"
+#include "core/core_int.h"
+#include "tda/extras_int.h"
+
+/* A neighbour of a vertex and the current value of the edge (INFINITY
+ * once removed). */
+typedef struct cnbr {
+    uint32_t v;
+    float f;
+} cnbr;
+
+/* A common neighbour that appears later than the edge: at max(f(uw),f(vw)). */
+typedef struct later {
+    float f;
+    uint32_t w;
+} later;
+
+typedef struct collapser {
+    const aura_allocator *a;
+    size_t n;
+    int64_t *off;   /* CSR offsets, n + 1 */
+    cnbr *nb;       /* neighbours, sorted by vertex within a row */
+    float *dense;   /* n*n current values, or NULL when too large */
+    uint32_t *ngb;  /* common neighbours present now (unsorted) */
+    later *heap;    /* common neighbours that appear later, a min-heap */
+} collapser;
+
+/* Largest n for which the n*n value matrix is kept (64 MiB). */
+#define DENSE_MAX_N 4096u
+
+static int cmp_ij(const void *pa, const void *pb)
+{
+    const aura_tda_edge *a = pa, *b = pb;
+    if (a->i != b->i) {
+        return a->i < b->i ? -1 : 1;
+    }
+    if (a->j != b->j) {
+        return a->j < b->j ? -1 : 1;
+    }
+    return (a->d > b->d) - (a->d < b->d);
+}
+
+/* Decreasing value, then by (i, j) so the sweep is deterministic. */
+static int cmp_desc(const void *pa, const void *pb)
+{
+    const aura_tda_edge *a = pa, *b = pb;
+    if (a->d != b->d) {
+        return a->d > b->d ? -1 : 1;
+    }
+    if (a->i != b->i) {
+        return a->i < b->i ? -1 : 1;
+    }
+    return (a->j > b->j) - (a->j < b->j);
+}
+
+aura_status aura__tda_edges_normalize(const aura_allocator *a, size_t n,
+                                      const aura_tda_edge *edges, size_t n_edges, float threshold,
+                                      aura_tda_edge **out, size_t *n_out)
+{
+    aura_tda_edge *e = aura__alloc_array(a, n_edges ? n_edges : 1, sizeof(*e));
+    if (!e) {
+        return AURA_E_NOMEM;
+    }
+    size_t m = 0;
+    for (size_t k = 0; k < n_edges; k++) {
+        aura_tda_edge x = edges[k];
+        if (x.i >= n || x.j >= n) {
+            aura__free(a, e);
+            return AURA_E_RANGE;
+        }
+        if (!(x.d >= 0) || isinf(x.d)) {
+            aura__free(a, e);
+            return AURA_E_INVAL;
+        }
+        if (x.i == x.j || x.d > threshold) {
+            continue;
+        }
+        if (x.i > x.j) {
+            uint32_t t = x.i;
+            x.i = x.j;
+            x.j = t;
+        }
+        e[m++] = x;
+    }
+    if (m > 1) {
+        qsort(e, m, sizeof(*e), cmp_ij);
+    }
+    size_t w = 0;
+    for (size_t k = 0; k < m; k++) {
+        if (w > 0 && e[w - 1].i == e[k].i && e[w - 1].j == e[k].j) {
+            continue; /* sorted by value within a pair: the first is smallest */
+        }
+        e[w++] = e[k];
+    }
+    *out = e;
+    *n_out = w;
+    return AURA_OK;
+}
+
+static void collapser_free(collapser *c)
+{
+    aura__free(c->a, c->off);
+    aura__free(c->a, c->nb);
+    aura__free(c->a, c->dense);
+    aura__free(c->a, c->ngb);
+    aura__free(c->a, c->heap);
+}
+
+/* Builds the neighbour rows of the m edges e (i < j, distinct pairs). */
+static aura_status collapser_init(collapser *c, const aura_allocator *a, size_t n,
+                                  const aura_tda_edge *e, size_t m)
+{
+    memset(c, 0, sizeof(*c));
+    c->a = a;
+    c->n = n;
+    c->off = aura__calloc(a, n + 1, sizeof(int64_t));
+    c->nb = aura__alloc_array(a, m ? 2 * m : 1, sizeof(cnbr));
+    c->ngb = aura__alloc_array(a, n ? n : 1, sizeof(uint32_t));
+    c->heap = aura__alloc_array(a, n ? n : 1, sizeof(later));
+    if (n <= DENSE_MAX_N) {
+        c->dense = aura__alloc_array(a, n > 0 ? n * n : 1, sizeof(float));
+    }
+    if (!c->off || !c->nb || !c->ngb || !c->heap || (n <= DENSE_MAX_N && !c->dense)) {
+        collapser_free(c);
+        return AURA_E_NOMEM;
+    }
+    for (size_t k = 0; k < m; k++) {
+        c->off[e[k].i + 1]++;
+        c->off[e[k].j + 1]++;
+    }
+    for (size_t v = 0; v < n; v++) {
+        c->off[v + 1] += c->off[v];
+    }
+    /* Edges sorted by (i, j): row v gets its smaller neighbours (as j) in
+     * increasing order first, then its larger ones (as i), also increasing. */
+    int64_t *fill = aura__alloc_array(a, n ? n : 1, sizeof(int64_t));
+    if (!fill) {
+        collapser_free(c);
+        return AURA_E_NOMEM;
+    }
+    memcpy(fill, c->off, n * sizeof(int64_t));
+    for (size_t k = 0; k < m; k++) {
+        c->nb[fill[e[k].j]++] = (cnbr){e[k].i, e[k].d};
+    }
+    for (size_t k = 0; k < m; k++) {
+        c->nb[fill[e[k].i]++] = (cnbr){e[k].j, e[k].d};
+    }
+    aura__free(a, fill);
+    if (c->dense) {
+        for (size_t q = 0; q < n * n; q++) {
+            c->dense[q] = INFINITY;
+        }
+        for (size_t k = 0; k < m; k++) {
+            c->dense[(size_t)e[k].i * n + e[k].j] = e[k].d;
+            c->dense[(size_t)e[k].j * n + e[k].i] = e[k].d;
+        }
+    }
+    return AURA_OK;
+}
+
+/* Slot of w in the row of v, or NULL. */
+static cnbr *find_nbr(const collapser *c, uint32_t v, uint32_t w)
+{
+    int64_t lo = c->off[v], hi = c->off[v + 1];
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (c->nb[mid].v < w) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo < c->off[v + 1] && c->nb[lo].v == w ? &c->nb[lo] : NULL;
+}
+
+/* Current value of edge vw (INFINITY if absent or removed). */
+static float value(const collapser *c, uint32_t v, uint32_t w)
+{
+    if (c->dense) {
+        return c->dense[(size_t)v * c->n + w];
+    }
+    const cnbr *p = find_nbr(c, v, w);
+    return p ? p->f : INFINITY;
+}
+
+static void set_value(collapser *c, uint32_t u, uint32_t v, float f)
+{
+    cnbr *p = find_nbr(c, u, v), *q = find_nbr(c, v, u);
+    if (AURA_ALWAYS(p && q)) {
+        p->f = f;
+        q->f = f;
+    }
+    if (c->dense) {
+        c->dense[(size_t)u * c->n + v] = f;
+        c->dense[(size_t)v * c->n + u] = f;
+    }
+}
+
+static void heap_push(later *h, size_t *len, later x)
+{
+    size_t k = (*len)++;
+    while (k > 0) {
+        size_t p = (k - 1) / 2;
+        if (h[p].f <= x.f) {
+            break;
+        }
+        h[k] = h[p];
+        k = p;
+    }
+    h[k] = x;
+}
+
+static later heap_pop(later *h, size_t *len)
+{
+    later top = h[0], x = h[--*len];
+    size_t k = 0, m = *len;
+    for (;;) {
+        size_t l = 2 * k + 1;
+        if (l >= m) {
+            break;
+        }
+        if (l + 1 < m && h[l + 1].f < h[l].f) {
+            l++;
+        }
+        if (x.f <= h[l].f) {
+            break;
+        }
+        h[k] = h[l];
+        k = l;
+    }
+    if (m > 0) {
+        h[k] = x;
+    }
+    return top;
+}
+
+/* Common neighbours of u and v: those present at t into c->ngb, the later
+ * ones into the heap. */
+static void common_neighbours(collapser *c, uint32_t u, uint32_t v, float t, size_t *n_now,
+                              size_t *n_later)
+{
+    const cnbr *a = c->nb + c->off[u], *ae = c->nb + c->off[u + 1];
+    const cnbr *b = c->nb + c->off[v], *be = c->nb + c->off[v + 1];
+    size_t k = 0, h = 0;
+    while (a < ae && b < be) {
+        if (a->v < b->v) {
+            a++;
+        } else if (a->v > b->v) {
+            b++;
+        } else {
+            float f = a->f > b->f ? a->f : b->f;
+            if (f <= t) {
+                c->ngb[k++] = a->v;
+            } else if (f < INFINITY) {
+                heap_push(c->heap, &h, (later){f, a->v});
+            }
+            a++;
+            b++;
+        }
+    }
+    *n_now = k;
+    *n_later = h;
+}
+
+/* 1 if every vertex of ngb[0..k) is d itself or adjacent to d by t. */
+static int dominates(const collapser *c, uint32_t d, size_t k, float t)
+{
+    for (size_t q = 0; q < k; q++) {
+        uint32_t w = c->ngb[q];
+        if (w != d && value(c, d, w) > t) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Sweeps the edges e[0..m) (sorted by decreasing value); writes the kept
+ * edges with their new values to out. */
+static size_t sweep(collapser *c, const aura_tda_edge *e, size_t m, aura_tda_edge *out)
+{
+    size_t kept = 0;
+    for (size_t k = 0; k < m; k++) {
+        uint32_t u = e[k].i, v = e[k].j;
+        float t = e[k].d;
+        size_t n_now = 0, n_later = 0;
+        common_neighbours(c, u, v, t, &n_now, &n_later);
+        int dead = 0;
+        for (;;) {
+            uint32_t dom = UINT32_MAX;
+            for (size_t q = 0; q < n_now; q++) {
+                if (dominates(c, c->ngb[q], n_now, t)) {
+                    dom = c->ngb[q];
+                    break;
+                }
+            }
+            if (dom == UINT32_MAX) {
+                break;
+            }
+            /* Dominated by dom: shift the edge to the first value at which a
+             * new common neighbour is not adjacent to dom. */
+            int still = 1;
+            while (still) {
+                if (n_later == 0) {
+                    dead = 1;
+                    break;
+                }
+                t = c->heap[0].f;
+                while (n_later > 0 && c->heap[0].f <= t) {
+                    later x = heap_pop(c->heap, &n_later);
+                    if (value(c, dom, x.w) > x.f) {
+                        still = 0;
+                    }
+                    c->ngb[n_now++] = x.w;
+                }
+            }
+            if (dead) {
+                break;
+            }
+        }
+        if (dead) {
+            set_value(c, u, v, INFINITY);
+        } else {
+            if (t != e[k].d) {
+                set_value(c, u, v, t);
+            }
+            out[kept++] = (aura_tda_edge){u, v, t};
+        }
+    }
+    return kept;
+}
+
+aura_status aura_tda_collapse_edges(const aura_allocator *alloc, size_t n,
+                                    const aura_tda_edge *edges, size_t n_edges, float threshold,
+                                    aura_tda_edge *out, size_t *n_out)
+{
+    AURA_CHECK_ARG(edges || n_edges == 0);
+    AURA_CHECK_ARG(out || n_edges == 0);
+    AURA_CHECK_ARG(n_out);
+    if (isnan(threshold) || n > UINT32_MAX) {
+        return AURA_E_INVAL;
+    }
+    aura_tda_edge *e = NULL;
+    size_t m = 0;
+    aura_status st = aura__tda_edges_normalize(alloc, n, edges, n_edges, threshold, &e, &m);
+    if (st != AURA_OK) {
+        return st;
+    }
+    collapser c;
+    st = collapser_init(&c, alloc, n, e, m);
+    if (st == AURA_OK) {
+        if (m > 1) {
+            qsort(e, m, sizeof(*e), cmp_desc);
+        }
+        *n_out = sweep(&c, e, m, out);
+        collapser_free(&c);
+    }
+    aura__free(alloc, e);
+    return st;
+}
+
+/* Collapses e[0..m) and reduces what is left as a sparse matrix. */
+static aura_status compute_collapsed_edges(const aura_tda_opts *o, size_t n,
+                                           const aura_tda_edge *e, size_t m, float threshold,
+                                           aura_tda_result **out, size_t *n_kept)
+{
+    aura_tda_edge *kept = aura__alloc_array(o->alloc, m ? m : 1, sizeof(*kept));
+    if (!kept) {
+        return AURA_E_NOMEM;
+    }
+    size_t k = 0;
+    aura_status st = aura_tda_collapse_edges(o->alloc, n, e, m, threshold, kept, &k);
+    if (st == AURA_OK) {
+        st = aura_tda_compute_sparse(o, n, kept, k, out);
+    }
+    if (st == AURA_OK && n_kept) {
+        *n_kept = k;
+    }
+    aura__free(o->alloc, kept);
+    return st;
+}
+
+/* Enclosing radius of a lower matrix: min over rows of the row maximum. */
+static float enclosing_radius(const aura_allocator *a, const float *lower, size_t n, int *nomem)
+{
+    float *rmax = aura__calloc(a, n ? n : 1, sizeof(float));
+    if (!rmax) {
+        *nomem = 1;
+        return INFINITY;
+    }
+    for (size_t i = 1; i < n; i++) {
+        const float *row = lower + i * (i - 1) / 2;
+        for (size_t j = 0; j < i; j++) {
+            rmax[i] = row[j] > rmax[i] ? row[j] : rmax[i];
+            rmax[j] = row[j] > rmax[j] ? row[j] : rmax[j];
+        }
+    }
+    float r = INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        r = rmax[i] < r ? rmax[i] : r;
+    }
+    aura__free(a, rmax);
+    return r;
+}
+
+/* Collapsed barcode of a validated lower matrix (finite, >= 0). */
+static aura_status lower_collapsed(const aura_tda_opts *o, const float *lower, size_t n,
+                                   aura_tda_result **out, size_t *n_kept, size_t *n_total)
+{
+    float t = o->threshold;
+    if (t >= 3.40282347e38f) { /* no threshold: the engine's enclosing radius */
+        int nomem = 0;
+        t = enclosing_radius(o->alloc, lower, n, &nomem);
+        if (nomem) {
+            return AURA_E_NOMEM;
+        }
+    }
+    size_t m = 0;
+    for (size_t q = 0; q < n * (n ? n - 1 : 0) / 2; q++) {
+        m += lower[q] <= t;
+    }
+    aura_tda_edge *e = aura__alloc_array(o->alloc, m ? m : 1, sizeof(*e));
+    if (!e) {
+        return AURA_E_NOMEM;
+    }
+    size_t k = 0;
+    for (size_t i = 1; i < n; i++) {
+        const float *row = lower + i * (i - 1) / 2;
+        for (size_t j = 0; j < i; j++) {
+            if (row[j] <= t) {
+                e[k++] = (aura_tda_edge){(uint32_t)j, (uint32_t)i, row[j]};
+            }
+        }
+    }
+    aura_tda_opts o2 = *o;
+    o2.threshold = t;
+    aura_status st = compute_collapsed_edges(&o2, n, e, m, t, out, n_kept);
+    if (st == AURA_OK && n_total) {
+        *n_total = m;
+    }
+    aura__free(o->alloc, e);
+    return st;
+}
+
+static aura_status check_opts(const aura_tda_opts *o)
+{
+    if (o->max_dim < 0 || isnan(o->threshold) || isnan(o->ratio) ||
+        !aura_tda_is_prime(o->modulus) || o->modulus > AURA_TDA_MAX_MODULUS) {
+        return AURA_E_INVAL;
+    }
+    return AURA_OK;
+}
+
+/* Euclidean distance in float, accumulated in coordinate order, as the
+ * engine computes it (so values, and barcodes, are the same). */
+static float euclid(const float *x, const float *y, size_t d)
+{
+    float s = 0.0f;
+    for (size_t k = 0; k < d; k++) {
+        float t = x[k] - y[k];
+        s += t * t;
+    }
+    return sqrtf(s);
+}
+
+static aura_status points_collapsed(const aura_tda_opts *o, const float *points, size_t n,
+                                    size_t d, aura_tda_result **out, size_t *n_kept,
+                                    size_t *n_total)
+{
+    if ((d == 0 && n > 0) || n > INT32_MAX || aura__mul_overflows(n, d)) {
+        return AURA_E_INVAL;
+    }
+    for (size_t q = 0; q < n * d; q++) {
+        if (!isfinite(points[q])) {
+            return AURA_E_NUMERIC;
+        }
+    }
+    size_t h = n ? n - 1 : 0;
+    if (aura__mul_overflows(n, h) || aura__mul_overflows(n * h / 2, sizeof(float))) {
+        return AURA_E_NOMEM;
+    }
+    float *lower = aura__alloc_array(o->alloc, n * h / 2 ? n * h / 2 : 1, sizeof(float));
+    if (!lower) {
+        return AURA_E_NOMEM;
+    }
+    aura_status st = AURA_OK;
+    for (size_t i = 1; i < n && st == AURA_OK; i++) {
+        float *row = lower + i * (i - 1) / 2;
+        for (size_t j = 0; j < i; j++) {
+            row[j] = euclid(points + i * d, points + j * d, d);
+            if (!isfinite(row[j])) {
+                st = AURA_E_NUMERIC;
+                break;
+            }
+        }
+    }
+    if (st == AURA_OK) {
+        st = lower_collapsed(o, lower, n, out, n_kept, n_total);
+    }
+    aura__free(o->alloc, lower);
+    return st;
+}
+
+aura_status aura_tda_compute_points_collapsed(const aura_tda_opts *opts, const float *points,
+                                              size_t n, size_t d, aura_tda_result **out)
+{
+    aura_tda_opts o = opts ? *opts : aura_tda_opts_default();
+    AURA_CHECK_ARG(out);
+    AURA_CHECK_ARG(points || n == 0);
+    if (check_opts(&o) != AURA_OK) {
+        return AURA_E_INVAL;
+    }
+    return points_collapsed(&o, points, n, d, out, NULL, NULL);
+}
+
+aura_status aura_tda_compute_matrix_collapsed(const aura_tda_opts *opts, const float *dist,
+                                              size_t n, aura_tda_layout layout,
+                                              aura_tda_result **out)
+{
+    aura_tda_opts o = opts ? *opts : aura_tda_opts_default();
+    AURA_CHECK_ARG(out);
+    AURA_CHECK_ARG(dist || n == 0);
+    if (check_opts(&o) != AURA_OK || n > INT32_MAX ||
+        (layout != AURA_TDA_FULL && layout != AURA_TDA_LOWER)) {
+        return AURA_E_INVAL;
+    }
+    size_t h = n ? n - 1 : 0;
+    if (aura__mul_overflows(n, h) || aura__mul_overflows(n * h / 2, sizeof(float))) {
+        return AURA_E_NOMEM;
+    }
+    size_t m = n * h / 2;
+    float *lower = aura__alloc_array(o.alloc, m ? m : 1, sizeof(float));
+    if (!lower) {
+        return AURA_E_NOMEM;
+    }
+    aura_status st = AURA_OK;
+    for (size_t i = 1; i < n && st == AURA_OK; i++) {
+        for (size_t j = 0; j < i; j++) {
+            float x = layout == AURA_TDA_LOWER ? dist[i * (i - 1) / 2 + j] : dist[i * n + j];
+            if (!isfinite(x)) {
+                st = AURA_E_NUMERIC;
+                break;
+            }
+            if (x < 0) {
+                st = AURA_E_INVAL;
+                break;
+            }
+            lower[i * (i - 1) / 2 + j] = x;
+        }
+    }
+    if (st == AURA_OK) {
+        st = lower_collapsed(&o, lower, n, out, NULL, NULL);
+    }
+    aura__free(o.alloc, lower);
+    return st;
+}
+
+aura_status aura_tda_compute_sparse_collapsed(const aura_tda_opts *opts, size_t n,
+                                              const aura_tda_edge *edges, size_t n_edges,
+                                              aura_tda_result **out)
+{
+    aura_tda_opts o = opts ? *opts : aura_tda_opts_default();
+    AURA_CHECK_ARG(out);
+    AURA_CHECK_ARG(edges || n_edges == 0);
+    if (check_opts(&o) != AURA_OK || n > INT32_MAX) {
+        return AURA_E_INVAL;
+    }
+    /* The engine rejects a repeated pair with two values; so do we. */
+    aura_tda_edge *e = aura__alloc_array(o.alloc, n_edges ? n_edges : 1, sizeof(*e));
+    if (!e) {
+        return AURA_E_NOMEM;
+    }
+    size_t m = 0;
+    aura_status st = AURA_OK;
+    for (size_t k = 0; k < n_edges; k++) {
+        aura_tda_edge x = edges[k];
+        if (x.i >= n || x.j >= n) {
+            st = AURA_E_RANGE;
+            break;
+        }
+        if (!isfinite(x.d)) {
+            st = AURA_E_NUMERIC;
+            break;
+        }
+        if (x.d < 0) {
+            st = AURA_E_INVAL;
+            break;
+        }
+        if (x.i == x.j) {
+            continue;
+        }
+        if (x.i > x.j) {
+            uint32_t s = x.i;
+            x.i = x.j;
+            x.j = s;
+        }
+        e[m++] = x;
+    }
+    if (st == AURA_OK && m > 1) {
+        qsort(e, m, sizeof(*e), cmp_ij);
+        for (size_t k = 1; k < m; k++) {
+            if (e[k].i == e[k - 1].i && e[k].j == e[k - 1].j && e[k].d != e[k - 1].d) {
+                st = AURA_E_INVAL;
+                break;
+            }
+        }
+    }
+    if (st == AURA_OK) {
+        st = compute_collapsed_edges(&o, n, e, m, o.threshold, out, NULL);
+    }
+    aura__free(o.alloc, e);
+    return st;
+}
+
+aura_status aura_tda_input_compute_collapsed(const aura_tda_opts *opts, const aura_tda_input *in,
+                                             aura_tda_result **out, size_t *n_kept,
+                                             size_t *n_total)
+{
+    aura_tda_opts o = opts ? *opts : aura_tda_opts_default();
+    AURA_CHECK_ARG(in);
+    AURA_CHECK_ARG(out);
+    if (check_opts(&o) != AURA_OK) {
+        return AURA_E_INVAL;
+    }
+    aura_tda_input_shape sh = aura_tda_input_get_shape(in);
+    const float *data = NULL;
+    const aura_tda_edge *edges = NULL;
+    aura__tda_input_view(in, &data, &edges);
+    size_t kept = 0, total = 0;
+    aura_status st;
+    if (sh.kind == 0) {
+        st = points_collapsed(&o, data, sh.n, sh.dim, out, &kept, &total);
+    } else if (sh.kind == 1) {
+        st = lower_collapsed(&o, data, sh.n, out, &kept, &total);
+    } else {
+        for (size_t k = 0; k < sh.n_entries; k++) {
+            total += edges[k].d <= o.threshold;
+        }
+        st = compute_collapsed_edges(&o, sh.n, edges, sh.n_entries, o.threshold, out, &kept);
+    }
+    if (st == AURA_OK) {
+        if (n_kept) {
+            *n_kept = kept;
+        }
+        if (n_total) {
+            *n_total = total;
+        }
+    }
+    return st;
+}
