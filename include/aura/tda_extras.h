@@ -138,13 +138,17 @@ AURA_API aura_status aura_tda_graph_vertex_name(const aura_tda_graph *g, size_t 
  * result. */
 typedef struct aura_tda_batch aura_tda_batch;
 
-/* points[c] holds sizes[c]*d floats (borrowed).  Errors: AURA_E_INVAL
+/* points[c] holds sizes[c]*d floats (borrowed).  collapse != 0 computes
+ * each cloud as aura_tda_compute_points_collapsed (same barcode, pairs in
+ * that call's order; faster on clouds of more than a few dozen points).
+ * Errors: AURA_E_INVAL
  * (NULL, d == 0, bad opts), AURA_E_NUMERIC (NaN/Inf coordinate; *bad_cloud,
  * if not NULL, gets the first such cloud), AURA_E_NOMEM, AURA_E_OVERFLOW. */
 AURA_API aura_status aura_tda_batch_compute_points(const aura_tda_opts *opts, size_t n_clouds,
                                                    const float *const *points,
                                                    const size_t *sizes, size_t d, int n_threads,
-                                                   aura_tda_batch **out, size_t *bad_cloud);
+                                                   int collapse, aura_tda_batch **out,
+                                                   size_t *bad_cloud);
 
 AURA_API void aura_tda_batch_destroy(aura_tda_batch *b);
 

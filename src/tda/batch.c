@@ -188,6 +188,7 @@ typedef struct job {
     const float *const *points;
     const size_t *sizes;
     size_t d, n_clouds;
+    int collapse;
     aura_tda_batch *b;
     size_t *thread_start; /* per cloud: first pair in its worker's buffer */
     int *owner;           /* per cloud: worker index */
@@ -232,7 +233,9 @@ static aura_status one_cloud(job *j, worker *w, size_t c)
     aura_tda_opts o = j->opts;
     o.alloc = &w->ar.self;
     aura_tda_result *r = NULL;
-    aura_status st = aura_tda_compute_points(&o, j->points[c], j->sizes[c], j->d, &r);
+    aura_status st =
+        j->collapse ? aura_tda_compute_points_collapsed(&o, j->points[c], j->sizes[c], j->d, &r)
+                    : aura_tda_compute_points(&o, j->points[c], j->sizes[c], j->d, &r);
     if (st == AURA_OK) {
         int md = aura_tda_result_max_dim(r);
         b->max_dim[c] = md;
@@ -346,8 +349,8 @@ static int pick_threads(int n_threads, size_t n_clouds)
 
 aura_status aura_tda_batch_compute_points(const aura_tda_opts *opts, size_t n_clouds,
                                           const float *const *points, const size_t *sizes,
-                                          size_t d, int n_threads, aura_tda_batch **out,
-                                          size_t *bad_cloud)
+                                          size_t d, int n_threads, int collapse,
+                                          aura_tda_batch **out, size_t *bad_cloud)
 {
     aura_tda_opts o = opts ? *opts : aura_tda_opts_default();
     AURA_CHECK_ARG(out);
@@ -374,7 +377,8 @@ aura_status aura_tda_batch_compute_points(const aura_tda_opts *opts, size_t n_cl
         return AURA_E_NOMEM;
     }
     int nw = pick_threads(n_threads, n_clouds);
-    job j = {.opts = o, .points = points, .sizes = sizes, .d = d, .n_clouds = n_clouds, .b = b};
+    job j = {.opts = o, .points = points, .sizes = sizes, .d = d, .n_clouds = n_clouds,
+             .collapse = collapse, .b = b};
     atomic_init(&j.next, 0);
     atomic_init(&j.failed, 0);
     size_t nc = n_clouds ? n_clouds : 1;

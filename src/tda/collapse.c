@@ -37,14 +37,15 @@ typedef struct later {
 typedef struct collapser {
     const aura_allocator *a;
     size_t n;
-    int64_t *off;   /* CSR offsets, n + 1 */
-    cnbr *nb;       /* neighbours, sorted by vertex within a row */
-    float *dense;   /* n*n current values, or NULL when too large */
+    float *dense;   /* n*n current values (INFINITY: no edge), or NULL */
+    int64_t *off;   /* sparse mode: CSR offsets, n + 1 */
+    cnbr *nb;       /* sparse mode: neighbours, sorted by vertex within a row */
     uint32_t *ngb;  /* common neighbours present now (unsorted) */
-    later *heap;    /* common neighbours that appear later, a min-heap */
+    later *heap;    /* common neighbours that appear later (a min-heap once
+                       heapified) */
 } collapser;
 
-/* Largest n for which the n*n value matrix is kept (64 MiB). */
+/* Largest n for which the n*n value matrix may be used (64 MiB). */
 #define DENSE_MAX_N 4096u
 
 static int cmp_ij(const void *pa, const void *pb)
@@ -59,17 +60,15 @@ static int cmp_ij(const void *pa, const void *pb)
     return (a->d > b->d) - (a->d < b->d);
 }
 
-/* Decreasing value, then by (i, j) so the sweep is deterministic. */
-static int cmp_desc(const void *pa, const void *pb)
+static aura_status check_edge(const aura_tda_edge *x, size_t n)
 {
-    const aura_tda_edge *a = pa, *b = pb;
-    if (a->d != b->d) {
-        return a->d > b->d ? -1 : 1;
+    if (x->i >= n || x->j >= n) {
+        return AURA_E_RANGE;
     }
-    if (a->i != b->i) {
-        return a->i < b->i ? -1 : 1;
+    if (!(x->d >= 0) || isinf(x->d)) {
+        return AURA_E_INVAL;
     }
-    return (a->j > b->j) - (a->j < b->j);
+    return AURA_OK;
 }
 
 aura_status aura__tda_edges_normalize(const aura_allocator *a, size_t n,
@@ -83,13 +82,10 @@ aura_status aura__tda_edges_normalize(const aura_allocator *a, size_t n,
     size_t m = 0;
     for (size_t k = 0; k < n_edges; k++) {
         aura_tda_edge x = edges[k];
-        if (x.i >= n || x.j >= n) {
+        aura_status st = check_edge(&x, n);
+        if (st != AURA_OK) {
             aura__free(a, e);
-            return AURA_E_RANGE;
-        }
-        if (!(x.d >= 0) || isinf(x.d)) {
-            aura__free(a, e);
-            return AURA_E_INVAL;
+            return st;
         }
         if (x.i == x.j || x.d > threshold) {
             continue;
@@ -116,6 +112,33 @@ aura_status aura__tda_edges_normalize(const aura_allocator *a, size_t n,
     return AURA_OK;
 }
 
+/* Stable LSD radix sort of e[0..m) by decreasing value (values >= 0, so
+ * their bit patterns order like the values); tmp has room for m edges. */
+static void sort_desc(aura_tda_edge *e, aura_tda_edge *tmp, size_t m)
+{
+    aura_tda_edge *src = e, *dst = tmp;
+    for (int shift = 0; shift < 32; shift += 8) {
+        size_t cnt[257] = {0};
+        for (size_t k = 0; k < m; k++) {
+            uint32_t bits;
+            memcpy(&bits, &src[k].d, sizeof bits);
+            cnt[((~bits >> shift) & 0xffu) + 1]++;
+        }
+        for (int b = 0; b < 256; b++) {
+            cnt[b + 1] += cnt[b];
+        }
+        for (size_t k = 0; k < m; k++) {
+            uint32_t bits;
+            memcpy(&bits, &src[k].d, sizeof bits);
+            dst[cnt[(~bits >> shift) & 0xffu]++] = src[k];
+        }
+        aura_tda_edge *t = src;
+        src = dst;
+        dst = t;
+    }
+    /* four passes: the result is back in e */
+}
+
 static void collapser_free(collapser *c)
 {
     aura__free(c->a, c->off);
@@ -125,22 +148,67 @@ static void collapser_free(collapser *c)
     aura__free(c->a, c->heap);
 }
 
-/* Builds the neighbour rows of the m edges e (i < j, distinct pairs). */
-static aura_status collapser_init(collapser *c, const aura_allocator *a, size_t n,
-                                  const aura_tda_edge *e, size_t m)
+/* Dense mode: the value matrix (smallest value of each pair under the
+ * threshold) and the edges from it, i < j, sorted by (i, j), into
+ * *e_out (m of them). */
+static aura_status init_dense(collapser *c, const aura_tda_edge *edges, size_t n_edges,
+                              float threshold, aura_tda_edge **e_out, size_t *m_out)
 {
-    memset(c, 0, sizeof(*c));
-    c->a = a;
-    c->n = n;
-    c->off = aura__calloc(a, n + 1, sizeof(int64_t));
-    c->nb = aura__alloc_array(a, m ? 2 * m : 1, sizeof(cnbr));
-    c->ngb = aura__alloc_array(a, n ? n : 1, sizeof(uint32_t));
-    c->heap = aura__alloc_array(a, n ? n : 1, sizeof(later));
-    if (n <= DENSE_MAX_N) {
-        c->dense = aura__alloc_array(a, n > 0 ? n * n : 1, sizeof(float));
+    size_t n = c->n;
+    c->dense = aura__alloc_array(c->a, n > 0 ? n * n : 1, sizeof(float));
+    if (!c->dense) {
+        return AURA_E_NOMEM;
     }
-    if (!c->off || !c->nb || !c->ngb || !c->heap || (n <= DENSE_MAX_N && !c->dense)) {
-        collapser_free(c);
+    for (size_t q = 0; q < n * n; q++) {
+        c->dense[q] = INFINITY;
+    }
+    for (size_t k = 0; k < n_edges; k++) {
+        aura_tda_edge x = edges[k];
+        aura_status st = check_edge(&x, n);
+        if (st != AURA_OK) {
+            return st;
+        }
+        if (x.i == x.j || x.d > threshold) {
+            continue;
+        }
+        float *p = &c->dense[(size_t)x.i * n + x.j], *q = &c->dense[(size_t)x.j * n + x.i];
+        if (x.d < *p) {
+            *p = *q = x.d;
+        }
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = i + 1; j < n; j++) {
+            m += c->dense[i * n + j] < INFINITY;
+        }
+    }
+    aura_tda_edge *e = aura__alloc_array(c->a, m ? m : 1, sizeof(*e));
+    if (!e) {
+        return AURA_E_NOMEM;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = i + 1; j < n; j++) {
+            if (c->dense[i * n + j] < INFINITY) {
+                e[k++] = (aura_tda_edge){(uint32_t)i, (uint32_t)j, c->dense[i * n + j]};
+            }
+        }
+    }
+    *e_out = e;
+    *m_out = m;
+    return AURA_OK;
+}
+
+/* Sparse mode: neighbour rows of the m edges e (i < j, distinct pairs,
+ * sorted by (i, j)). */
+static aura_status init_sparse(collapser *c, const aura_tda_edge *e, size_t m)
+{
+    size_t n = c->n;
+    c->off = aura__calloc(c->a, n + 1, sizeof(int64_t));
+    c->nb = aura__alloc_array(c->a, m ? 2 * m : 1, sizeof(cnbr));
+    int64_t *fill = aura__alloc_array(c->a, n ? n : 1, sizeof(int64_t));
+    if (!c->off || !c->nb || !fill) {
+        aura__free(c->a, fill);
         return AURA_E_NOMEM;
     }
     for (size_t k = 0; k < m; k++) {
@@ -150,13 +218,8 @@ static aura_status collapser_init(collapser *c, const aura_allocator *a, size_t 
     for (size_t v = 0; v < n; v++) {
         c->off[v + 1] += c->off[v];
     }
-    /* Edges sorted by (i, j): row v gets its smaller neighbours (as j) in
-     * increasing order first, then its larger ones (as i), also increasing. */
-    int64_t *fill = aura__alloc_array(a, n ? n : 1, sizeof(int64_t));
-    if (!fill) {
-        collapser_free(c);
-        return AURA_E_NOMEM;
-    }
+    /* Row v gets its smaller neighbours (as j) in increasing order first,
+     * then its larger ones (as i), also increasing. */
     memcpy(fill, c->off, n * sizeof(int64_t));
     for (size_t k = 0; k < m; k++) {
         c->nb[fill[e[k].j]++] = (cnbr){e[k].i, e[k].d};
@@ -164,20 +227,11 @@ static aura_status collapser_init(collapser *c, const aura_allocator *a, size_t 
     for (size_t k = 0; k < m; k++) {
         c->nb[fill[e[k].i]++] = (cnbr){e[k].j, e[k].d};
     }
-    aura__free(a, fill);
-    if (c->dense) {
-        for (size_t q = 0; q < n * n; q++) {
-            c->dense[q] = INFINITY;
-        }
-        for (size_t k = 0; k < m; k++) {
-            c->dense[(size_t)e[k].i * n + e[k].j] = e[k].d;
-            c->dense[(size_t)e[k].j * n + e[k].i] = e[k].d;
-        }
-    }
+    aura__free(c->a, fill);
     return AURA_OK;
 }
 
-/* Slot of w in the row of v, or NULL. */
+/* Slot of w in the row of v (sparse mode), or NULL. */
 static cnbr *find_nbr(const collapser *c, uint32_t v, uint32_t w)
 {
     int64_t lo = c->off[v], hi = c->off[v + 1];
@@ -204,29 +258,40 @@ static float value(const collapser *c, uint32_t v, uint32_t w)
 
 static void set_value(collapser *c, uint32_t u, uint32_t v, float f)
 {
+    if (c->dense) {
+        c->dense[(size_t)u * c->n + v] = f;
+        c->dense[(size_t)v * c->n + u] = f;
+        return;
+    }
     cnbr *p = find_nbr(c, u, v), *q = find_nbr(c, v, u);
     if (AURA_ALWAYS(p && q)) {
         p->f = f;
         q->f = f;
     }
-    if (c->dense) {
-        c->dense[(size_t)u * c->n + v] = f;
-        c->dense[(size_t)v * c->n + u] = f;
-    }
 }
 
-static void heap_push(later *h, size_t *len, later x)
+/* Floyd's bottom-up heap construction, O(len). */
+static void heapify(later *h, size_t len)
 {
-    size_t k = (*len)++;
-    while (k > 0) {
-        size_t p = (k - 1) / 2;
-        if (h[p].f <= x.f) {
-            break;
+    for (size_t k = len / 2; k-- > 0;) {
+        later x = h[k];
+        size_t at = k;
+        for (;;) {
+            size_t l = 2 * at + 1;
+            if (l >= len) {
+                break;
+            }
+            if (l + 1 < len && h[l + 1].f < h[l].f) {
+                l++;
+            }
+            if (x.f <= h[l].f) {
+                break;
+            }
+            h[at] = h[l];
+            at = l;
         }
-        h[k] = h[p];
-        k = p;
+        h[at] = x;
     }
-    h[k] = x;
 }
 
 static later heap_pop(later *h, size_t *len)
@@ -254,13 +319,30 @@ static later heap_pop(later *h, size_t *len)
 }
 
 /* Common neighbours of u and v: those present at t into c->ngb, the later
- * ones into the heap. */
+ * ones into c->heap (not yet in heap order). */
 static void common_neighbours(collapser *c, uint32_t u, uint32_t v, float t, size_t *n_now,
                               size_t *n_later)
 {
+    size_t k = 0, h = 0;
+    if (c->dense) {
+        /* Rows u and v side by side; the diagonal is INFINITY, so u and v
+         * themselves drop out. */
+        const float *ru = c->dense + (size_t)u * c->n, *rv = c->dense + (size_t)v * c->n;
+        uint32_t *ngb = c->ngb;
+        later *hp = c->heap;
+        for (size_t w = 0; w < c->n; w++) { /* branch-free: write, then count */
+            float f = ru[w] > rv[w] ? ru[w] : rv[w];
+            ngb[k] = (uint32_t)w;
+            k += f <= t;
+            hp[h] = (later){f, (uint32_t)w};
+            h += (f > t) & (f < INFINITY);
+        }
+        *n_now = k;
+        *n_later = h;
+        return;
+    }
     const cnbr *a = c->nb + c->off[u], *ae = c->nb + c->off[u + 1];
     const cnbr *b = c->nb + c->off[v], *be = c->nb + c->off[v + 1];
-    size_t k = 0, h = 0;
     while (a < ae && b < be) {
         if (a->v < b->v) {
             a++;
@@ -271,7 +353,7 @@ static void common_neighbours(collapser *c, uint32_t u, uint32_t v, float t, siz
             if (f <= t) {
                 c->ngb[k++] = a->v;
             } else if (f < INFINITY) {
-                heap_push(c->heap, &h, (later){f, a->v});
+                c->heap[h++] = (later){f, a->v};
             }
             a++;
             b++;
@@ -284,9 +366,31 @@ static void common_neighbours(collapser *c, uint32_t u, uint32_t v, float t, siz
 /* 1 if every vertex of ngb[0..k) is d itself or adjacent to d by t. */
 static int dominates(const collapser *c, uint32_t d, size_t k, float t)
 {
+    if (c->dense) {
+        const float *rd = c->dense + (size_t)d * c->n;
+        for (size_t q = 0; q < k; q++) {
+            uint32_t w = c->ngb[q];
+            if (w != d && rd[w] > t) {
+                return 0;
+            }
+        }
+        return 1;
+    }
     for (size_t q = 0; q < k; q++) {
         uint32_t w = c->ngb[q];
         if (w != d && value(c, d, w) > t) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* 1 if dom is adjacent to each later common neighbour w (the heap, in
+ * any order) no later than w itself appears. */
+static int dominates_later(const collapser *c, uint32_t dom, size_t n_later)
+{
+    for (size_t q = 0; q < n_later; q++) {
+        if (value(c, dom, c->heap[q].w) > c->heap[q].f) {
             return 0;
         }
     }
@@ -298,15 +402,23 @@ static int dominates(const collapser *c, uint32_t d, size_t k, float t)
 static size_t sweep(collapser *c, const aura_tda_edge *e, size_t m, aura_tda_edge *out)
 {
     size_t kept = 0;
+    uint32_t hint = UINT32_MAX;
     for (size_t k = 0; k < m; k++) {
         uint32_t u = e[k].i, v = e[k].j;
         float t = e[k].d;
         size_t n_now = 0, n_later = 0;
         common_neighbours(c, u, v, t, &n_now, &n_later);
-        int dead = 0;
+        int dead = 0, heaped = 0;
         for (;;) {
             uint32_t dom = UINT32_MAX;
-            for (size_t q = 0; q < n_now; q++) {
+            /* The last dominator found is often a common neighbour that
+             * dominates again: try it first. */
+            if (hint != UINT32_MAX && hint != u && hint != v &&
+                value(c, hint, u) <= t && value(c, hint, v) <= t &&
+                dominates(c, hint, n_now, t)) {
+                dom = hint;
+            }
+            for (size_t q = 0; q < n_now && dom == UINT32_MAX; q++) {
                 if (dominates(c, c->ngb[q], n_now, t)) {
                     dom = c->ngb[q];
                     break;
@@ -315,8 +427,19 @@ static size_t sweep(collapser *c, const aura_tda_edge *e, size_t m, aura_tda_edg
             if (dom == UINT32_MAX) {
                 break;
             }
+            hint = dom;
             /* Dominated by dom: shift the edge to the first value at which a
-             * new common neighbour is not adjacent to dom. */
+             * new common neighbour is not adjacent to dom.  First, one linear
+             * pass: if dom is adjacent to every later common neighbour by the
+             * time it appears, the edge stays dominated to the end. */
+            if (dominates_later(c, dom, n_later)) {
+                dead = 1;
+                break;
+            }
+            if (!heaped) {
+                heapify(c->heap, n_later);
+                heaped = 1;
+            }
             int still = 1;
             while (still) {
                 if (n_later == 0) {
@@ -348,6 +471,13 @@ static size_t sweep(collapser *c, const aura_tda_edge *e, size_t m, aura_tda_edg
     return kept;
 }
 
+/* Dense mode when the n*n matrix is affordable and not much larger than
+ * the edge list. */
+static int use_dense(size_t n, size_t n_edges)
+{
+    return n <= DENSE_MAX_N && n * n / 64 <= n_edges + 4096;
+}
+
 aura_status aura_tda_collapse_edges(const aura_allocator *alloc, size_t n,
                                     const aura_tda_edge *edges, size_t n_edges, float threshold,
                                     aura_tda_edge *out, size_t *n_out)
@@ -358,21 +488,35 @@ aura_status aura_tda_collapse_edges(const aura_allocator *alloc, size_t n,
     if (isnan(threshold) || n > UINT32_MAX) {
         return AURA_E_INVAL;
     }
-    aura_tda_edge *e = NULL;
-    size_t m = 0;
-    aura_status st = aura__tda_edges_normalize(alloc, n, edges, n_edges, threshold, &e, &m);
-    if (st != AURA_OK) {
-        return st;
-    }
     collapser c;
-    st = collapser_init(&c, alloc, n, e, m);
-    if (st == AURA_OK) {
-        if (m > 1) {
-            qsort(e, m, sizeof(*e), cmp_desc);
+    memset(&c, 0, sizeof c);
+    c.a = alloc;
+    c.n = n;
+    aura_tda_edge *e = NULL, *tmp = NULL;
+    size_t m = 0;
+    aura_status st;
+    if (use_dense(n, n_edges)) {
+        st = init_dense(&c, edges, n_edges, threshold, &e, &m);
+    } else {
+        st = aura__tda_edges_normalize(alloc, n, edges, n_edges, threshold, &e, &m);
+        if (st == AURA_OK) {
+            st = init_sparse(&c, e, m);
         }
-        *n_out = sweep(&c, e, m, out);
-        collapser_free(&c);
     }
+    if (st == AURA_OK) {
+        c.ngb = aura__alloc_array(alloc, n ? n : 1, sizeof(uint32_t));
+        c.heap = aura__alloc_array(alloc, n ? n : 1, sizeof(later));
+        tmp = aura__alloc_array(alloc, m ? m : 1, sizeof(*tmp));
+        if (!c.ngb || !c.heap || !tmp) {
+            st = AURA_E_NOMEM;
+        }
+    }
+    if (st == AURA_OK) {
+        sort_desc(e, tmp, m);
+        *n_out = sweep(&c, e, m, out);
+    }
+    collapser_free(&c);
+    aura__free(alloc, tmp);
     aura__free(alloc, e);
     return st;
 }

@@ -667,18 +667,20 @@ AURA_TEST(tda_batch_matches_single_calls)
         ASSERT_TRUE(pts[c] != NULL);
         random_cloud(&g, pts[c], sizes[c], 3);
     }
-    for (int pass = 0; pass < 3; pass++) {
+    for (int pass = 0; pass < 4; pass++) {
         aura_tda_opts o = aura_tda_opts_default();
-        o.max_dim = pass == 2 ? 2 : 1;
+        o.max_dim = pass >= 2 ? 2 : 1;
         o.threshold = pass == 1 ? 0.5f : INFINITY;
         aura_tda_batch *b = NULL;
-        int threads = pass == 0 ? 1 : 3;
+        int threads = pass == 0 ? 1 : 3, collapse = pass == 3;
         ASSERT_STATUS(AURA_OK, aura_tda_batch_compute_points(&o, NC, (const float *const *)pts,
-                                                             sizes, 3, threads, &b, NULL));
+                                                             sizes, 3, threads, collapse, &b, NULL));
         ASSERT_EQ(NC, aura_tda_batch_n_clouds(b));
         for (int c = 0; c < NC; c++) {
             aura_tda_result *r = NULL;
-            ASSERT_STATUS(AURA_OK, aura_tda_compute_points(&o, pts[c], sizes[c], 3, &r));
+            ASSERT_STATUS(AURA_OK, collapse ? aura_tda_compute_points_collapsed(&o, pts[c],
+                                                                                sizes[c], 3, &r)
+                                            : aura_tda_compute_points(&o, pts[c], sizes[c], 3, &r));
             ASSERT_EQ(aura_tda_result_max_dim(r), aura_tda_batch_max_dim(b, c));
             for (int d = 0; d <= aura_tda_result_max_dim(r); d++) {
                 size_t k = 0;
@@ -706,12 +708,12 @@ AURA_TEST(tda_batch_matches_single_calls)
     aura_tda_batch *b = NULL;
     size_t bad = 0;
     ASSERT_STATUS(AURA_E_NUMERIC, aura_tda_batch_compute_points(NULL, NC, (const float *const *)pts,
-                                                                sizes, 3, 2, &b, &bad));
+                                                                sizes, 3, 2, 0, &b, &bad));
     ASSERT_EQ(7, bad);
     ASSERT_TRUE(b == NULL);
     ASSERT_STATUS(AURA_E_INVAL, aura_tda_batch_compute_points(NULL, NC, (const float *const *)pts,
-                                                              sizes, 0, 2, &b, &bad));
-    ASSERT_STATUS(AURA_OK, aura_tda_batch_compute_points(NULL, 0, NULL, NULL, 3, 0, &b, NULL));
+                                                              sizes, 0, 2, 0, &b, &bad));
+    ASSERT_STATUS(AURA_OK, aura_tda_batch_compute_points(NULL, 0, NULL, NULL, 3, 0, 0, &b, NULL));
     ASSERT_EQ(0, aura_tda_batch_n_clouds(b));
     aura_tda_batch_destroy(b);
     aura_tda_batch_destroy(NULL);
@@ -747,7 +749,8 @@ AURA_TEST(tda_extras_oom_sweep)
             if (which == 0) {
                 st = aura_tda_compute_points_collapsed(&o, pts, 14, 3, &r);
             } else if (which == 1) {
-                st = aura_tda_batch_compute_points(&o, 3, clouds, sizes, 3, 2, &b, NULL);
+                st = aura_tda_batch_compute_points(&o, 3, clouds, sizes, 3, 2, (int)(k % 2), &b,
+                                                   NULL);
             } else if (which == 2) {
                 st = aura_tda_graph_read(text, strlen(text), "g", o.alloc, &g, NULL, 0);
             } else {
