@@ -40,6 +40,7 @@ typedef struct collapser {
     float *dense;   /* n*n current values (INFINITY: no edge), or NULL */
     int64_t *off;   /* sparse mode: CSR offsets, n + 1 */
     cnbr *nb;       /* sparse mode: neighbours, sorted by vertex within a row */
+    uint32_t *adj;  /* dense mode: neighbours at the start (CSR with off) */
     uint32_t *ngb;  /* common neighbours present now (unsorted) */
     later *heap;    /* common neighbours that appear later (a min-heap once
                        heapified) */
@@ -143,6 +144,7 @@ static void collapser_free(collapser *c)
 {
     aura__free(c->a, c->off);
     aura__free(c->a, c->nb);
+    aura__free(c->a, c->adj);
     aura__free(c->a, c->dense);
     aura__free(c->a, c->ngb);
     aura__free(c->a, c->heap);
@@ -196,6 +198,27 @@ static aura_status init_dense(collapser *c, const aura_tda_edge *edges, size_t n
     }
     *e_out = e;
     *m_out = m;
+    c->off = aura__calloc(c->a, n + 1, sizeof(int64_t));
+    c->adj = aura__alloc_array(c->a, m ? 2 * m : 1, sizeof(uint32_t));
+    if (!c->off || !c->adj) {
+        return AURA_E_NOMEM;
+    }
+    for (size_t q = 0; q < m; q++) {
+        c->off[e[q].i + 1]++;
+        c->off[e[q].j + 1]++;
+    }
+    for (size_t v = 0; v < n; v++) {
+        c->off[v + 1] += c->off[v];
+    }
+    for (size_t i = 0; i < n; i++) {
+        int64_t p = c->off[i];
+        const float *row = c->dense + i * n;
+        for (size_t j = 0; j < n; j++) {
+            if (row[j] < INFINITY) {
+                c->adj[p++] = (uint32_t)j;
+            }
+        }
+    }
     return AURA_OK;
 }
 
@@ -330,6 +353,24 @@ static void common_neighbours(collapser *c, uint32_t u, uint32_t v, float t, siz
         const float *ru = c->dense + (size_t)u * c->n, *rv = c->dense + (size_t)v * c->n;
         uint32_t *ngb = c->ngb;
         later *hp = c->heap;
+        int64_t du = c->off[u + 1] - c->off[u], dv = c->off[v + 1] - c->off[v];
+        if (4 * (du < dv ? du : dv) < (int64_t)c->n) {
+            /* Few neighbours: walk the shorter list, look the other up. */
+            const uint32_t *p = c->adj + c->off[du < dv ? u : v];
+            int64_t len = du < dv ? du : dv;
+            for (int64_t q = 0; q < len; q++) {
+                uint32_t w = p[q];
+                float f = ru[w] > rv[w] ? ru[w] : rv[w];
+                if (f <= t) {
+                    ngb[k++] = w;
+                } else if (f < INFINITY) {
+                    hp[h++] = (later){f, w};
+                }
+            }
+            *n_now = k;
+            *n_later = h;
+            return;
+        }
         for (size_t w = 0; w < c->n; w++) { /* branch-free: write, then count */
             float f = ru[w] > rv[w] ? ru[w] : rv[w];
             ngb[k] = (uint32_t)w;
@@ -471,11 +512,11 @@ static size_t sweep(collapser *c, const aura_tda_edge *e, size_t m, aura_tda_edg
     return kept;
 }
 
-/* Dense mode when the n*n matrix is affordable and not much larger than
- * the edge list. */
+/* Dense mode when the n*n matrix is affordable (at most 64 MiB) and not
+ * much larger than the edge list. */
 static int use_dense(size_t n, size_t n_edges)
 {
-    return n <= DENSE_MAX_N && n * n / 64 <= n_edges + 4096;
+    return n <= DENSE_MAX_N && n * n / 256 <= n_edges + 4096;
 }
 
 aura_status aura_tda_collapse_edges(const aura_allocator *alloc, size_t n,
