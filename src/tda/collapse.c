@@ -40,11 +40,12 @@ typedef struct collapser {
     float *dense;   /* n*n current values (INFINITY: no edge), or NULL */
     int64_t *off;   /* sparse mode: CSR offsets, n + 1 */
     cnbr *nb;       /* sparse mode: neighbours, sorted by vertex within a row */
-    uint32_t *adj;  /* dense mode: neighbours at the start (CSR with off) */
     uint32_t *ngb;  /* common neighbours present now (unsorted) */
     later *heap;    /* common neighbours that appear later (a min-heap once
                        heapified) */
 } collapser;
+
+#define AURA_NOMEM_OR_OK(ok) ((ok) ? AURA_OK : AURA_E_NOMEM)
 
 /* Largest n for which the n*n value matrix may be used (64 MiB). */
 #define DENSE_MAX_N 4096u
@@ -144,7 +145,6 @@ static void collapser_free(collapser *c)
 {
     aura__free(c->a, c->off);
     aura__free(c->a, c->nb);
-    aura__free(c->a, c->adj);
     aura__free(c->a, c->dense);
     aura__free(c->a, c->ngb);
     aura__free(c->a, c->heap);
@@ -198,27 +198,6 @@ static aura_status init_dense(collapser *c, const aura_tda_edge *edges, size_t n
     }
     *e_out = e;
     *m_out = m;
-    c->off = aura__calloc(c->a, n + 1, sizeof(int64_t));
-    c->adj = aura__alloc_array(c->a, m ? 2 * m : 1, sizeof(uint32_t));
-    if (!c->off || !c->adj) {
-        return AURA_E_NOMEM;
-    }
-    for (size_t q = 0; q < m; q++) {
-        c->off[e[q].i + 1]++;
-        c->off[e[q].j + 1]++;
-    }
-    for (size_t v = 0; v < n; v++) {
-        c->off[v + 1] += c->off[v];
-    }
-    for (size_t i = 0; i < n; i++) {
-        int64_t p = c->off[i];
-        const float *row = c->dense + i * n;
-        for (size_t j = 0; j < n; j++) {
-            if (row[j] < INFINITY) {
-                c->adj[p++] = (uint32_t)j;
-            }
-        }
-    }
     return AURA_OK;
 }
 
@@ -341,47 +320,12 @@ static later heap_pop(later *h, size_t *len)
     return top;
 }
 
-/* Common neighbours of u and v: those present at t into c->ngb, the later
- * ones into c->heap (not yet in heap order). */
+/* Common neighbours of u and v (sparse mode): those present at t into
+ * c->ngb, the later ones into c->heap (not yet in heap order). */
 static void common_neighbours(collapser *c, uint32_t u, uint32_t v, float t, size_t *n_now,
                               size_t *n_later)
 {
     size_t k = 0, h = 0;
-    if (c->dense) {
-        /* Rows u and v side by side; the diagonal is INFINITY, so u and v
-         * themselves drop out. */
-        const float *ru = c->dense + (size_t)u * c->n, *rv = c->dense + (size_t)v * c->n;
-        uint32_t *ngb = c->ngb;
-        later *hp = c->heap;
-        int64_t du = c->off[u + 1] - c->off[u], dv = c->off[v + 1] - c->off[v];
-        if (4 * (du < dv ? du : dv) < (int64_t)c->n) {
-            /* Few neighbours: walk the shorter list, look the other up. */
-            const uint32_t *p = c->adj + c->off[du < dv ? u : v];
-            int64_t len = du < dv ? du : dv;
-            for (int64_t q = 0; q < len; q++) {
-                uint32_t w = p[q];
-                float f = ru[w] > rv[w] ? ru[w] : rv[w];
-                if (f <= t) {
-                    ngb[k++] = w;
-                } else if (f < INFINITY) {
-                    hp[h++] = (later){f, w};
-                }
-            }
-            *n_now = k;
-            *n_later = h;
-            return;
-        }
-        for (size_t w = 0; w < c->n; w++) { /* branch-free: write, then count */
-            float f = ru[w] > rv[w] ? ru[w] : rv[w];
-            ngb[k] = (uint32_t)w;
-            k += f <= t;
-            hp[h] = (later){f, (uint32_t)w};
-            h += (f > t) & (f < INFINITY);
-        }
-        *n_now = k;
-        *n_later = h;
-        return;
-    }
     const cnbr *a = c->nb + c->off[u], *ae = c->nb + c->off[u + 1];
     const cnbr *b = c->nb + c->off[v], *be = c->nb + c->off[v + 1];
     while (a < ae && b < be) {
@@ -438,8 +382,72 @@ static int dominates_later(const collapser *c, uint32_t dom, size_t n_later)
     return 1;
 }
 
-/* Sweeps the edges e[0..m) (sorted by decreasing value); writes the kept
- * edges with their new values to out. */
+/* Finds a vertex of ngb[0..n_now) that dominates edge uv at t, trying
+ * *hint first (the last dominator found is often a common neighbour that
+ * dominates again); UINT32_MAX if none. */
+static uint32_t find_dominator(const collapser *c, uint32_t u, uint32_t v, size_t n_now, float t,
+                               uint32_t *hint)
+{
+    uint32_t h = *hint;
+    if (h != UINT32_MAX && h != u && h != v && value(c, h, u) <= t && value(c, h, v) <= t &&
+        dominates(c, h, n_now, t)) {
+        return h;
+    }
+    for (size_t q = 0; q < n_now; q++) {
+        if (dominates(c, c->ngb[q], n_now, t)) {
+            *hint = c->ngb[q];
+            return c->ngb[q];
+        }
+    }
+    return UINT32_MAX;
+}
+
+/* Edge uv at *t with its common neighbours in c->ngb (n_now, present) and
+ * c->heap (n_later, not yet heap-ordered), dominated by dom (or
+ * UINT32_MAX: not yet searched).  Shifts *t while the edge stays
+ * dominated; returns 1 if it is dominated to the end (removed). */
+static int resolve(collapser *c, uint32_t u, uint32_t v, float *t, size_t n_now, size_t n_later,
+                   uint32_t dom, uint32_t *hint)
+{
+    int heaped = 0;
+    for (;;) {
+        if (dom == UINT32_MAX) {
+            dom = find_dominator(c, u, v, n_now, *t, hint);
+        }
+        if (dom == UINT32_MAX) {
+            return 0;
+        }
+        /* Dominated by dom: shift the edge to the first value at which a
+         * new common neighbour is not adjacent to dom.  First, one linear
+         * pass: if dom is adjacent to every later common neighbour by the
+         * time it appears, the edge stays dominated to the end. */
+        if (!heaped && dominates_later(c, dom, n_later)) {
+            return 1;
+        }
+        if (!heaped) {
+            heapify(c->heap, n_later);
+            heaped = 1;
+        }
+        int still = 1;
+        while (still) {
+            if (n_later == 0) {
+                return 1;
+            }
+            *t = c->heap[0].f;
+            while (n_later > 0 && c->heap[0].f <= *t) {
+                later x = heap_pop(c->heap, &n_later);
+                if (value(c, dom, x.w) > x.f) {
+                    still = 0;
+                }
+                c->ngb[n_now++] = x.w;
+            }
+        }
+        dom = UINT32_MAX;
+    }
+}
+
+/* Sweeps the edges e[0..m) (sorted by decreasing value) with neighbour
+ * lists; writes the kept edges with their new values to out. */
 static size_t sweep(collapser *c, const aura_tda_edge *e, size_t m, aura_tda_edge *out)
 {
     size_t kept = 0;
@@ -449,58 +457,7 @@ static size_t sweep(collapser *c, const aura_tda_edge *e, size_t m, aura_tda_edg
         float t = e[k].d;
         size_t n_now = 0, n_later = 0;
         common_neighbours(c, u, v, t, &n_now, &n_later);
-        int dead = 0, heaped = 0;
-        for (;;) {
-            uint32_t dom = UINT32_MAX;
-            /* The last dominator found is often a common neighbour that
-             * dominates again: try it first. */
-            if (hint != UINT32_MAX && hint != u && hint != v &&
-                value(c, hint, u) <= t && value(c, hint, v) <= t &&
-                dominates(c, hint, n_now, t)) {
-                dom = hint;
-            }
-            for (size_t q = 0; q < n_now && dom == UINT32_MAX; q++) {
-                if (dominates(c, c->ngb[q], n_now, t)) {
-                    dom = c->ngb[q];
-                    break;
-                }
-            }
-            if (dom == UINT32_MAX) {
-                break;
-            }
-            hint = dom;
-            /* Dominated by dom: shift the edge to the first value at which a
-             * new common neighbour is not adjacent to dom.  First, one linear
-             * pass: if dom is adjacent to every later common neighbour by the
-             * time it appears, the edge stays dominated to the end. */
-            if (dominates_later(c, dom, n_later)) {
-                dead = 1;
-                break;
-            }
-            if (!heaped) {
-                heapify(c->heap, n_later);
-                heaped = 1;
-            }
-            int still = 1;
-            while (still) {
-                if (n_later == 0) {
-                    dead = 1;
-                    break;
-                }
-                t = c->heap[0].f;
-                while (n_later > 0 && c->heap[0].f <= t) {
-                    later x = heap_pop(c->heap, &n_later);
-                    if (value(c, dom, x.w) > x.f) {
-                        still = 0;
-                    }
-                    c->ngb[n_now++] = x.w;
-                }
-            }
-            if (dead) {
-                break;
-            }
-        }
-        if (dead) {
+        if (resolve(c, u, v, &t, n_now, n_later, UINT32_MAX, &hint)) {
             set_value(c, u, v, INFINITY);
         } else {
             if (t != e[k].d) {
@@ -510,6 +467,152 @@ static size_t sweep(collapser *c, const aura_tda_edge *e, size_t m, aura_tda_edg
         }
     }
     return kept;
+}
+
+/* ---- the same sweep on bitsets (dense mode) ----
+ * now: row u has bit w iff edge uw is in the graph at the current sweep
+ * value t (its current value <= t); all: iff edge uw is still there at
+ * all.  Values only grow (shifts) and the sweep value only falls, so an
+ * edge leaves `now` once, when t drops below its value. */
+
+typedef struct bits {
+    size_t words;       /* 64-bit words per row */
+    uint64_t *now, *all;
+    uint64_t *cn;       /* common neighbours present: now_u & now_v */
+} bits;
+
+static void bit_clear(uint64_t *rows, size_t words, uint32_t u, uint32_t v)
+{
+    rows[(size_t)u * words + v / 64] &= ~(1ull << (v % 64));
+    rows[(size_t)v * words + u / 64] &= ~(1ull << (u % 64));
+}
+
+/* 1 if every vertex of cn other than d is in now_d. */
+static int bit_dominates(const bits *b, uint32_t d)
+{
+    const uint64_t *rd = b->now + (size_t)d * b->words;
+    for (size_t x = 0; x < b->words; x++) {
+        uint64_t miss = b->cn[x] & ~rd[x];
+        if (x == d / 64) {
+            miss &= ~(1ull << (d % 64));
+        }
+        if (miss) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static uint32_t bit_find_dominator(const bits *b, uint32_t *hint)
+{
+    uint32_t h = *hint;
+    if (h != UINT32_MAX && (b->cn[h / 64] >> (h % 64) & 1) && bit_dominates(b, h)) {
+        return h;
+    }
+    for (size_t x = 0; x < b->words; x++) {
+        for (uint64_t w = b->cn[x]; w; w &= w - 1) {
+            uint32_t d = (uint32_t)(x * 64 + (size_t)__builtin_ctzll(w));
+            if (bit_dominates(b, d)) {
+                *hint = d;
+                return d;
+            }
+        }
+    }
+    return UINT32_MAX;
+}
+
+static size_t sweep_bits(collapser *c, bits *b, const aura_tda_edge *e, size_t m,
+                         aura_tda_edge *out, uint32_t *pend)
+{
+    size_t kept = 0, n_pend = 0, W = b->words, n = c->n;
+    uint32_t hint = UINT32_MAX;
+    float cur = m ? e[0].d : 0;
+    for (size_t k = 0; k < m; k++) {
+        uint32_t u = e[k].i, v = e[k].j;
+        float t = e[k].d;
+        if (t < cur) { /* edges kept at the previous value leave `now` */
+            for (size_t q = 0; q < n_pend; q++) {
+                bit_clear(b->now, W, pend[2 * q], pend[2 * q + 1]);
+            }
+            n_pend = 0;
+            cur = t;
+        }
+        const uint64_t *nu = b->now + (size_t)u * W, *nv = b->now + (size_t)v * W;
+        for (size_t x = 0; x < W; x++) {
+            b->cn[x] = nu[x] & nv[x];
+        }
+        uint32_t dom = bit_find_dominator(b, &hint);
+        int dead = 0;
+        if (dom != UINT32_MAX) {
+            /* Later common neighbours, and whether dom covers them all. */
+            const uint64_t *au = b->all + (size_t)u * W, *av = b->all + (size_t)v * W;
+            const float *ru = c->dense + (size_t)u * n, *rv = c->dense + (size_t)v * n;
+            const float *rd = c->dense + (size_t)dom * n;
+            size_t n_later = 0;
+            int covered = 1;
+            for (size_t x = 0; x < W; x++) {
+                for (uint64_t w = au[x] & av[x] & ~b->cn[x]; w; w &= w - 1) {
+                    uint32_t z = (uint32_t)(x * 64 + (size_t)__builtin_ctzll(w));
+                    float f = ru[z] > rv[z] ? ru[z] : rv[z];
+                    covered &= rd[z] <= f;
+                    c->heap[n_later++] = (later){f, z};
+                }
+            }
+            if (covered) {
+                dead = 1;
+            } else {
+                size_t n_now = 0;
+                for (size_t x = 0; x < W; x++) {
+                    for (uint64_t w = b->cn[x]; w; w &= w - 1) {
+                        c->ngb[n_now++] = (uint32_t)(x * 64 + (size_t)__builtin_ctzll(w));
+                    }
+                }
+                dead = resolve(c, u, v, &t, n_now, n_later, dom, &hint);
+            }
+        }
+        if (dead) {
+            set_value(c, u, v, INFINITY);
+            bit_clear(b->now, W, u, v);
+            bit_clear(b->all, W, u, v);
+        } else if (t != e[k].d) {
+            set_value(c, u, v, t);
+            bit_clear(b->now, W, u, v);
+            out[kept++] = (aura_tda_edge){u, v, t};
+        } else {
+            pend[2 * n_pend] = u;
+            pend[2 * n_pend + 1] = v;
+            n_pend++;
+            out[kept++] = (aura_tda_edge){u, v, t};
+        }
+    }
+    return kept;
+}
+
+/* Bitset sweep: allocates the rows, runs, frees. */
+static aura_status sweep_dense(collapser *c, const aura_tda_edge *e, size_t m,
+                               aura_tda_edge *out, size_t *kept)
+{
+    size_t n = c->n, W = (n + 63) / 64;
+    bits b = {W, NULL, NULL, NULL};
+    b.now = aura__calloc(c->a, n > 0 ? n * W : 1, sizeof(uint64_t));
+    b.all = aura__calloc(c->a, n > 0 ? n * W : 1, sizeof(uint64_t));
+    b.cn = aura__alloc_array(c->a, W ? W : 1, sizeof(uint64_t));
+    uint32_t *pend = aura__alloc_array(c->a, m ? 2 * m : 1, sizeof(uint32_t));
+    aura_status st = AURA_NOMEM_OR_OK(b.now && b.all && b.cn && pend);
+    if (st == AURA_OK) {
+        for (size_t q = 0; q < m; q++) {
+            uint32_t u = e[q].i, v = e[q].j;
+            b.all[(size_t)u * W + v / 64] |= 1ull << (v % 64);
+            b.all[(size_t)v * W + u / 64] |= 1ull << (u % 64);
+        }
+        memcpy(b.now, b.all, n * W * sizeof(uint64_t));
+        *kept = sweep_bits(c, &b, e, m, out, pend);
+    }
+    aura__free(c->a, b.now);
+    aura__free(c->a, b.all);
+    aura__free(c->a, b.cn);
+    aura__free(c->a, pend);
+    return st;
 }
 
 /* Dense mode when the n*n matrix is affordable (at most 64 MiB) and not
@@ -522,6 +625,14 @@ static int use_dense(size_t n, size_t n_edges)
 aura_status aura_tda_collapse_edges(const aura_allocator *alloc, size_t n,
                                     const aura_tda_edge *edges, size_t n_edges, float threshold,
                                     aura_tda_edge *out, size_t *n_out)
+{
+    return aura__tda_collapse_edges_mode(alloc, n, edges, n_edges, threshold, out, n_out, 0);
+}
+
+aura_status aura__tda_collapse_edges_mode(const aura_allocator *alloc, size_t n,
+                                          const aura_tda_edge *edges, size_t n_edges,
+                                          float threshold, aura_tda_edge *out, size_t *n_out,
+                                          int mode)
 {
     AURA_CHECK_ARG(edges || n_edges == 0);
     AURA_CHECK_ARG(out || n_edges == 0);
@@ -536,7 +647,7 @@ aura_status aura_tda_collapse_edges(const aura_allocator *alloc, size_t n,
     aura_tda_edge *e = NULL, *tmp = NULL;
     size_t m = 0;
     aura_status st;
-    if (use_dense(n, n_edges)) {
+    if (mode == 1 ? n <= DENSE_MAX_N : mode == 0 && use_dense(n, n_edges)) {
         st = init_dense(&c, edges, n_edges, threshold, &e, &m);
     } else {
         st = aura__tda_edges_normalize(alloc, n, edges, n_edges, threshold, &e, &m);
@@ -554,7 +665,11 @@ aura_status aura_tda_collapse_edges(const aura_allocator *alloc, size_t n,
     }
     if (st == AURA_OK) {
         sort_desc(e, tmp, m);
-        *n_out = sweep(&c, e, m, out);
+        if (c.dense) {
+            st = sweep_dense(&c, e, m, out, n_out);
+        } else {
+            *n_out = sweep(&c, e, m, out);
+        }
     }
     collapser_free(&c);
     aura__free(alloc, tmp);

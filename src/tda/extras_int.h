@@ -14,6 +14,14 @@ aura_status aura__tda_edges_normalize(const aura_allocator *a, size_t n,
                                       const aura_tda_edge *edges, size_t n_edges, float threshold,
                                       aura_tda_edge **out, size_t *n_out);
 
+/* aura_tda_collapse_edges with the implementation chosen by `mode`: 0 as
+ * the public call (by size), 1 the dense bitset sweep (if n allows), 2 the
+ * sparse neighbour-list sweep.  For the tests. */
+aura_status aura__tda_collapse_edges_mode(const aura_allocator *alloc, size_t n,
+                                          const aura_tda_edge *edges, size_t n_edges,
+                                          float threshold, aura_tda_edge *out, size_t *n_out,
+                                          int mode);
+
 /* The parsed data of an input (formats.c): points (kind 0) or the lower
  * matrix (kind 1) in *data, the sparse entries (kind 2) in *edges. */
 void aura__tda_input_view(const aura_tda_input *in, const float **data,

@@ -9,6 +9,7 @@
 
 #include "aura/rng.h"
 #include "aura/tda_extras.h"
+#include "tda/extras_int.h"
 #include "test.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -272,8 +273,19 @@ AURA_TEST(tda_collapse_random_graphs)
         ASSERT_STATUS(AURA_OK, aura_tda_compute_sparse(&o, n, e, k, &a));
         ASSERT_STATUS(AURA_OK, aura_tda_compute_sparse_collapsed(&o, n, e, k, &b));
         assert_same_barcode(a, b, 0, "random graph", trial);
-        aura_tda_result_destroy(a);
         aura_tda_result_destroy(b);
+        /* Both sweeps (bitsets on the dense matrix, sorted lists). */
+        for (int mode = 1; mode <= 2; mode++) {
+            aura_tda_edge kept[200];
+            size_t nk = 0;
+            ASSERT_STATUS(AURA_OK, aura__tda_collapse_edges_mode(NULL, n, e, k, o.threshold, kept,
+                                                                 &nk, mode));
+            ASSERT_STATUS(AURA_OK, aura_tda_compute_sparse(&o, n, kept, nk, &b));
+            assert_same_barcode(a, b, 0, mode == 1 ? "random graph, dense" : "random graph, sparse",
+                                trial);
+            aura_tda_result_destroy(b);
+        }
+        aura_tda_result_destroy(a);
     }
 }
 
@@ -766,5 +778,44 @@ AURA_TEST(tda_extras_oom_sweep)
             ASSERT_EQ(0, test_alloc_live_blocks());
         }
         ASSERT_TRUE(done);
+    }
+}
+
+/* Random clouds as complete weighted graphs through both sweeps. */
+AURA_TEST(tda_collapse_both_sweeps_on_clouds)
+{
+    aura_rng g;
+    aura_rng_init(&g, 8080);
+    float pts[30 * 3];
+    aura_tda_edge e[30 * 29 / 2], kept[30 * 29 / 2];
+    for (long trial = 0; trial < 150; trial++) {
+        size_t n = 4 + aura_rng_below(&g, 27), m = 0;
+        random_cloud(&g, pts, n, 3);
+        for (size_t i = 0; i < n; i++) {
+            for (size_t j = 0; j < i; j++) {
+                float s = 0;
+                for (int q = 0; q < 3; q++) {
+                    float t = pts[3 * i + q] - pts[3 * j + q];
+                    s += t * t;
+                }
+                e[m++] = (aura_tda_edge){(uint32_t)i, (uint32_t)j,
+                                         trial % 3 ? sqrtf(s) : (float)(int)(4 * sqrtf(s))};
+            }
+        }
+        aura_tda_opts o = aura_tda_opts_default();
+        o.max_dim = 2;
+        aura_tda_result *a = NULL, *b = NULL;
+        ASSERT_STATUS(AURA_OK, aura_tda_compute_sparse(&o, n, e, m, &a));
+        for (int mode = 1; mode <= 2; mode++) {
+            size_t nk = 0;
+            ASSERT_STATUS(AURA_OK, aura__tda_collapse_edges_mode(NULL, n, e, m, INFINITY, kept,
+                                                                 &nk, mode));
+            ASSERT_TRUE(nk <= m);
+            ASSERT_STATUS(AURA_OK, aura_tda_compute_sparse(&o, n, kept, nk, &b));
+            assert_same_barcode(a, b, 0, mode == 1 ? "cloud graph, dense" : "cloud graph, sparse",
+                                trial);
+            aura_tda_result_destroy(b);
+        }
+        aura_tda_result_destroy(a);
     }
 }
