@@ -47,6 +47,15 @@ echo "$ALL_CASES" | while IFS='|' read -r name args; do
   if [ -n "${CASES:-}" ] && ! echo " $CASES " | grep -q " $name "; then continue; fi
   # shellcheck disable=SC2086
   read -r tc mc < <(measure "$tmp/coll.txt" "$AURA" tda --collapse $args)
+  if awk -v t="$tc" 'BEGIN { exit !(t < 1) }'; then
+    # below the timer's resolution: the mean of 20 runs
+    s0=$(date +%s.%N)
+    for _ in $(seq 20); do
+      # shellcheck disable=SC2086
+      nice "$AURA" tda --collapse $args >/dev/null
+    done
+    tc=$(awk -v a="$s0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.4f", (b - a) / 20 }')
+  fi
   tp=0
   if [ "${PLAIN:-1}" != 0 ]; then
     # shellcheck disable=SC2086
@@ -57,6 +66,6 @@ echo "$ALL_CASES" | while IFS='|' read -r name args; do
   if cmp -s <(norm "$tmp/coll.txt") <(norm "$tmp/rip.txt"); then same="same multiset"; else same="DIFFERENT"; fi
   kept=$(grep -m1 '^edge collapse' "$tmp/coll.txt" | sed 's/edge collapse: //')
   awk -v n="$name" -v tc="$tc" -v tp="$tp" -v tr="$tr" -v mc="$mc" -v s="$same" -v k="$kept" 'BEGIN {
-    printf "%-16s %9.2f %9.2f %9.2f %8.1f %8.1f %8.1f  %s (%s)\n", n, tc, tp, tr,
+    printf "%-16s %9.3f %9.2f %9.2f %8.1f %8.1f %8.1f  %s (%s)\n", n, tc, tp, tr,
       (tc > 0 ? tr / tc : 0), (tp > 0 ? tr / tp : 0), mc / 1024, s, k }'
 done

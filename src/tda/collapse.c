@@ -92,6 +92,7 @@ aura_status aura__tda_edges_normalize(const aura_allocator *a, size_t n,
         if (x.i == x.j || x.d > threshold) {
             continue;
         }
+        x.d += 0.0f; /* -0 -> +0: the radix sort orders bit patterns */
         if (x.i > x.j) {
             uint32_t t = x.i;
             x.i = x.j;
@@ -173,6 +174,7 @@ static aura_status init_dense(collapser *c, const aura_tda_edge *edges, size_t n
         if (x.i == x.j || x.d > threshold) {
             continue;
         }
+        x.d += 0.0f; /* -0 -> +0: the radix sort orders bit patterns */
         float *p = &c->dense[(size_t)x.i * n + x.j], *q = &c->dense[(size_t)x.j * n + x.i];
         if (x.d < *p) {
             *p = *q = x.d;

@@ -192,6 +192,11 @@ AURA_TEST(tda_collapse_hand_cases)
     ASSERT_EQ(0, out[0].i);
     ASSERT_EQ(1, out[0].j);
     ASSERT_TRUE(out[0].d == 1.0f);
+    /* Negative zero sorts as zero. */
+    aura_tda_edge nz[3] = {{0, 1, -0.0f}, {1, 2, 1.0f}, {0, 2, 0.0f}};
+    ASSERT_STATUS(AURA_OK, aura_tda_collapse_edges(NULL, 3, nz, 3, INFINITY, out, &k));
+    ASSERT_EQ(2, k);
+    ASSERT_TRUE(out[0].d == 0.0f && out[1].d == 0.0f);
     /* Bad arguments leave the outputs alone. */
     aura_tda_edge bad[1] = {{0, 5, 1.0f}};
     k = 77;
