@@ -11,6 +11,7 @@
 #        SHARED  reference data (default ../shared)
 #        CASES   subset of case names (default: all)
 #        PLAIN=0 skip the uncollapsed aura run
+#        CALLGRIND=1  also count instructions on three smaller cases (slow)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-build}
@@ -69,3 +70,29 @@ echo "$ALL_CASES" | while IFS='|' read -r name args; do
     printf "%-16s %9.3f %9.2f %9.2f %8.1f %8.1f %8.1f  %s (%s)\n", n, tc, tp, tr,
       (tc > 0 ? tr / tc : 0), (tp > 0 ? tr / tp : 0), mc / 1024, s, k }'
 done
+
+if [ "${CALLGRIND:-0}" = 1 ]; then
+  echo
+  echo "instructions (valgrind --tool=callgrind, Ir), smaller cases:"
+  printf "%-18s %14s %14s %14s %9s %9s\n" case collapse_Ir plain_Ir ripser_Ir rip/coll rip/plain
+  SMALL="
+sphere_3_192_d2|--format lower-distance --dim 2 $D/ripser/sphere_3_192.lower_distance_matrix
+o3_1024_t1.8_d3|--format point-cloud --dim 3 --threshold 1.8 $D/ripser/o3_1024.txt
+celegans_d2|--format distance --dim 2 $D/ripserpp/celegans.distance_matrix
+"
+  ir() {
+    nice valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+      sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+  }
+  echo "$SMALL" | while IFS='|' read -r name args; do
+    [ -n "$name" ] || continue
+    # shellcheck disable=SC2086
+    ic=$(ir "$AURA" tda --collapse $args)
+    # shellcheck disable=SC2086
+    ip=$(ir "$AURA" tda $args)
+    # shellcheck disable=SC2086
+    irr=$(ir "$RIPSER" $args)
+    awk -v n="$name" -v c="$ic" -v p="$ip" -v r="$irr" 'BEGIN {
+      printf "%-18s %14.0f %14.0f %14.0f %9.1f %9.1f\n", n, c, p, r, r / c, r / p }'
+  done
+fi
