@@ -728,7 +728,8 @@ static aura_status lower_collapsed(const aura_tda_opts *o, const float *lower, s
                                    aura_tda_result **out, size_t *n_kept, size_t *n_total)
 {
     float t = o->threshold;
-    if (t >= 3.40282347e38f) { /* no threshold: the engine's enclosing radius */
+    int dense = t >= 3.40282347e38f;
+    if (dense) { /* no threshold: the engine's enclosing radius */
         int nomem = 0;
         t = enclosing_radius(o->alloc, lower, n, &nomem);
         if (nomem) {
@@ -752,12 +753,31 @@ static aura_status lower_collapsed(const aura_tda_opts *o, const float *lower, s
             }
         }
     }
+    aura_tda_edge *kept = aura__alloc_array(o->alloc, m ? m : 1, sizeof(*kept));
+    if (!kept) {
+        aura__free(o->alloc, e);
+        return AURA_E_NOMEM;
+    }
     aura_tda_opts o2 = *o;
     o2.threshold = t;
-    aura_status st = compute_collapsed_edges(&o2, n, e, m, t, out, n_kept);
-    if (st == AURA_OK && n_total) {
-        *n_total = m;
+    aura_status st = aura_tda_collapse_edges(o->alloc, n, e, m, t, kept, &k);
+    if (st == AURA_OK && dense && 2 * k > m) {
+        /* Little collapsed: the engine's dense path (enclosing radius, no
+         * neighbour lists) is faster than its sparse one on nearly all
+         * the edges.  Same barcode either way. */
+        st = aura_tda_compute_matrix(o, lower, n, AURA_TDA_LOWER, out);
+    } else if (st == AURA_OK) {
+        st = aura_tda_compute_sparse(&o2, n, kept, k, out);
     }
+    if (st == AURA_OK) {
+        if (n_kept) {
+            *n_kept = k;
+        }
+        if (n_total) {
+            *n_total = m;
+        }
+    }
+    aura__free(o->alloc, kept);
     aura__free(o->alloc, e);
     return st;
 }
