@@ -103,16 +103,35 @@ static aura_status compute(const char *buf, size_t len, const char *name,
         size_t m = 0;
         const aura_tda_edge *e = aura_tda_graph_edges(g, &m);
         size_t n = aura_tda_graph_n_vertices(g);
-        snprintf(hdr, hdr_len, "graph with %zu vertices and %zu edges%s\n", n, m,
-                 x->graph_distance ? ", shortest-path distances" : "");
-        st = aura_tda_compute_graph(opts, n, e, m,
-                                    x->graph_distance ? AURA_TDA_GRAPH_DISTANCE
-                                                      : AURA_TDA_GRAPH_FLAG,
-                                    x->collapse, res);
+        int k = snprintf(hdr, hdr_len, "graph with %zu vertices and %zu edges%s\n", n, m,
+                         x->graph_distance ? ", shortest-path distances" : "");
+        size_t kept = 0, total = 0;
+        if (x->collapse && !x->graph_distance) {
+            /* The flag complex of the graph: collapse here to report counts. */
+            aura_tda_edge *ke = malloc((m ? m : 1) * sizeof(*ke));
+            st = ke ? aura_tda_collapse_edges(NULL, n, e, m, opts->threshold, ke, &kept)
+                    : AURA_E_NOMEM;
+            for (size_t q = 0; q < m; q++) {
+                total += e[q].d <= opts->threshold;
+            }
+            if (st == AURA_OK) {
+                st = aura_tda_compute_sparse(opts, n, ke, kept, res);
+            }
+            free(ke);
+        } else {
+            st = aura_tda_compute_graph(opts, n, e, m,
+                                        x->graph_distance ? AURA_TDA_GRAPH_DISTANCE
+                                                          : AURA_TDA_GRAPH_FLAG,
+                                        x->collapse, res);
+        }
         aura_tda_graph_destroy(g);
-        if (x->collapse && st == AURA_OK) {
-            size_t k = strlen(hdr);
-            snprintf(hdr + k, hdr_len - k, "edge collapse: on\n");
+        if (x->collapse && st == AURA_OK && k >= 0 && (size_t)k < hdr_len) {
+            if (x->graph_distance) {
+                snprintf(hdr + k, hdr_len - (size_t)k, "edge collapse: on\n");
+            } else {
+                snprintf(hdr + k, hdr_len - (size_t)k, "edge collapse: %zu of %zu edges kept\n",
+                         kept, total);
+            }
         }
         return st;
     }

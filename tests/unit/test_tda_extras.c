@@ -600,6 +600,12 @@ AURA_TEST(tda_graph_cli)
     ASSERT_TRUE(strstr(text, "graph with 4 vertices and 4 edges\n") != NULL);
     ASSERT_TRUE(strstr(text, "persistence intervals in dim 1:\n [1, )\n") != NULL);
     free(text);
+    snprintf(args, sizeof args, "--format edge-list --collapse %s", in);
+    ASSERT_EQ(0, run_tda(args, out, err));
+    text = slurp_file(out, &len);
+    ASSERT_TRUE(text && strstr(text, "edge collapse: 4 of 4 edges kept\n") != NULL);
+    ASSERT_TRUE(strstr(text, "persistence intervals in dim 1:\n [1, )\n") != NULL);
+    free(text);
     snprintf(args, sizeof args, "--format edge-list --graph-distance --collapse %s", in);
     ASSERT_EQ(0, run_tda(args, out, err));
     text = slurp_file(out, &len);
