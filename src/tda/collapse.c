@@ -526,7 +526,7 @@ static uint32_t bit_find_dominator(const bits *b, uint32_t *hint)
 static size_t sweep_bits(collapser *c, bits *b, const aura_tda_edge *e, size_t m,
                          aura_tda_edge *out, uint32_t *pend)
 {
-    size_t kept = 0, n_pend = 0, W = b->words, n = c->n;
+    size_t kept = 0, n_pend = 0, W = b->words;
     uint32_t hint = UINT32_MAX;
     float cur = m ? e[0].d : 0;
     for (size_t k = 0; k < m; k++) {
@@ -548,15 +548,14 @@ static size_t sweep_bits(collapser *c, bits *b, const aura_tda_edge *e, size_t m
         if (dom != UINT32_MAX) {
             /* Later common neighbours, and whether dom covers them all. */
             const uint64_t *au = b->all + (size_t)u * W, *av = b->all + (size_t)v * W;
-            const float *ru = c->dense + (size_t)u * n, *rv = c->dense + (size_t)v * n;
-            const float *rd = c->dense + (size_t)dom * n;
             size_t n_later = 0;
             int covered = 1;
             for (size_t x = 0; x < W; x++) {
                 for (uint64_t w = au[x] & av[x] & ~b->cn[x]; w; w &= w - 1) {
                     uint32_t z = (uint32_t)(x * 64 + (size_t)__builtin_ctzll(w));
-                    float f = ru[z] > rv[z] ? ru[z] : rv[z];
-                    covered &= rd[z] <= f;
+                    float fu = value(c, u, z), fv = value(c, v, z);
+                    float f = fu > fv ? fu : fv;
+                    covered &= value(c, dom, z) <= f;
                     c->heap[n_later++] = (later){f, z};
                 }
             }
@@ -590,7 +589,8 @@ static size_t sweep_bits(collapser *c, bits *b, const aura_tda_edge *e, size_t m
     return kept;
 }
 
-/* Bitset sweep: allocates the rows, runs, frees. */
+/* Bitset sweep (values from the dense matrix or by binary search in the
+ * neighbour lists): allocates the rows, runs, frees. */
 static aura_status sweep_dense(collapser *c, const aura_tda_edge *e, size_t m,
                                aura_tda_edge *out, size_t *kept)
 {
@@ -615,6 +615,16 @@ static aura_status sweep_dense(collapser *c, const aura_tda_edge *e, size_t m,
     aura__free(c->a, b.cn);
     aura__free(c->a, pend);
     return st;
+}
+
+/* Largest n for the bitset sweep without the value matrix (2 x 32 MiB). */
+#define BITS_MAX_N 16384u
+
+/* The bitset sweep on neighbour lists (values by binary search) for larger
+ * graphs that are not very sparse. */
+static int use_bits(size_t n, size_t m)
+{
+    return n <= BITS_MAX_N && n * n / 256 <= m + 4096;
 }
 
 /* Dense mode when the n*n matrix is affordable (at most 64 MiB) and not
@@ -667,7 +677,7 @@ aura_status aura__tda_collapse_edges_mode(const aura_allocator *alloc, size_t n,
     }
     if (st == AURA_OK) {
         sort_desc(e, tmp, m);
-        if (c.dense) {
+        if (c.dense || (mode == 3 && n <= BITS_MAX_N) || (mode == 0 && use_bits(n, m))) {
             st = sweep_dense(&c, e, m, out, n_out);
         } else {
             *n_out = sweep(&c, e, m, out);

@@ -16,7 +16,8 @@ aura_status aura__tda_edges_normalize(const aura_allocator *a, size_t n,
 
 /* aura_tda_collapse_edges with the implementation chosen by `mode`: 0 as
  * the public call (by size), 1 the dense bitset sweep (if n allows), 2 the
- * sparse neighbour-list sweep.  For the tests. */
+ * sparse neighbour-list sweep, 3 the bitset sweep on neighbour lists.  For
+ * the tests. */
 aura_status aura__tda_collapse_edges_mode(const aura_allocator *alloc, size_t n,
                                           const aura_tda_edge *edges, size_t n_edges,
                                           float threshold, aura_tda_edge *out, size_t *n_out,
