@@ -85,9 +85,9 @@ int main(int argc, char **argv)
         if (!V[v].batch) {
             for (size_t c = 0; c < nc; c++) {
                 aura_tda_result *r = NULL;
-                aura_status st = V[v].collapse
-                                     ? aura_tda_compute_points_collapsed(&o, pts[c], sizes[c], 3, &r)
-                                     : aura_tda_compute_points(&o, pts[c], sizes[c], 3, &r);
+                aura_status st =
+                    V[v].collapse ? aura_tda_compute_points_collapsed(&o, pts[c], sizes[c], 3, &r)
+                                  : aura_tda_compute_points(&o, pts[c], sizes[c], 3, &r);
                 if (st != AURA_OK) {
                     fprintf(stderr, "%s failed on cloud %zu\n", V[v].name, c);
                     return 1;

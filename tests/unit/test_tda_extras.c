@@ -286,8 +286,9 @@ AURA_TEST(tda_collapse_random_graphs)
             ASSERT_STATUS(AURA_OK, aura__tda_collapse_edges_mode(NULL, n, e, k, o.threshold, kept,
                                                                  &nk, mode));
             ASSERT_STATUS(AURA_OK, aura_tda_compute_sparse(&o, n, kept, nk, &b));
-            assert_same_barcode(a, b, 0, mode == 1 ? "random graph, dense" : mode == 2 ? "random graph, lists" : "random graph, bits",
-                                trial);
+            static const char *const what[] = {"", "random graph, dense", "random graph, lists",
+                                               "random graph, bits"};
+            assert_same_barcode(a, b, 0, what[mode], trial);
             aura_tda_result_destroy(b);
         }
         aura_tda_result_destroy(a);
@@ -696,8 +697,9 @@ AURA_TEST(tda_batch_matches_single_calls)
         o.threshold = pass == 1 ? 0.5f : INFINITY;
         aura_tda_batch *b = NULL;
         int threads = pass == 0 ? 1 : 3, collapse = pass == 3;
-        ASSERT_STATUS(AURA_OK, aura_tda_batch_compute_points(&o, NC, (const float *const *)pts,
-                                                             sizes, 3, threads, collapse, &b, NULL));
+        const float *const *cp = (const float *const *)pts;
+        ASSERT_STATUS(AURA_OK, aura_tda_batch_compute_points(&o, NC, cp, sizes, 3, threads,
+                                                             collapse, &b, NULL));
         ASSERT_EQ(NC, aura_tda_batch_n_clouds(b));
         for (int c = 0; c < NC; c++) {
             aura_tda_result *r = NULL;
@@ -715,7 +717,8 @@ AURA_TEST(tda_batch_matches_single_calls)
                 ASSERT_STATUS(AURA_OK, aura_tda_result_pairs(r, d, q, 64, &got));
                 for (size_t i = 0; i < k; i++) { /* same pairs, same order */
                     ASSERT_TRUE(p[i].birth == q[i].birth);
-                    ASSERT_TRUE(p[i].death == q[i].death || (isinf(p[i].death) && isinf(q[i].death)));
+                    ASSERT_TRUE(p[i].death == q[i].death ||
+                                (isinf(p[i].death) && isinf(q[i].death)));
                 }
             }
             aura_tda_result_destroy(r);
@@ -823,8 +826,9 @@ AURA_TEST(tda_collapse_both_sweeps_on_clouds)
                                                                  &nk, mode));
             ASSERT_TRUE(nk <= m);
             ASSERT_STATUS(AURA_OK, aura_tda_compute_sparse(&o, n, kept, nk, &b));
-            assert_same_barcode(a, b, 0, mode == 1 ? "cloud graph, dense" : mode == 2 ? "cloud graph, lists" : "cloud graph, bits",
-                                trial);
+            static const char *const what[] = {"", "cloud graph, dense", "cloud graph, lists",
+                                               "cloud graph, bits"};
+            assert_same_barcode(a, b, 0, what[mode], trial);
             aura_tda_result_destroy(b);
         }
         aura_tda_result_destroy(a);
