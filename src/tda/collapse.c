@@ -34,6 +34,12 @@ typedef struct later {
     uint32_t w;
 } later;
 
+typedef struct bitrows {
+    size_t words;       /* 64-bit words per row */
+    uint64_t *now, *all;
+    uint64_t *cn;       /* common neighbours present: now_u & now_v */
+} bitrows;
+
 typedef struct collapser {
     const aura_allocator *a;
     size_t n;
@@ -43,6 +49,7 @@ typedef struct collapser {
     uint32_t *ngb;  /* common neighbours present now (unsorted) */
     later *heap;    /* common neighbours that appear later (a min-heap once
                        heapified) */
+    bitrows *bits;  /* the bitset sweep's rows, NULL in the list sweep */
 } collapser;
 
 #define AURA_NOMEM_OR_OK(ok) ((ok) ? AURA_OK : AURA_E_NOMEM)
@@ -387,16 +394,48 @@ static int dominates_later(const collapser *c, uint32_t dom, size_t n_later)
 /* Finds a vertex of ngb[0..n_now) that dominates edge uv at t, trying
  * *hint first (the last dominator found is often a common neighbour that
  * dominates again); UINT32_MAX if none. */
+/* dominates() with the bitsets: the members of ngb (in b->cn) that are in
+ * now_d are adjacent to d by the sweep value <= t; only the others need a
+ * look at their value. */
+static int dominates_bits(const collapser *c, const bitrows *b, uint32_t d, float t)
+{
+    const uint64_t *rd = b->now + (size_t)d * b->words;
+    for (size_t x = 0; x < b->words; x++) {
+        uint64_t miss = b->cn[x] & ~rd[x];
+        if (x == d / 64) {
+            miss &= ~(1ull << (d % 64));
+        }
+        for (; miss; miss &= miss - 1) {
+            if (value(c, d, (uint32_t)(x * 64 + (size_t)__builtin_ctzll(miss))) > t) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+static int dominates_any(const collapser *c, uint32_t d, size_t n_now, float t)
+{
+    return c->bits ? dominates_bits(c, c->bits, d, t) : dominates(c, d, n_now, t);
+}
+
 static uint32_t find_dominator(const collapser *c, uint32_t u, uint32_t v, size_t n_now, float t,
                                uint32_t *hint)
 {
+    if (c->bits) { /* ngb as a bitset, in cn (free once the sweep is here) */
+        bitrows *b = c->bits;
+        memset(b->cn, 0, b->words * sizeof(uint64_t));
+        for (size_t q = 0; q < n_now; q++) {
+            b->cn[c->ngb[q] / 64] |= 1ull << (c->ngb[q] % 64);
+        }
+    }
     uint32_t h = *hint;
     if (h != UINT32_MAX && h != u && h != v && value(c, h, u) <= t && value(c, h, v) <= t &&
-        dominates(c, h, n_now, t)) {
+        dominates_any(c, h, n_now, t)) {
         return h;
     }
     for (size_t q = 0; q < n_now; q++) {
-        if (dominates(c, c->ngb[q], n_now, t)) {
+        if (dominates_any(c, c->ngb[q], n_now, t)) {
             *hint = c->ngb[q];
             return c->ngb[q];
         }
@@ -477,11 +516,6 @@ static size_t sweep(collapser *c, const aura_tda_edge *e, size_t m, aura_tda_edg
  * all.  Values only grow (shifts) and the sweep value only falls, so an
  * edge leaves `now` once, when t drops below its value. */
 
-typedef struct bits {
-    size_t words;       /* 64-bit words per row */
-    uint64_t *now, *all;
-    uint64_t *cn;       /* common neighbours present: now_u & now_v */
-} bits;
 
 static void bit_clear(uint64_t *rows, size_t words, uint32_t u, uint32_t v)
 {
@@ -490,7 +524,7 @@ static void bit_clear(uint64_t *rows, size_t words, uint32_t u, uint32_t v)
 }
 
 /* 1 if every vertex of cn other than d is in now_d. */
-static int bit_dominates(const bits *b, uint32_t d)
+static int bit_dominates(const bitrows *b, uint32_t d)
 {
     const uint64_t *rd = b->now + (size_t)d * b->words;
     for (size_t x = 0; x < b->words; x++) {
@@ -505,7 +539,7 @@ static int bit_dominates(const bits *b, uint32_t d)
     return 1;
 }
 
-static uint32_t bit_find_dominator(const bits *b, uint32_t *hint)
+static uint32_t bit_find_dominator(const bitrows *b, uint32_t *hint)
 {
     uint32_t h = *hint;
     if (h != UINT32_MAX && (b->cn[h / 64] >> (h % 64) & 1) && bit_dominates(b, h)) {
@@ -523,7 +557,7 @@ static uint32_t bit_find_dominator(const bits *b, uint32_t *hint)
     return UINT32_MAX;
 }
 
-static size_t sweep_bits(collapser *c, bits *b, const aura_tda_edge *e, size_t m,
+static size_t sweep_bits(collapser *c, bitrows *b, const aura_tda_edge *e, size_t m,
                          aura_tda_edge *out, uint32_t *pend)
 {
     size_t kept = 0, n_pend = 0, W = b->words;
@@ -595,7 +629,7 @@ static aura_status sweep_dense(collapser *c, const aura_tda_edge *e, size_t m,
                                aura_tda_edge *out, size_t *kept)
 {
     size_t n = c->n, W = (n + 63) / 64;
-    bits b = {W, NULL, NULL, NULL};
+    bitrows b = {W, NULL, NULL, NULL};
     b.now = aura__calloc(c->a, n > 0 ? n * W : 1, sizeof(uint64_t));
     b.all = aura__calloc(c->a, n > 0 ? n * W : 1, sizeof(uint64_t));
     b.cn = aura__alloc_array(c->a, W ? W : 1, sizeof(uint64_t));
@@ -608,7 +642,9 @@ static aura_status sweep_dense(collapser *c, const aura_tda_edge *e, size_t m,
             b.all[(size_t)v * W + u / 64] |= 1ull << (u % 64);
         }
         memcpy(b.now, b.all, n * W * sizeof(uint64_t));
+        c->bits = &b;
         *kept = sweep_bits(c, &b, e, m, out, pend);
+        c->bits = NULL;
     }
     aura__free(c->a, b.now);
     aura__free(c->a, b.all);
