@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # bench_tda.sh -- `aura tda` against Ripser, side by side, on the issue's
-# cases: barcode equality, wall time and peak memory (max RSS, from
+# cases: barcode equality, wall time, CPU time (user+sys) and peak memory (max RSS, from
 # /usr/bin/time), with ratios AURA/Ripser.  With CALLGRIND=1 it also counts
 # instructions (valgrind --tool=callgrind) on the three small cases.
 #
 # Usage: bench/bench_tda.sh [BUILD_DIR]       (default build)
-# Env:   RIPSER  Ripser binary (default /work/ref/ripser/ripser: Ripser
-#                master built with g++ -O3 -DNDEBUG outside this repo)
+# Env:   RIPSER  Ripser binary (default /work/ref/ripser/ripser, Ripser
+#                master built with g++ -O3 -DNDEBUG outside this repo, if
+#                present, else /usr/bin/ripser from Debian's ripser package,
+#                which scripts/deps.sh bench installs)
 #        SHARED  reference data (default ../shared)
 #        CASES   space-separated subset of case names (default: all)
 #        CALLGRIND=1  also run the instruction counts (slow)
@@ -15,7 +17,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-build}
 AURA="$B/aura"
-RIPSER=${RIPSER:-/work/ref/ripser/ripser}
+if [ -z "${RIPSER:-}" ]; then
+  RIPSER=/work/ref/ripser/ripser
+  [ -x "$RIPSER" ] || RIPSER=/usr/bin/ripser
+fi
 SHARED=${SHARED:-../shared}
 D="$SHARED/tda-data"
 RUNS=${RUNS:-1}
@@ -38,27 +43,31 @@ celegans_d3|--format distance --dim 3 $D/ripserpp/celegans.distance_matrix
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# best wall time and its max RSS over $RUNS runs: prints "seconds kbytes"
+# best of $RUNS runs: prints "wall_seconds cpu_seconds(user+sys) max_rss_kb"
+# (wall and RSS of the fastest run, the smallest CPU time seen)
 measure() {
   local out=$1; shift
-  local best="" rss=""
+  local best="" cpu="" rss=""
   for _ in $(seq "$RUNS"); do
-    nice "$TIME" -f "%e %M" -o "$tmp/t" "$@" >"$out"
-    read -r s m <"$tmp/t"
+    nice "$TIME" -f "%e %U %S %M" -o "$tmp/t" "$@" >"$out"
+    read -r s u k m <"$tmp/t"
+    c=$(awk "BEGIN{print $u + $k}")
     if [ -z "$best" ] || awk "BEGIN{exit !($s < $best)}"; then best=$s; rss=$m; fi
+    if [ -z "$cpu" ] || awk "BEGIN{exit !($c < $cpu)}"; then cpu=$c; fi
   done
-  echo "$best $rss"
+  echo "$best $cpu $rss"
 }
 
-echo "AURA: $AURA   Ripser: $RIPSER   runs: $RUNS   machine: $(nproc) cores"
-printf "%-18s %9s %9s %6s %10s %10s %6s  %s\n" case aura_s ripser_s ratio aura_MB ripser_MB ratio barcode
+echo "AURA: $AURA   Ripser: $RIPSER   runs: $RUNS (best kept)   machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf "%-16s %8s %8s %5s  %8s %8s %5s  %8s %8s %5s  %s\n" case aura_s rips_s ratio \
+  aura_cpu rips_cpu ratio aura_MB rips_MB ratio barcode
 echo "$ALL_CASES" | while IFS='|' read -r name args; do
   [ -n "$name" ] || continue
   if [ -n "${CASES:-}" ] && ! echo " $CASES " | grep -q " $name "; then continue; fi
   # shellcheck disable=SC2086
-  read -r ta ma < <(measure "$tmp/aura.txt" "$AURA" tda $args)
+  read -r ta ca ma < <(measure "$tmp/aura.txt" "$AURA" tda $args)
   # shellcheck disable=SC2086
-  read -r tr mr < <(measure "$tmp/ripser.txt" "$RIPSER" $args)
+  read -r tr cr mr < <(measure "$tmp/ripser.txt" "$RIPSER" $args)
   if cmp -s "$tmp/aura.txt" "$tmp/ripser.txt"; then
     same="identical"
   elif python3 "$SHARED/tools/barcode-compare.py" --quiet "$tmp/ripser.txt" "$tmp/aura.txt"; then
@@ -66,9 +75,10 @@ echo "$ALL_CASES" | while IFS='|' read -r name args; do
   else
     same="DIFFERENT"
   fi
-  awk -v n="$name" -v ta="$ta" -v tr="$tr" -v ma="$ma" -v mr="$mr" -v s="$same" 'BEGIN {
-    printf "%-18s %9.2f %9.2f %6.2f %10.1f %10.1f %6.2f  %s\n", n, ta, tr,
-           (tr > 0 ? ta / tr : 0), ma / 1024, mr / 1024, (mr > 0 ? ma / mr : 0), s }'
+  awk -v n="$name" -v ta="$ta" -v tr="$tr" -v ca="$ca" -v cr="$cr" -v ma="$ma" -v mr="$mr" \
+      -v s="$same" 'function r(a, b) { return b > 0 ? a / b : 0 } BEGIN {
+    printf "%-16s %8.2f %8.2f %5.2f  %8.2f %8.2f %5.2f  %8.1f %8.1f %5.2f  %s\n", n, ta, tr,
+           r(ta, tr), ca, cr, r(ca, cr), ma / 1024, mr / 1024, r(ma, mr), s }'
 done
 
 if [ "${CALLGRIND:-0}" = 1 ]; then
@@ -83,6 +93,6 @@ if [ "${CALLGRIND:-0}" = 1 ]; then
     # shellcheck disable=SC2086
     ir=$(nice valgrind --tool=callgrind --callgrind-out-file=/dev/null "$RIPSER" $args 2>&1 >/dev/null |
          sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
-    awk -v n="$name" -v a="$ia" -v r="$ir" 'BEGIN { printf "%-18s %14d %14d %6.3f\n", n, a, r, a / r }'
+    awk -v n="$name" -v a="$ia" -v r="$ir" 'BEGIN { printf "%-18s %14.0f %14.0f %6.3f\n", n, a, r, a / r }'
   done
 fi

@@ -202,12 +202,11 @@ static int usage_error(const char *fmt, const char *arg)
     return CLI_EXIT_USAGE;
 }
 
-int cmd_tda(int argc, char **argv)
+/* Ripser's options into opts/fmt/path; returns -1 to go on, else an exit
+ * code. */
+static int parse_args(int argc, char **argv, aura_tda_opts *opts, aura_tda_format *fmt,
+                      const char **path, cmd_tda_extras *extras)
 {
-    aura_tda_opts opts = aura_tda_opts_default();
-    aura_tda_format fmt = AURA_TDA_FMT_DISTANCE;
-    const char *path = NULL;
-    cmd_tda_extras extras = {0, 0, 0};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         int takes = !strcmp(arg, "--dim") || !strcmp(arg, "--threshold") ||
@@ -226,22 +225,22 @@ int cmd_tda(int argc, char **argv)
             if (!parse_ulong_arg(val, INT_MAX, &u)) {
                 return usage_error("--dim: not a dimension >= 0: '%s'", val);
             }
-            opts.max_dim = (int)u;
+            opts->max_dim = (int)u;
         } else if (!strcmp(arg, "--threshold")) {
-            if (!parse_float_arg(val, &opts.threshold)) {
+            if (!parse_float_arg(val, &opts->threshold)) {
                 return usage_error("--threshold: not a number: '%s'", val);
             }
         } else if (!strcmp(arg, "--ratio")) {
-            if (!parse_float_arg(val, &opts.ratio)) {
+            if (!parse_float_arg(val, &opts->ratio)) {
                 return usage_error("--ratio: not a number: '%s'", val);
             }
         } else if (!strcmp(arg, "--collapse")) {
-            extras.collapse = 1;
+            extras->collapse = 1;
         } else if (!strcmp(arg, "--graph-distance")) {
-            extras.graph_distance = 1;
+            extras->graph_distance = 1;
         } else if (!strcmp(arg, "--format")) {
-            extras.edge_list = !strcmp(val, "edge-list");
-            if (!extras.edge_list && !parse_format(val, &fmt)) {
+            extras->edge_list = !strcmp(val, "edge-list");
+            if (!extras->edge_list && !parse_format(val, fmt)) {
                 return usage_error("--format: unknown format '%s'", val);
             }
         } else if (!strcmp(arg, "--modulus")) {
@@ -249,14 +248,27 @@ int cmd_tda(int argc, char **argv)
                 !aura_tda_is_prime((uint32_t)u)) {
                 return usage_error("--modulus: not a prime between 2 and 65521: '%s'", val);
             }
-            opts.modulus = (uint32_t)u;
+            opts->modulus = (uint32_t)u;
         } else if (arg[0] == '-' && arg[1] != '\0') {
             return usage_error("unknown option '%s'", arg);
-        } else if (path) {
+        } else if (*path) {
             return usage_error("more than one input file: '%s'", arg);
         } else {
-            path = arg;
+            *path = arg;
         }
+    }
+    return -1;
+}
+
+int cmd_tda(int argc, char **argv)
+{
+    aura_tda_opts opts = aura_tda_opts_default();
+    aura_tda_format fmt = AURA_TDA_FMT_DISTANCE;
+    const char *path = NULL;
+    cmd_tda_extras extras = {0, 0, 0};
+    int rc = parse_args(argc, argv, &opts, &fmt, &path, &extras);
+    if (rc >= 0) {
+        return rc;
     }
     if (extras.collapse || extras.edge_list || extras.graph_distance) {
         return cmd_tda_extras_run(path, &opts, fmt, &extras);

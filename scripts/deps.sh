@@ -17,6 +17,7 @@ TEST_PKGS="$BUILD_PKGS python3 python3-venv redis-server"
 BENCH_PKGS="$TEST_PKGS valgrind hyperfine time git"
 BENCH_PKGS="$BENCH_PKGS $BENCH_MEM_PKGS $BENCH_LNN_PKGS"
 FUZZ_PKGS="$BUILD_PKGS clang libclang-rt-14-dev"
+BENCH_PKGS="$BENCH_PKGS ripser"  # tda: Debian's Ripser, the fallback reference of bench/bench_tda.sh
 
 case "${1:-build}" in
   build) want=$BUILD_PKGS ;;

@@ -472,7 +472,7 @@ static inline entry cob_next(const work *w, cob *c)
     }
     float d = c->diam;
     const float *row = w->lower + c->j * (c->j - 1) / 2;
-    for (int i = 0; i < c->nv; i++) {
+    for (int i = c->nv - 1; i >= 0; i--) {
         int64_t v = c->v[i];
         float x = v < c->j ? row[v] : w->lower[v * (v - 1) / 2 + c->j];
         if (x > d) {
@@ -593,7 +593,8 @@ static entry zero_pivot_cofacet_dense(const work *w, const int64_t *v, entry s, 
         }
         const float *row = w->lower + j * (j - 1) / 2;
         int ok = 1;
-        for (int i = 0; i <= dim && ok; i++) {
+        /* top vertex first: below it, d(j, v[dim]) runs along one row */
+        for (int i = dim; i >= 0 && ok; i--) {
             int64_t x = v[i];
             ok = (x < j ? row[x] : w->lower[x * (x - 1) / 2 + j]) <= s.diam;
         }

@@ -132,6 +132,58 @@ AURA_TEST(tda_golden_dragon1000_d1)
     golden_case("dragon1000_d1");
 }
 
+/* Options cases.tsv lacks; expected outputs from Ripser in tests/tda/. */
+AURA_TEST(tda_golden_extra_options)
+{
+    static const char *const cases[][2] = {
+        {"pp_upper_d2", "--format upper-distance --dim 2 %T/pp.upper_distance_matrix"},
+        {"pp_sparse_d2", "--format sparse --dim 2 %T/pp.sparse"},
+        {"pp_t15_d2", "--format lower-distance --dim 2 --threshold 1.5 "
+                      "%S/ripser/projective_plane.lower_distance_matrix"},
+        {"random20_r12_d3", "--format lower-distance --dim 3 --ratio 1.2 "
+                            "%S/ripser/random20.lower_distance_matrix"},
+        {"random50_r11_d2", "--format point-cloud --dim 2 --ratio 1.1 "
+                            "%S/ph-roadmap/random_point_cloud_50_16_.txt"},
+        {"pp_p7_d2", "--format lower-distance --dim 2 --modulus 7 "
+                     "%S/ripser/projective_plane.lower_distance_matrix"},
+        {"random100_t05_r05_d1", "--format point-cloud --dim 1 --threshold 0.5 --ratio 0.5 "
+                                 "%S/ph-roadmap/random_point_cloud_100_4_.txt"},
+    };
+    const char *tdir = AURA_TEST_SOURCE_DIR "/tests/tda";
+    char sdir[512];
+    snprintf(sdir, sizeof sdir, "%s/tda-data", test_shared_dir());
+    FILE *probe = fopen(test_path("%s/ripser/random20.lower_distance_matrix", sdir), "r");
+    if (!probe) {
+        AURA_SKIP("no ../shared/tda-data");
+    }
+    fclose(probe);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char args[1024];
+        size_t k = 0;
+        for (const char *p = cases[c][1]; *p && k + 512 < sizeof args; p++) {
+            if (p[0] == '%' && (p[1] == 'T' || p[1] == 'S')) {
+                k += (size_t)snprintf(args + k, sizeof args - k, "%s", p[1] == 'T' ? tdir : sdir);
+                p++;
+            } else {
+                args[k++] = *p;
+            }
+        }
+        args[k] = '\0';
+        const char *dir = test_tmpdir();
+        const char *out = test_path("%s/x.txt", dir), *err = test_path("%s/xe.txt", dir);
+        ASSERT_EQ(0, run_cli(args, out, err));
+        size_t la = 0, lb = 0;
+        char *got = read_file(out, &la);
+        char *want = read_file(test_path("%s/%s.txt", tdir, cases[c][0]), &lb);
+        ASSERT_TRUE(got && want);
+        if (la != lb || memcmp(got, want, la) != 0) {
+            AURA_FAIL_("case %s: output differs from Ripser's", cases[c][0]);
+        }
+        free(got);
+        free(want);
+    }
+}
+
 /* ---------------------------------------------------------------- CLI */
 
 static void expect_cli_error(const char *args, const char *input, size_t in_len, int code,
@@ -348,7 +400,8 @@ static void oom_sweep(int which)
         edges[i] = (aura_tda_edge){a, b, (float)(1 + (a * b + a + b) % 9)};
     }
     int done = 0;
-    for (long k = 0; k < 100000 && !done; k++) {
+    long k = 0;
+    for (; k < 100000 && !done; k++) {
         aura_tda_opts o = aura_tda_opts_default();
         o.max_dim = 2;
         o.modulus = 3;
@@ -370,6 +423,7 @@ static void oom_sweep(int which)
         ASSERT_EQ(0, test_alloc_live_blocks());
     }
     ASSERT_TRUE(done);
+    ASSERT_TRUE(k > 10); /* the sweep reached allocations deep in the engine */
 }
 
 AURA_TEST(tda_oom_sweep_dense)

@@ -53,12 +53,15 @@ static int cmp_bar(const void *a, const void *b)
 
 static uint32_t inv_mod(uint32_t a, uint32_t p)
 {
-    for (uint32_t x = 1; x < p; x++) {
-        if (a * x % p == 1) {
-            return x;
+    /* a^(p-2) mod p (Fermat) */
+    uint64_t r = 1, b = a % p;
+    for (uint32_t e = p - 2; e; e >>= 1) {
+        if (e & 1) {
+            r = r * b % p;
         }
+        b = b * b % p;
     }
-    return 0;
+    return (uint32_t)r;
 }
 
 /* Persistence of the Rips filtration of D (n x n, INFINITY = no edge),
@@ -90,7 +93,7 @@ static void brute(float D[MAXN][MAXN], int n, int maxd, float t, uint32_t p, bar
     }
     qsort(s, (size_t)ns, sizeof s[0], cmp_simplex);
     /* boundary matrix, dense columns of coefficients */
-    static uint8_t col[MAXS][MAXS];
+    static uint32_t col[MAXS][MAXS];
     static int low_of[MAXS], pivot_col[MAXS];
     memset(col, 0, sizeof col);
     for (int j = 0; j < ns; j++) {
@@ -111,7 +114,7 @@ static void brute(float D[MAXN][MAXN], int n, int maxd, float t, uint32_t p, bar
                     ok &= s[i].v[b++] == s[j].v[a];
                 }
                 if (ok) {
-                    col[j][i] = (uint8_t)((r & 1) ? p - 1 : 1);
+                    col[j][i] = (r & 1) ? p - 1 : 1;
                 }
             }
         }
@@ -137,9 +140,9 @@ static void brute(float D[MAXN][MAXN], int n, int maxd, float t, uint32_t p, bar
                 break;
             }
             int k = pivot_col[low];
-            uint32_t f = col[j][low] * inv_mod(col[k][low], p) % p;
+            uint32_t f = (uint32_t)((uint64_t)col[j][low] * inv_mod(col[k][low], p) % p);
             for (int i = 0; i <= low; i++) {
-                col[j][i] = (uint8_t)((col[j][i] + (p - f) * col[k][i]) % p);
+                col[j][i] = (uint32_t)((col[j][i] + (uint64_t)(p - f) * col[k][i]) % p);
             }
         }
     }
@@ -212,7 +215,7 @@ static float euclid(const float *x, const float *y, int d)
     return sqrtf(s);
 }
 
-static const uint32_t primes[] = {2, 3, 5, 7};
+static const uint32_t primes[] = {2, 3, 5, 7, 251, 65521};
 
 /* Enclosing radius of a full matrix (the engine's default cut). */
 static float enclosing(float D[MAXN][MAXN], int n)
@@ -247,7 +250,7 @@ AURA_TEST(tda_brute_force_point_clouds)
         }
         aura_tda_opts o = aura_tda_opts_default();
         o.max_dim = maxd;
-        o.modulus = primes[aura_rng_below(&rng, 4)];
+        o.modulus = primes[aura_rng_below(&rng, 6)];
         int thr = aura_rng_below(&rng, 3) == 0;
         if (thr) {
             o.threshold = (float)aura_rng_below(&rng, 5) * 0.75f;
@@ -282,7 +285,7 @@ AURA_TEST(tda_brute_force_matrices)
         random_matrix(&rng, D, n, 2 + (int)aura_rng_below(&rng, 6));
         aura_tda_opts o = aura_tda_opts_default();
         o.max_dim = maxd;
-        o.modulus = primes[aura_rng_below(&rng, 4)];
+        o.modulus = primes[aura_rng_below(&rng, 6)];
         int path = (int)aura_rng_below(&rng, 3);
         int thr = aura_rng_below(&rng, 2) == 0;
         if (thr) {
@@ -408,7 +411,7 @@ AURA_TEST(tda_brute_force_every_format)
         }
         aura_tda_opts o = aura_tda_opts_default();
         o.max_dim = 2;
-        o.modulus = primes[trial % 4];
+        o.modulus = primes[trial % 6];
         barcode want;
         brute(D, n, 2, f == AURA_TDA_FMT_SPARSE ? INFINITY : enclosing(D, n), o.modulus, &want);
         aura_tda_result *r = NULL;
