@@ -10,6 +10,7 @@
 
 #include "aura/tda.h"
 #include "cli.h"
+#include "cmd_tda_extras.h"
 
 static const char *const CMD = "tda";
 
@@ -35,6 +36,10 @@ static void help(FILE *f)
             "format)\n"
             "                     binary         (lower triangular distance matrix in binary "
             "format)\n"
+            "                     edge-list      (graph: 'i j [weight]' lines, flag complex "
+            "filtered by weight)\n"
+            "  --graph-distance with edge-list: Rips filtration of the shortest-path metric\n"
+            "  --collapse       remove dominated edges first (edge collapse; same barcode)\n"
             "  --dim <k>        compute persistent homology up to dimension k\n"
             "  --threshold <t>  compute Rips complexes up to diameter t\n"
             "  --modulus <p>    compute homology with coefficients in the prime field Z/pZ\n"
@@ -200,7 +205,7 @@ static int usage_error(const char *fmt, const char *arg)
 /* Ripser's options into opts/fmt/path; returns -1 to go on, else an exit
  * code. */
 static int parse_args(int argc, char **argv, aura_tda_opts *opts, aura_tda_format *fmt,
-                      const char **path)
+                      const char **path, cmd_tda_extras *extras)
 {
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -229,8 +234,13 @@ static int parse_args(int argc, char **argv, aura_tda_opts *opts, aura_tda_forma
             if (!parse_float_arg(val, &opts->ratio)) {
                 return usage_error("--ratio: not a number: '%s'", val);
             }
+        } else if (!strcmp(arg, "--collapse")) {
+            extras->collapse = 1;
+        } else if (!strcmp(arg, "--graph-distance")) {
+            extras->graph_distance = 1;
         } else if (!strcmp(arg, "--format")) {
-            if (!parse_format(val, fmt)) {
+            extras->edge_list = !strcmp(val, "edge-list");
+            if (!extras->edge_list && !parse_format(val, fmt)) {
                 return usage_error("--format: unknown format '%s'", val);
             }
         } else if (!strcmp(arg, "--modulus")) {
@@ -255,9 +265,13 @@ int cmd_tda(int argc, char **argv)
     aura_tda_opts opts = aura_tda_opts_default();
     aura_tda_format fmt = AURA_TDA_FMT_DISTANCE;
     const char *path = NULL;
-    int rc = parse_args(argc, argv, &opts, &fmt, &path);
+    cmd_tda_extras extras = {0, 0, 0};
+    int rc = parse_args(argc, argv, &opts, &fmt, &path, &extras);
     if (rc >= 0) {
         return rc;
+    }
+    if (extras.collapse || extras.edge_list || extras.graph_distance) {
+        return cmd_tda_extras_run(path, &opts, fmt, &extras);
     }
     const char *name = path ? path : "<stdin>";
     size_t len = 0;

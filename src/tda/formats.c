@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "tda/tda_int.h"
+#include "tda/extras_int.h"
 
 struct aura_tda_input {
     const aura_allocator *alloc;
@@ -607,4 +608,13 @@ aura_status aura_tda_input_compute(const aura_tda_opts *opts, const aura_tda_inp
     default:
         return aura_tda_compute_sparse(opts, in->shape.n, in->edges, in->shape.n_entries, out);
     }
+}
+
+/* For the tda extensions (extras_int.h): the parsed data, borrowed. */
+void aura__tda_input_view(const aura_tda_input *in, const float **data,
+                          const aura_tda_edge **edges)
+{
+    static const float none = 0.0f;
+    *data = in->data ? in->data : &none;
+    *edges = in->edges;
 }
