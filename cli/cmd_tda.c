@@ -167,7 +167,7 @@ static void print_header(const aura_tda_input_shape *sh, const aura_tda_info *in
     }
 }
 
-static int print_barcode(const aura_tda_result *r)
+int cli_tda_print_barcode(const aura_tda_result *r)
 {
     int dmax = aura_tda_result_max_dim(r);
     for (int d = 0; d <= dmax; d++) {
@@ -310,7 +310,7 @@ int cmd_tda(int argc, char **argv)
     aura_tda_info info;
     aura_tda_result_info(res, &info);
     print_header(&sh, &info);
-    int ok = print_barcode(res);
+    int ok = cli_tda_print_barcode(res);
     aura_tda_result_destroy(res);
     if (fflush(stdout) != 0 || !ok) {
         cli_errorf(CMD, "cannot write the barcode");

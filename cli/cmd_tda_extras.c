@@ -47,29 +47,6 @@ static char *read_all(const char *path, size_t *len)
     return buf;
 }
 
-static int print_intervals(const aura_tda_result *r)
-{
-    int dmax = aura_tda_result_max_dim(r);
-    for (int d = 0; d <= dmax; d++) {
-        size_t n = aura_tda_result_count(r, d), got = 0;
-        aura_tda_pair *p = malloc((n ? n : 1) * sizeof(*p));
-        if (!p || aura_tda_result_pairs(r, d, p, n, &got) != AURA_OK) {
-            free(p);
-            return 0;
-        }
-        printf("persistence intervals in dim %d:\n", d);
-        for (size_t i = 0; i < got; i++) {
-            if (isinf(p[i].death)) {
-                printf(" [%g, )\n", (double)p[i].birth);
-            } else {
-                printf(" [%g,%g)\n", (double)p[i].birth, (double)p[i].death);
-            }
-        }
-        free(p);
-    }
-    return 1;
-}
-
 static int compute_status_exit(aura_status st, const char *name, const aura_tda_opts *o)
 {
     if (st == AURA_E_RANGE) {
@@ -191,7 +168,7 @@ int cmd_tda_extras_run(const char *path, const aura_tda_opts *opts, aura_tda_for
         return compute_status_exit(st, name, opts);
     }
     fputs(hdr, stdout);
-    int ok = print_intervals(res);
+    int ok = cli_tda_print_barcode(res);
     aura_tda_result_destroy(res);
     if (fflush(stdout) != 0 || !ok) {
         cli_errorf(CMD, "cannot write the barcode");

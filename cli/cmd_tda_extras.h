@@ -16,4 +16,8 @@ typedef struct cmd_tda_extras {
 int cmd_tda_extras_run(const char *path, const aura_tda_opts *opts, aura_tda_format fmt,
                        const cmd_tda_extras *x);
 
+/* Prints a result's intervals in Ripser's format (cmd_tda.c); 0 on an
+ * allocation failure. */
+int cli_tda_print_barcode(const aura_tda_result *r);
+
 #endif /* AURA_CMD_TDA_EXTRAS_H */

@@ -20,6 +20,7 @@
 #include "aura/tda_extras.h"
 #include "core/core_int.h"
 #include "tda/extras_int.h"
+#include "tda/tda_int.h"
 
 /* A neighbour of a vertex and the current value of the edge (INFINITY
  * once removed). */
@@ -837,53 +838,16 @@ static aura_status check_opts(const aura_tda_opts *o)
     return AURA_OK;
 }
 
-/* Euclidean distance in float, accumulated in coordinate order, as the
- * engine computes it (so values, and barcodes, are the same). */
-static float euclid(const float *x, const float *y, size_t d)
-{
-    float s = 0.0f;
-    for (size_t k = 0; k < d; k++) {
-        float t = x[k] - y[k];
-        s += t * t;
-    }
-    return sqrtf(s);
-}
-
 static aura_status points_collapsed(const aura_tda_opts *o, const float *points, size_t n,
                                     size_t d, aura_tda_result **out, size_t *n_kept,
                                     size_t *n_total)
 {
-    if ((d == 0 && n > 0) || n > INT32_MAX || aura__mul_overflows(n, d)) {
-        return AURA_E_INVAL;
-    }
-    for (size_t q = 0; q < n * d; q++) {
-        if (!isfinite(points[q])) {
-            return AURA_E_NUMERIC;
-        }
-    }
-    size_t h = n ? n - 1 : 0;
-    if (aura__mul_overflows(n, h) || aura__mul_overflows(n * h / 2, sizeof(float))) {
-        return AURA_E_NOMEM;
-    }
-    float *lower = aura__alloc_array(o->alloc, n * h / 2 ? n * h / 2 : 1, sizeof(float));
-    if (!lower) {
-        return AURA_E_NOMEM;
-    }
-    aura_status st = AURA_OK;
-    for (size_t i = 1; i < n && st == AURA_OK; i++) {
-        float *row = lower + i * (i - 1) / 2;
-        for (size_t j = 0; j < i; j++) {
-            row[j] = euclid(points + i * d, points + j * d, d);
-            if (!isfinite(row[j])) {
-                st = AURA_E_NUMERIC;
-                break;
-            }
-        }
-    }
+    float *lower = NULL;
+    aura_status st = aura__tda_points_lower(o->alloc, points, n, d, &lower);
     if (st == AURA_OK) {
         st = lower_collapsed(o, lower, n, out, n_kept, n_total);
+        aura__free(o->alloc, lower);
     }
-    aura__free(o->alloc, lower);
     return st;
 }
 

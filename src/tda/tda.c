@@ -208,14 +208,10 @@ static float euclid(const float *x, const float *y, size_t d)
     return sqrtf(s);
 }
 
-aura_status aura_tda_compute_points(const aura_tda_opts *opts, const float *points, size_t n,
-                                    size_t d, aura_tda_result **out)
+aura_status aura__tda_points_lower(const aura_allocator *a, const float *points, size_t n,
+                                   size_t d, float **lower_out)
 {
-    aura_tda_opts o = opts ? *opts : aura_tda_opts_default();
-    AURA_CHECK_ARG(out);
-    AURA_CHECK_ARG(points || n == 0);
-    if (check_opts(&o) != AURA_OK || (d == 0 && n > 0) || n > INT32_MAX ||
-        aura__mul_overflows(n, d)) {
+    if ((d == 0 && n > 0) || n > INT32_MAX || aura__mul_overflows(n, d)) {
         return AURA_E_INVAL;
     }
     for (size_t q = 0; q < n * d; q++) {
@@ -228,25 +224,39 @@ aura_status aura_tda_compute_points(const aura_tda_opts *opts, const float *poin
     if (ovf) {
         return AURA_E_NOMEM;
     }
-    float *lower = aura__alloc_array(o.alloc, m ? m : 1, sizeof(float));
+    float *lower = aura__alloc_array(a, m ? m : 1, sizeof(float));
     if (!lower) {
         return AURA_E_NOMEM;
     }
-    aura_status st = AURA_OK;
-    for (size_t i = 1; i < n && st == AURA_OK; i++) {
+    for (size_t i = 1; i < n; i++) {
         float *row = lower + i * (i - 1) / 2;
         for (size_t j = 0; j < i; j++) {
             row[j] = euclid(points + i * d, points + j * d, d);
             if (!isfinite(row[j])) {
-                st = AURA_E_NUMERIC;
-                break;
+                aura__free(a, lower);
+                return AURA_E_NUMERIC;
             }
         }
     }
+    *lower_out = lower;
+    return AURA_OK;
+}
+
+aura_status aura_tda_compute_points(const aura_tda_opts *opts, const float *points, size_t n,
+                                    size_t d, aura_tda_result **out)
+{
+    aura_tda_opts o = opts ? *opts : aura_tda_opts_default();
+    AURA_CHECK_ARG(out);
+    AURA_CHECK_ARG(points || n == 0);
+    if (check_opts(&o) != AURA_OK) {
+        return AURA_E_INVAL;
+    }
+    float *lower = NULL;
+    aura_status st = aura__tda_points_lower(o.alloc, points, n, d, &lower);
     if (st == AURA_OK) {
         st = run_lower(&o, lower, n, out);
+        aura__free(o.alloc, lower);
     }
-    aura__free(o.alloc, lower);
     return st;
 }
 

@@ -55,4 +55,12 @@ struct aura_tda_result {
 aura_status aura__tda_run(const aura_allocator *a, const tda_space *sp, int max_dim,
                           float threshold, float ratio, uint32_t modulus, aura_tda_result *res);
 
+/* Validates a point cloud (n x d finite floats: AURA_E_INVAL for bad
+ * sizes, AURA_E_NUMERIC for NaN/Inf) and builds its compressed lower-
+ * triangular Euclidean distance matrix (row i holds d(i, 0..i-1)),
+ * accumulated in float in coordinate order as Ripser does, so values and
+ * barcodes match.  *lower is allocated from a; the caller frees it. */
+aura_status aura__tda_points_lower(const aura_allocator *a, const float *points, size_t n,
+                                   size_t d, float **lower);
+
 #endif /* AURA_TDA_INT_H */
