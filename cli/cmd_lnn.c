@@ -170,27 +170,38 @@ int cmd_lnn_load_model(const char *path, aura_lnn_model **m)
     return CLI_EXIT_OK;
 }
 
-static int cmd_run(int argc, char **argv)
+int cmd_lnn_parse_model_io(int argc, char **argv, const char *verb, const char **model,
+                           const char **in_path, const char **out_path)
 {
-    const char *model = NULL, *in_path = NULL, *out_path = NULL;
+    *model = *in_path = *out_path = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             cmd_lnn_usage(stdout);
             return CLI_EXIT_OK;
         } else if (strcmp(argv[i], "--input") == 0 && i + 1 < argc) {
-            in_path = argv[++i];
+            *in_path = argv[++i];
         } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-            out_path = argv[++i];
-        } else if (argv[i][0] == '-' || model) {
+            *out_path = argv[++i];
+        } else if (argv[i][0] == '-' || *model) {
             cli_errorf("lnn", "unexpected argument '%s' (see aura lnn --help)", argv[i]);
             return CLI_EXIT_USAGE;
         } else {
-            model = argv[i];
+            *model = argv[i];
         }
     }
-    if (!model || !in_path || !out_path) {
-        cli_errorf("lnn", "run needs MODEL, --input IN and --out OUT (see aura lnn --help)");
+    if (!*model || !*in_path || !*out_path) {
+        cli_errorf("lnn", "%s needs MODEL, --input IN and --out OUT (see aura lnn --help)", verb);
         return CLI_EXIT_USAGE;
+    }
+    return -1;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    const char *model, *in_path, *out_path;
+    int prc = cmd_lnn_parse_model_io(argc, argv, "run", &model, &in_path, &out_path);
+    if (prc >= 0) {
+        return prc;
     }
     aura_lnn_model *m = NULL;
     int rc = cmd_lnn_load_model(model, &m);

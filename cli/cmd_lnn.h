@@ -14,6 +14,10 @@ typedef struct cmd_lnn_io {
 
 void cmd_lnn_usage(FILE *f);
 int cmd_lnn_load_model(const char *path, aura_lnn_model **m);
+/* Parses "MODEL --input IN --out OUT" for `aura lnn <verb>`; returns -1 to
+ * go on, else the exit code (help printed, or a usage error). */
+int cmd_lnn_parse_model_io(int argc, char **argv, const char *verb, const char **model,
+                           const char **in_path, const char **out_path);
 int cmd_lnn_read_inputs(const char *path, const aura_lnn_tensors *t, const aura_lnn_info *in,
                         cmd_lnn_io *io);
 int cmd_lnn_grad(int argc, char **argv);

@@ -70,25 +70,10 @@ static int write_grads(aura_lnn_model *m, const char *out, size_t B, size_t L, c
 
 int cmd_lnn_grad(int argc, char **argv)
 {
-    const char *model = NULL, *in_path = NULL, *out = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            cmd_lnn_usage(stdout);
-            return CLI_EXIT_OK;
-        } else if (strcmp(argv[i], "--input") == 0 && i + 1 < argc) {
-            in_path = argv[++i];
-        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-            out = argv[++i];
-        } else if (argv[i][0] == '-' || model) {
-            cli_errorf("lnn", "unexpected argument '%s' (see aura lnn --help)", argv[i]);
-            return CLI_EXIT_USAGE;
-        } else {
-            model = argv[i];
-        }
-    }
-    if (!model || !in_path || !out) {
-        cli_errorf("lnn", "grad needs MODEL, --input IN and --out OUT (see aura lnn --help)");
-        return CLI_EXIT_USAGE;
+    const char *model, *in_path, *out;
+    int prc = cmd_lnn_parse_model_io(argc, argv, "grad", &model, &in_path, &out);
+    if (prc >= 0) {
+        return prc;
     }
     aura_lnn_model *m = NULL;
     int rc = cmd_lnn_load_model(model, &m);
