@@ -23,6 +23,29 @@
 #define LNN_CLONES
 #endif
 
+/* Widest instruction set the hand-written kernels may use (tests lower
+ * it to check every path on one machine; see aura__lnn_set_isa_cap). */
+static int isa_cap = AURA__LNN_ISA_AVX512;
+
+void aura__lnn_set_isa_cap(int cap)
+{
+    isa_cap = cap;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(AURA_NO_TARGET_CLONES)
+static inline int isa_avx512(void)
+{
+    return isa_cap >= AURA__LNN_ISA_AVX512 && __builtin_cpu_supports("avx512f");
+}
+
+static inline int isa_avx2(void)
+{
+    return isa_cap >= AURA__LNN_ISA_AVX2 && __builtin_cpu_supports("avx2") &&
+           __builtin_cpu_supports("fma");
+}
+#endif
+
 #define OB 32 /* outputs kept in registers per pass */
 
 /* Y (S, n) = [Y +] Z (S, K; row stride ldz) * WT (K, n) [+ b].  Outputs
@@ -181,9 +204,9 @@ __attribute__((target("avx512f,fma"))) static void gemm_avx512_tiled(GEMM_ARGS)
 
 void aura__lnn_gemm_t(GEMM_ARGS)
 {
-    if (__builtin_cpu_supports("avx512f")) {
+    if (isa_avx512()) {
         gemm_avx512_tiled(WT, b, Z, S, K, ldz, n, Y, acc);
-    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    } else if (isa_avx2()) {
         gemm_avx2(WT, b, Z, S, K, ldz, n, Y, acc);
     } else {
         gemm_plain(WT, b, Z, S, K, ldz, n, Y, acc);
@@ -403,7 +426,7 @@ void aura__lnn_ltc_syn(const float *restrict wm, const float *restrict sigma,
                        const float *const *v, int S, int n_src, int N, float *const *num,
                        float *const *den)
 {
-    if (N % 16 == 0 && __builtin_cpu_supports("avx512f")) {
+    if (N % 16 == 0 && isa_avx512()) {
         ltc_syn_avx512(wm, sigma, mu, erev, v, S, n_src, N, num, den);
     } else {
         for (int s = 0; s < S; s++) {
@@ -589,7 +612,7 @@ outer_acc_avx512(double *restrict dW, const double *restrict M, int n, int k, in
 void aura__lnn_outer_acc_d(double *restrict dW, const double *restrict M, int n, int k, int cnt,
                            const double *const *dy, const double *const *z)
 {
-    if (__builtin_cpu_supports("avx512f")) {
+    if (isa_avx512()) {
         outer_acc_avx512(dW, M, n, k, cnt, dy, z);
     } else {
         outer_acc_generic(dW, M, n, k, cnt, dy, z);
@@ -689,7 +712,7 @@ void aura__lnn_lstm_gates(const float *restrict q, const float *restrict c, int 
     !defined(AURA_NO_TARGET_CLONES)
 void aura__lnn_tanh_array(float *restrict v, size_t n, int lecun)
 {
-    if (__builtin_cpu_supports("avx512f")) {
+    if (isa_avx512()) {
         tanh_array_avx512(v, n, lecun);
     } else {
         tanh_array_generic(v, n, lecun);
@@ -698,7 +721,7 @@ void aura__lnn_tanh_array(float *restrict v, size_t n, int lecun)
 
 void aura__lnn_cfc_gate(const float *restrict F, int n, float dt, int gated, float *restrict out)
 {
-    if (__builtin_cpu_supports("avx512f")) {
+    if (isa_avx512()) {
         cfc_gate_avx512(F, n, dt, gated, out);
     } else {
         cfc_gate_generic(F, n, dt, gated, out);
@@ -707,7 +730,7 @@ void aura__lnn_cfc_gate(const float *restrict F, int n, float dt, int gated, flo
 
 void aura__lnn_cfc_gate_pre(const float *restrict F, int n, int gated, float *restrict out)
 {
-    if (__builtin_cpu_supports("avx512f")) {
+    if (isa_avx512()) {
         cfc_gate_pre_avx512(F, n, gated, out);
     } else {
         cfc_gate_pre_generic(F, n, gated, out);
@@ -837,7 +860,7 @@ void aura__lnn_gemv_d(const double *restrict W, const double *restrict b,
                       const double *restrict M, const double *restrict z, int n, int k,
                       double *restrict y)
 {
-    if (__builtin_cpu_supports("avx512f")) {
+    if (isa_avx512()) {
         gemv_avx512(W, b, M, z, n, k, y);
     } else {
         gemv_generic(W, b, M, z, n, k, y);
@@ -847,7 +870,7 @@ void aura__lnn_gemv_d(const double *restrict W, const double *restrict b,
 void aura__lnn_gemv_t_d(const double *restrict W, const double *restrict M,
                         const double *restrict dy, int n, int k, double *restrict dz)
 {
-    if (__builtin_cpu_supports("avx512f")) {
+    if (isa_avx512()) {
         gemv_t_avx512(W, M, dy, n, k, dz);
     } else {
         gemv_t_generic(W, M, dy, n, k, dz);

@@ -120,6 +120,12 @@ void aura__lnn_errf(char *err, size_t cap, const char *fmt, ...)
 #endif /* AURA_LNN_INT_H */
 
 /* ---- kernels (kernels.c) and packed weights (pack.c) ---- */
+/* Caps the instruction set of the hand-written kernels (default: the
+ * widest the CPU has).  For tests, so that one machine checks every path;
+ * not thread-safe: set it before any model runs.  Results agree across
+ * caps to float rounding (the plain paths fuse no multiply-adds). */
+enum { AURA__LNN_ISA_GENERIC = 0, AURA__LNN_ISA_AVX2 = 1, AURA__LNN_ISA_AVX512 = 2 };
+void aura__lnn_set_isa_cap(int cap);
 
 void aura__lnn_gemm_t(const float *restrict WT, const float *restrict b, const float *restrict Z,
                       int S, int K, int ldz, int n, float *restrict Y, int acc);

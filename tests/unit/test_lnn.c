@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include "aura/lnn.h"
+#include "lnn/lnn_int.h"
 #include "test.h"
 
 #define MAX_FILES 64
@@ -114,8 +115,10 @@ static double check_against(aura_lnn_model *m, const aura_lnn_tensors *t, const 
     return e;
 }
 
-AURA_TEST(lnn_golden_outputs_match_ncps)
+/* Every golden case, with the kernels capped at `isa`. */
+static void golden_outputs(int isa)
 {
+    aura__lnn_set_isa_cap(isa);
     char names[MAX_FILES][128];
     int n = golden_files(names);
     for (int i = 0; i < n; i++) {
@@ -132,6 +135,20 @@ AURA_TEST(lnn_golden_outputs_match_ncps)
         aura_lnn_model_destroy(m);
         aura_lnn_tensors_destroy(t);
     }
+    aura__lnn_set_isa_cap(AURA__LNN_ISA_AVX512);
+}
+
+AURA_TEST(lnn_golden_outputs_match_ncps)
+{
+    golden_outputs(AURA__LNN_ISA_AVX512);
+}
+
+/* The AVX2 and plain kernels, which a machine with AVX-512 never picks
+ * by itself. */
+AURA_TEST(lnn_golden_outputs_match_ncps_on_every_isa)
+{
+    golden_outputs(AURA__LNN_ISA_AVX2);
+    golden_outputs(AURA__LNN_ISA_GENERIC);
 }
 
 AURA_TEST(lnn_wirings_match_ncps_bit_exactly)
@@ -715,8 +732,9 @@ static double grad_err(const float *g, const float *ref, size_t n)
     return e; /* <= 1 passes */
 }
 
-AURA_TEST(lnn_grad_matches_ncps_golden)
+static void golden_grads(int isa)
 {
+    aura__lnn_set_isa_cap(isa);
     char names[MAX_FILES][128];
     int n = golden_files(names);
     for (int f = 0; f < n; f++) {
@@ -784,6 +802,18 @@ AURA_TEST(lnn_grad_matches_ncps_golden)
         aura_lnn_model_destroy(m);
         aura_lnn_tensors_destroy(t);
     }
+    aura__lnn_set_isa_cap(AURA__LNN_ISA_AVX512);
+}
+
+AURA_TEST(lnn_grad_matches_ncps_golden)
+{
+    golden_grads(AURA__LNN_ISA_AVX512);
+}
+
+AURA_TEST(lnn_grad_matches_ncps_golden_on_every_isa)
+{
+    golden_grads(AURA__LNN_ISA_AVX2);
+    golden_grads(AURA__LNN_ISA_GENERIC);
 }
 
 AURA_TEST(lnn_cli_grad_matches_golden)
