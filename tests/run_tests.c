@@ -136,7 +136,7 @@ static int report(running *r, int wstatus)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: run_tests [-j N] [-l] [--no-fork] [FILTER...]\n"
-               "  -j N       run N tests at once (default 1)\n"
+               "  -j N, -jN  run N tests at once (default 1)\n"
                "  -l         list the tests and exit\n"
                "  --no-fork  run in this process (for debuggers); stops at the first failure\n"
                "  FILTER     run only tests whose name contains one of these\n"
@@ -148,8 +148,8 @@ int main(int argc, char **argv)
     int jobs = 1, list = 0, no_fork = 0, n_filters = 0;
     char **filters = calloc((size_t)argc + 1, sizeof *filters);
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-j") == 0 && i + 1 < argc) {
-            jobs = atoi(argv[++i]);
+        if (strncmp(argv[i], "-j", 2) == 0 && (argv[i][2] || i + 1 < argc)) {
+            jobs = atoi(argv[i][2] ? argv[i] + 2 : argv[++i]); /* -j N or -jN */
             jobs = jobs < 1 ? 1 : jobs;
         } else if (strcmp(argv[i], "-l") == 0) {
             list = 1;
@@ -157,9 +157,11 @@ int main(int argc, char **argv)
             no_fork = 1;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
+            free(filters);
             return 0;
         } else if (argv[i][0] == '-') {
             usage(stderr);
+            free(filters);
             return 2;
         } else {
             filters[n_filters++] = argv[i];

@@ -20,6 +20,7 @@
 #include "aura/tda_extras.h"
 #include "core/core_int.h"
 #include "tda/extras_int.h"
+#include "tda/fheap.h"
 #include "tda/tda_int.h"
 
 /* A neighbour of a vertex and the current value of the edge (INFINITY
@@ -30,10 +31,7 @@ typedef struct cnbr {
 } cnbr;
 
 /* A common neighbour that appears later than the edge: at max(f(uw),f(vw)). */
-typedef struct later {
-    float f;
-    uint32_t w;
-} later;
+typedef aura__fheap_item later; /* key: that value; v: the neighbour */
 
 typedef struct bitrows {
     size_t words;       /* 64-bit words per row */
@@ -282,54 +280,6 @@ static void set_value(collapser *c, uint32_t u, uint32_t v, float f)
     }
 }
 
-/* Floyd's bottom-up heap construction, O(len). */
-static void heapify(later *h, size_t len)
-{
-    for (size_t k = len / 2; k-- > 0;) {
-        later x = h[k];
-        size_t at = k;
-        for (;;) {
-            size_t l = 2 * at + 1;
-            if (l >= len) {
-                break;
-            }
-            if (l + 1 < len && h[l + 1].f < h[l].f) {
-                l++;
-            }
-            if (x.f <= h[l].f) {
-                break;
-            }
-            h[at] = h[l];
-            at = l;
-        }
-        h[at] = x;
-    }
-}
-
-static later heap_pop(later *h, size_t *len)
-{
-    later top = h[0], x = h[--*len];
-    size_t k = 0, m = *len;
-    for (;;) {
-        size_t l = 2 * k + 1;
-        if (l >= m) {
-            break;
-        }
-        if (l + 1 < m && h[l + 1].f < h[l].f) {
-            l++;
-        }
-        if (x.f <= h[l].f) {
-            break;
-        }
-        h[k] = h[l];
-        k = l;
-    }
-    if (m > 0) {
-        h[k] = x;
-    }
-    return top;
-}
-
 /* Common neighbours of u and v (sparse mode): those present at t into
  * c->ngb, the later ones into c->heap (not yet in heap order). */
 static void common_neighbours(collapser *c, uint32_t u, uint32_t v, float t, size_t *n_now,
@@ -385,7 +335,7 @@ static int dominates(const collapser *c, uint32_t d, size_t k, float t)
 static int dominates_later(const collapser *c, uint32_t dom, size_t n_later)
 {
     for (size_t q = 0; q < n_later; q++) {
-        if (value(c, dom, c->heap[q].w) > c->heap[q].f) {
+        if (value(c, dom, c->heap[q].v) > c->heap[q].key) {
             return 0;
         }
     }
@@ -467,7 +417,7 @@ static int resolve(collapser *c, uint32_t u, uint32_t v, float *t, size_t n_now,
             return 1;
         }
         if (!heaped) {
-            heapify(c->heap, n_later);
+            aura__fheap_build(c->heap, n_later);
             heaped = 1;
         }
         int still = 1;
@@ -475,13 +425,13 @@ static int resolve(collapser *c, uint32_t u, uint32_t v, float *t, size_t n_now,
             if (n_later == 0) {
                 return 1;
             }
-            *t = c->heap[0].f;
-            while (n_later > 0 && c->heap[0].f <= *t) {
-                later x = heap_pop(c->heap, &n_later);
-                if (value(c, dom, x.w) > x.f) {
+            *t = c->heap[0].key;
+            while (n_later > 0 && c->heap[0].key <= *t) {
+                later x = aura__fheap_pop(c->heap, &n_later);
+                if (value(c, dom, x.v) > x.key) {
                     still = 0;
                 }
-                c->ngb[n_now++] = x.w;
+                c->ngb[n_now++] = x.v;
             }
         }
         dom = UINT32_MAX;

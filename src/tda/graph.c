@@ -12,6 +12,7 @@
 #include "aura/tda_extras.h"
 #include "core/core_int.h"
 #include "tda/extras_int.h"
+#include "tda/fheap.h"
 
 /* Largest integer vertex id accepted by the reader, plus one. */
 #define GRAPH_MAX_INT_VERTICES (1u << 24)
@@ -49,48 +50,7 @@ static aura_status check_edges(size_t n, const aura_tda_edge *edges, size_t m)
 
 /* ---- Dijkstra ---- */
 
-typedef struct hitem {
-    float d;
-    uint32_t v;
-} hitem;
-
-static void hpush(hitem *h, size_t *len, hitem x)
-{
-    size_t k = (*len)++;
-    while (k > 0) {
-        size_t p = (k - 1) / 2;
-        if (h[p].d <= x.d) {
-            break;
-        }
-        h[k] = h[p];
-        k = p;
-    }
-    h[k] = x;
-}
-
-static hitem hpop(hitem *h, size_t *len)
-{
-    hitem top = h[0], x = h[--*len];
-    size_t k = 0, m = *len;
-    for (;;) {
-        size_t l = 2 * k + 1;
-        if (l >= m) {
-            break;
-        }
-        if (l + 1 < m && h[l + 1].d < h[l].d) {
-            l++;
-        }
-        if (x.d <= h[l].d) {
-            break;
-        }
-        h[k] = h[l];
-        k = l;
-    }
-    if (m > 0) {
-        h[k] = x;
-    }
-    return top;
-}
+typedef aura__fheap_item hitem; /* key: tentative distance */
 
 /* Shortest paths of the normalised graph e[0..m) (i < j, one per pair) into
  * the lower triangle `dist`.  Path lengths are summed in double and rounded
@@ -130,17 +90,17 @@ static aura_status all_pairs(const aura_allocator *a, size_t n, const aura_tda_e
         /* Heap keys are float for compactness; exact distances are in dd. */
         size_t len = 0;
         dd[s] = 0;
-        hpush(heap, &len, (hitem){0.0f, (uint32_t)s});
+        aura__fheap_push(heap, &len, (hitem){0.0f, (uint32_t)s});
         while (len > 0) {
-            hitem x = hpop(heap, &len);
-            if ((float)dd[x.v] < x.d) {
+            hitem x = aura__fheap_pop(heap, &len);
+            if ((float)dd[x.v] < x.key) {
                 continue; /* stale */
             }
             for (size_t q = off[x.v]; q < off[x.v + 1]; q++) {
                 double nd = dd[x.v] + w[q];
                 if (nd < dd[adj[q]]) {
                     dd[adj[q]] = nd;
-                    hpush(heap, &len, (hitem){(float)nd, adj[q]});
+                    aura__fheap_push(heap, &len, (hitem){(float)nd, adj[q]});
                 }
             }
         }
