@@ -697,29 +697,6 @@ static aura_status compute_collapsed_edges(const aura_tda_opts *o, size_t n,
     return st;
 }
 
-/* Enclosing radius of a lower matrix: min over rows of the row maximum. */
-static float enclosing_radius(const aura_allocator *a, const float *lower, size_t n, int *nomem)
-{
-    float *rmax = aura__calloc(a, n ? n : 1, sizeof(float));
-    if (!rmax) {
-        *nomem = 1;
-        return INFINITY;
-    }
-    for (size_t i = 1; i < n; i++) {
-        const float *row = lower + i * (i - 1) / 2;
-        for (size_t j = 0; j < i; j++) {
-            rmax[i] = row[j] > rmax[i] ? row[j] : rmax[i];
-            rmax[j] = row[j] > rmax[j] ? row[j] : rmax[j];
-        }
-    }
-    float r = INFINITY;
-    for (size_t i = 0; i < n; i++) {
-        r = rmax[i] < r ? rmax[i] : r;
-    }
-    aura__free(a, rmax);
-    return r;
-}
-
 /* Collapsed barcode of a validated lower matrix (finite, >= 0). */
 static aura_status lower_collapsed(const aura_tda_opts *o, const float *lower, size_t n,
                                    aura_tda_result **out, size_t *n_kept, size_t *n_total)
@@ -727,9 +704,7 @@ static aura_status lower_collapsed(const aura_tda_opts *o, const float *lower, s
     float t = o->threshold;
     int dense = t >= 3.40282347e38f;
     if (dense) { /* no threshold: the engine's enclosing radius */
-        int nomem = 0;
-        t = enclosing_radius(o->alloc, lower, n, &nomem);
-        if (nomem) {
+        if (aura__tda_enclosing_radius(o->alloc, lower, n, &t) != AURA_OK) {
             return AURA_E_NOMEM;
         }
     }

@@ -149,22 +149,10 @@ static aura_status run_lower(const aura_tda_opts *o, const float *lower, size_t 
     info.min_value = lo;
     info.max_value = hi;
     if (no_threshold(o->threshold)) {
-        float *rmax = aura__calloc(o->alloc, n ? n : 1, sizeof(float));
-        if (!rmax) {
+        float r;
+        if (aura__tda_enclosing_radius(o->alloc, lower, n, &r) != AURA_OK) {
             return AURA_E_NOMEM;
         }
-        for (size_t i = 1; i < n; i++) {
-            const float *row = lower + i * (i - 1) / 2;
-            for (size_t j = 0; j < i; j++) {
-                rmax[i] = row[j] > rmax[i] ? row[j] : rmax[i];
-                rmax[j] = row[j] > rmax[j] ? row[j] : rmax[j];
-            }
-        }
-        float r = INFINITY;
-        for (size_t i = 0; i < n; i++) {
-            r = rmax[i] < r ? rmax[i] : r;
-        }
-        aura__free(o->alloc, rmax);
         info.dense = 1;
         info.enclosing_radius = r;
         info.threshold = r;
@@ -206,6 +194,31 @@ static float euclid(const float *x, const float *y, size_t d)
         s += t * t;
     }
     return sqrtf(s);
+}
+
+/* Enclosing radius of a lower-triangular distance matrix: the smallest
+ * row maximum (past it the complex is a cone, so nothing changes). */
+aura_status aura__tda_enclosing_radius(const aura_allocator *a, const float *lower, size_t n,
+                                       float *out)
+{
+    float *rmax = aura__calloc(a, n ? n : 1, sizeof(float));
+    if (!rmax) {
+        return AURA_E_NOMEM;
+    }
+    for (size_t i = 1; i < n; i++) {
+        const float *row = lower + i * (i - 1) / 2;
+        for (size_t j = 0; j < i; j++) {
+            rmax[i] = row[j] > rmax[i] ? row[j] : rmax[i];
+            rmax[j] = row[j] > rmax[j] ? row[j] : rmax[j];
+        }
+    }
+    float r = INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        r = rmax[i] < r ? rmax[i] : r;
+    }
+    aura__free(a, rmax);
+    *out = r;
+    return AURA_OK;
 }
 
 aura_status aura__tda_points_lower(const aura_allocator *a, const float *points, size_t n,

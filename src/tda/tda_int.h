@@ -60,6 +60,9 @@ aura_status aura__tda_run(const aura_allocator *a, const tda_space *sp, int max_
  * triangular Euclidean distance matrix (row i holds d(i, 0..i-1)),
  * accumulated in float in coordinate order as Ripser does, so values and
  * barcodes match.  *lower is allocated from a; the caller frees it. */
+/* The smallest row maximum of lower (n points): Ripser's default threshold. */
+aura_status aura__tda_enclosing_radius(const aura_allocator *a, const float *lower, size_t n,
+                                       float *out);
 aura_status aura__tda_points_lower(const aura_allocator *a, const float *points, size_t n,
                                    size_t d, float **lower);
 
