@@ -1047,8 +1047,21 @@ aura_status aura_monitor_tick_close(aura_monitor *m)
         st = score(m);
     }
     double t4 = now_ms();
+    /* recall (recall.c): similar past situations may lower this tick's
+     * threshold and annotate its decisions */
+    double thr_saved = m->o.threshold;
+    int max_saved = m->o.max_actions;
+    if (st == AURA_OK && m->o.recall) {
+        st = aura__monitor_recall_observe(m->o.recall, m, m->open_tick, &m->o.threshold,
+                                          &m->o.max_actions);
+    }
     if (st == AURA_OK) {
         st = decide(m);
+    }
+    m->o.threshold = thr_saved;
+    m->o.max_actions = max_saved;
+    if (st == AURA_OK && m->o.recall) {
+        aura__monitor_recall_annotate(m->o.recall, m->dec, m->n_dec);
     }
     double t5 = now_ms();
     if (st != AURA_OK) {
@@ -1173,4 +1186,15 @@ aura_status aura_monitor_admit(const aura_monitor *m, uint32_t agent, double amo
     }
     *out = d;
     return AURA_OK;
+}
+
+/* For recall.c and journal.c. */
+struct aura_monitor_recall *aura__monitor_recall_of(const aura_monitor *m)
+{
+    return m ? m->o.recall : NULL;
+}
+
+double aura__monitor_threshold(const aura_monitor *m)
+{
+    return m ? m->o.threshold : 0.5;
 }
