@@ -474,6 +474,9 @@ typedef struct aura_monitor_recall_hit {
 AURA_API aura_status aura_monitor_recall_create(const aura_monitor_recall_opts *opts,
                                                 aura_monitor_recall **out);
 AURA_API void aura_monitor_recall_destroy(aura_monitor_recall *rc);
+/* Forgets the situations still waiting for their outcome and the agents'
+ * failing state (a new stream starts); keeps the index. */
+AURA_API void aura_monitor_recall_reset(aura_monitor_recall *rc);
 /* The signature features of the monitor's last closed tick (the vector that
  * is projected), n = aura_monitor_recall_n_features(). */
 AURA_API size_t aura_monitor_recall_n_features(void);

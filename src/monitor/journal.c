@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "aura/memory.h"
@@ -75,7 +76,9 @@ static int64_t tick_end_ms(const aura_monitor_journal *j, int64_t tick)
 
 static void add_num(cJSON *o, const char *k, double v)
 {
-    cJSON_AddNumberToObject(o, k, isfinite(v) ? v : 0.0);
+    char b[32];
+    snprintf(b, sizeof b, "%.6g", isfinite(v) ? v : 0.0); /* 6 digits are plenty */
+    cJSON_AddNumberToObject(o, k, strtod(b, NULL));
 }
 
 static aura_status append(aura_monitor_journal *j, aura_memory_entry_kind kind, const char *agent,

@@ -65,6 +65,7 @@ struct aura_monitor_recall {
     int64_t *inc_tick;
     uint32_t *inc_agents;
     size_t n_inc, cap_inc;
+    int64_t last_incident; /* tick of the last cascade recorded as an incident */
 };
 
 aura_monitor_recall_opts aura_monitor_recall_opts_default(void)
@@ -222,6 +223,7 @@ aura_status aura_monitor_recall_create(const aura_monitor_recall_opts *opts,
     rc->o = o;
     rc->alloc = o.alloc;
     rc->share = NAN;
+    rc->last_incident = INT64_MIN;
     aura_memory_knn_opts ko = aura_memory_knn_opts_default();
     ko.alloc = o.alloc;
     ko.dim = o.dim;
@@ -266,6 +268,20 @@ void aura_monitor_recall_destroy(aura_monitor_recall *rc)
         aura__free(al, ptrs[i]);
     }
     aura__free(al, rc);
+}
+
+void aura_monitor_recall_reset(aura_monitor_recall *rc)
+{
+    if (!rc) {
+        return;
+    }
+    rc->n_pend = rc->head = 0;
+    rc->n_hits = 0;
+    rc->share = NAN;
+    rc->last_incident = INT64_MIN;
+    if (rc->failing) {
+        memset(rc->failing, 0, rc->cap_agents);
+    }
 }
 
 size_t aura_monitor_recall_size(const aura_monitor_recall *rc)
@@ -395,9 +411,13 @@ aura_status aura__monitor_recall_observe(aura_monitor_recall *rc, const aura_mon
         if ((st = add_labelled(rc, p->tick, p->vec, outcome)) != AURA_OK) {
             return st;
         }
+        /* one incident per cascade: not again while its window overlaps */
         if (outcome == AURA_MONITOR_OUTCOME_CASCADE &&
-            (st = incident_push(rc, p->tick, p->new_fail)) != AURA_OK) {
-            return st;
+            (rc->last_incident == INT64_MIN || p->tick > rc->last_incident + rc->o.horizon)) {
+            rc->last_incident = p->tick;
+            if ((st = incident_push(rc, p->tick, p->new_fail)) != AURA_OK) {
+                return st;
+            }
         }
         rc->head = (rc->head + 1) % H;
         rc->n_pend--;
