@@ -437,7 +437,8 @@ AURA_API double aura_monitor_admission_budget_left(const aura_monitor_admission 
  * agents newly failed within H ticks, "failure" if some did, "calm"
  * otherwise; only then is it added to the index (and to the store).
  * If the similar situations (similarity >= min_similarity) mostly ended in
- * cascades (share >= escalate), that tick's decision threshold is lowered
+ * cascades (share >= escalate, and share >= the base rate of cascades among
+ * all situations + lift), that tick's decision threshold is lowered
  * by `threshold_drop` and up to `extra_actions` more interventions are
  * allowed; the decisions' confidence is raised and their reason names the
  * neighbours.  If they all ended calm, confidence is lowered. */
@@ -448,6 +449,8 @@ typedef struct aura_monitor_recall_opts {
     int cascade_k;                    /* newly failing agents that make a cascade (3) */
     float min_similarity;             /* cosine similarity a neighbour needs (0.9) */
     float escalate;                   /* weighted cascade share that escalates (0.5) */
+    float lift;                       /* ... and by how much it must exceed the share of
+                                         cascades among all situations (0.2) */
     float threshold_drop;             /* threshold multiplier when escalating (0.7) */
     int extra_actions;                /* more interventions allowed when escalating (4) */
     size_t dim;                       /* signature dimension (64) */
@@ -489,8 +492,10 @@ AURA_API aura_status aura_monitor_recall_add(aura_monitor_recall *rc, const floa
 AURA_API aura_status aura_monitor_recall_last(const aura_monitor_recall *rc,
                                               const aura_monitor_recall_hit **hits, size_t *n,
                                               float *cascade_share);
-/* Situations in the index; outcomes observed so far by kind. */
+/* Situations in the index; counts[AURA_MONITOR_OUTCOME_*] by outcome
+ * (counts may be NULL). */
 AURA_API size_t aura_monitor_recall_size(const aura_monitor_recall *rc);
+AURA_API void aura_monitor_recall_counts(const aura_monitor_recall *rc, size_t counts[3]);
 
 /* ======================================================================
  * Journal: decisions with their context into the memory store

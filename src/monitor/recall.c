@@ -65,6 +65,8 @@ struct aura_monitor_recall {
     int64_t *inc_tick;
     uint32_t *inc_agents;
     size_t n_inc, cap_inc;
+    size_t counts[3];      /* situations by outcome */
+    int escalated;         /* this tick's decisions were escalated */
     int64_t last_incident; /* tick of the last cascade recorded as an incident */
 };
 
@@ -76,6 +78,7 @@ aura_monitor_recall_opts aura_monitor_recall_opts_default(void)
                                       .cascade_k = 3,
                                       .min_similarity = 0.9f,
                                       .escalate = 0.5f,
+                                      .lift = 0.2f,
                                       .threshold_drop = 0.7f,
                                       .extra_actions = 4,
                                       .dim = 128,
@@ -168,6 +171,7 @@ static aura_status sit_push(aura_monitor_recall *rc, int64_t tick, int64_t shape
         return st;
     }
     rc->sit[rc->n_sit++] = (situation){tick, shape_id, outcome};
+    rc->counts[outcome < 3 ? outcome : 0]++;
     return AURA_OK;
 }
 
@@ -211,7 +215,7 @@ aura_status aura_monitor_recall_create(const aura_monitor_recall_opts *opts,
     aura_monitor_recall_opts o = opts ? *opts : aura_monitor_recall_opts_default();
     if (o.k < 1 || o.k > 64 || o.horizon < 1 || o.horizon > 10000 || o.cascade_k < 1 ||
         !(o.min_similarity >= -1.0f && o.min_similarity <= 1.0f) ||
-        !(o.escalate >= 0.0f && o.escalate <= 1.0f) ||
+        !(o.escalate >= 0.0f && o.escalate <= 1.0f) || !(o.lift >= 0.0f && o.lift <= 1.0f) ||
         !(o.threshold_drop > 0.0f && o.threshold_drop <= 1.0f) || o.extra_actions < 0 ||
         o.dim < 1 || o.dim > AURA_MEMORY_MAX_DIM) {
         return AURA_E_INVAL;
@@ -287,6 +291,13 @@ void aura_monitor_recall_reset(aura_monitor_recall *rc)
 size_t aura_monitor_recall_size(const aura_monitor_recall *rc)
 {
     return rc ? rc->n_sit : 0;
+}
+
+void aura_monitor_recall_counts(const aura_monitor_recall *rc, size_t counts[3])
+{
+    for (int k = 0; counts && k < 3; k++) {
+        counts[k] = rc ? rc->counts[k] : 0;
+    }
 }
 
 static aura_status add_labelled(aura_monitor_recall *rc, int64_t tick, const float *vec,
@@ -436,6 +447,7 @@ aura_status aura__monitor_recall_observe(aura_monitor_recall *rc, const aura_mon
     rc->n_pend++;
     rc->n_hits = 0;
     rc->share = NAN;
+    rc->escalated = 0;
     if (rc->n_sit == 0) {
         return AURA_OK;
     }
@@ -460,7 +472,9 @@ aura_status aura__monitor_recall_observe(aura_monitor_recall *rc, const aura_mon
         return AURA_OK;
     }
     rc->share = (float)(wc / w);
-    if (rc->share >= rc->o.escalate) {
+    float base = (float)rc->counts[AURA_MONITOR_OUTCOME_CASCADE] / (float)rc->n_sit;
+    if (rc->share >= rc->o.escalate && rc->share >= base + rc->o.lift) {
+        rc->escalated = 1;
         *threshold *= rc->o.threshold_drop;
         *max_actions += rc->o.extra_actions;
     }
@@ -473,7 +487,7 @@ void aura__monitor_recall_annotate(const aura_monitor_recall *rc, aura_monitor_d
     if (rc->n_hits == 0) {
         return;
     }
-    int cascade = rc->share >= rc->o.escalate;
+    int cascade = rc->escalated;
     size_t nc = 0;
     for (size_t k = 0; k < rc->n_hits; k++) {
         nc += rc->hits[k].outcome == AURA_MONITOR_OUTCOME_CASCADE;
