@@ -274,8 +274,10 @@ AURA_API void aura_monitor_sim_destroy(aura_monitor_sim *sim);
  * valid until the next step.  AURA_E_STATE once all ticks have run. */
 AURA_API aura_status aura_monitor_sim_step(aura_monitor_sim *sim, const aura_events_event **ev,
                                            size_t *n_ev);
-/* Closed loop: applies a monitor decision from now on.  Unknown agents and
- * admission decisions are ignored (AURA_OK); AURA_E_INVAL for a bad action. */
+/* Closed loop: applies a monitor decision from now on.  Admission
+ * decisions answer the agent's pending resource request (see "Admission");
+ * unknown agents, and answers with no request pending, are ignored
+ * (AURA_OK); AURA_E_INVAL for a bad action. */
 AURA_API aura_status aura_monitor_sim_apply(aura_monitor_sim *sim, const aura_monitor_decision *d);
 
 AURA_API uint32_t aura_monitor_sim_n_agents(const aura_monitor_sim *sim);

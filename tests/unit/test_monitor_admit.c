@@ -543,13 +543,21 @@ AURA_TEST(monitor_recall_of_cascades_changes_the_decision)
         ASSERT_OK(aura_monitor_recall_add(rc, sig, 100 + k, AURA_MONITOR_OUTCOME_CASCADE));
     }
     ASSERT_OK(aura_monitor_recall_add(rc, sig, 200, AURA_MONITOR_OUTCOME_CALM));
-    /* a far-away situation: never recalled */
+    /* far-away situations that ended calm (cascades are the exception: the
+     * base rate stays low): never recalled */
     float *other = calloc(nf, sizeof(float));
-    other[0] = 1.0f;
-    other[nf - 1] = -5.0f;
-    other[2] = 5.0f;
-    ASSERT_OK(aura_monitor_recall_add(rc, other, 300, AURA_MONITOR_OUTCOME_CALM));
-    ASSERT_EQ(6, aura_monitor_recall_size(rc));
+    for (int k = 0; k < 20; k++) {
+        memset(other, 0, nf * sizeof(float));
+        other[0] = 1.0f;
+        other[1 + k % (nf - 1)] = k % 2 ? -5.0f : 5.0f;
+        other[1 + (k + 3) % (nf - 1)] = 4.0f;
+        ASSERT_OK(aura_monitor_recall_add(rc, other, 300 + k, AURA_MONITOR_OUTCOME_CALM));
+    }
+    ASSERT_EQ(25, aura_monitor_recall_size(rc));
+    size_t counts[3];
+    aura_monitor_recall_counts(rc, counts);
+    ASSERT_EQ(21, counts[AURA_MONITOR_OUTCOME_CALM]);
+    ASSERT_EQ(4, counts[AURA_MONITOR_OUTCOME_CASCADE]);
     ASSERT_EQ(1, decided_on_3(rc, 4, NULL, reason, &conf));
     ASSERT_TRUE(strstr(reason, "recall 4/5 cascaded: #") != NULL);
     ASSERT_TRUE(conf >= 0.5f + 0.5f * 0.79f);
@@ -573,6 +581,14 @@ AURA_TEST(monitor_recall_of_cascades_changes_the_decision)
     ASSERT_OK(aura_monitor_recall_last(rc, &h, &nh, &share));
     ASSERT_EQ(5, nh);
     ASSERT_NEAR(0.0, share, 1e-6);
+    aura_monitor_recall_destroy(rc);
+    /* cascades everywhere (base rate 0.8): recalling them is no news */
+    ASSERT_OK(aura_monitor_recall_create(&ro, &rc));
+    for (int k = 0; k < 5; k++) {
+        ASSERT_OK(aura_monitor_recall_add(rc, sig, 100 + k, k ? AURA_MONITOR_OUTCOME_CASCADE
+                                                              : AURA_MONITOR_OUTCOME_CALM));
+    }
+    ASSERT_EQ(0, decided_on_3(rc, 4, NULL, reason, &conf));
     aura_monitor_recall_destroy(rc);
     free(sig);
     free(other);
