@@ -420,6 +420,11 @@ static void print_table(const demo *d, const summary *sm, int n_arms, const arm 
             printf("\n");
         }
     }
+    if (d->requests > 0.0 || d->recall) {
+        printf("\nArms fcfs / admit: the rules plus answers to the agents' resource requests\n"
+               "(fcfs: approve while the budget lasts; admit: the admission policy); arm\n"
+               "recall: the rules plus recall of similar past situations (docs/monitor.md).\n");
+    }
     printf("\nRisk rows score the rule monitor's risk: in arm \"none\" it runs in shadow\n"
            "(scores, never acts); in arm \"rules\" its own interventions change the outcomes;\n"
            "in arm \"aura\" the CfC risk model (aura train-risk) scores and drives the same\n"
@@ -697,7 +702,25 @@ static int write_report(const demo *d, const summary *sm, const arm *arms, int n
         }
         fprintf(f, "</tr>\n");
     }
-    fprintf(f, "</table>\n<h2>Failed agents over time (seed %llu)</h2>\n",
+    if (d->requests > 0.0) { /* admission rows */
+        const char *arows[] = {"resource requests (retries included)", "approved", "denied",
+                               "deferred", "unanswered", "capacity granted (units)"};
+        for (int r = 0; r < 6; r++) {
+            fprintf(f, "<tr><td>%s</td>", arows[r]);
+            for (int k = 0; k < n_arms; k++) {
+                const summary *a = &sm[k];
+                double v[] = {a->asked,    a->approved,   a->denied,
+                              a->deferred, a->unanswered, a->granted};
+                fprintf(f, "<td>%.0f</td>", v[r]);
+            }
+            fprintf(f, "</tr>\n");
+        }
+    }
+    fprintf(f, "</table>\n<p>Arm <b>fcfs</b> (when present) approves resource requests "
+               "while the budget lasts; arm <b>admit</b> answers them with the admission "
+               "policy; arm <b>recall</b> adds recall of similar past situations to the rule "
+               "monitor (docs/monitor.md).</p>\n");
+    fprintf(f, "<h2>Failed agents over time (seed %llu)</h2>\n",
             (unsigned long long)d->so.seed);
     svg_failures(f, d, arms, n_arms);
     fprintf(f, "<h2>The agent graph at the worst moment (arm none, seed %llu, tick %d)</h2>\n"
