@@ -22,6 +22,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: aura monitor [--model rules|aura|FILE] [--tick-ms MS] [--window W] [--threshold P]\n"
             "                    [--observe] [--strict] [--budget UNITS] [--db DIR] [--recall]\n"
+            "                    [--events-out FILE]\n"
             "                    < EVENTS.jsonl > RISK.jsonl\n\n"
             "Reads events (JSON lines, events schema) and writes, for every tick up to the\n"
             "last event's (tick T covers ts in [T*MS, (T+1)*MS), MS = 1000), one line per\n"
@@ -35,7 +36,9 @@ static void usage(FILE *f)
             "get an approve/deny/defer line after their tick's decisions, from a budget of\n"
             "--budget units (default 10).  --db DIR stores every decision with its context\n"
             "in the memory store's journal (SQLite in DIR, no server); --recall recalls\n"
-            "similar past situations (kept in DIR with --db) to inform the decisions.\n");
+            "similar past situations (kept in DIR with --db) to inform the decisions.\n"
+            "--events-out FILE also writes every decision as an event (events schema:\n"
+            "kind intervention or decision, meta with action, risk, confidence, reason).\n");
 }
 
 /* JSON string body of s (quotes, backslashes and control bytes escaped). */
@@ -63,7 +66,29 @@ typedef struct extras {
     size_t n_req, cap_req;
     uint64_t bad_requests, answered;
     int strict;
+    FILE *events_out;             /* --events-out: decisions as events */
+    double tick_ms;
 } extras;
+
+/* Writes a decision as an event of the events schema (--events-out). */
+static aura_status put_event(extras *x, const aura_monitor_decision *d,
+                             const aura_monitor_request *r, const aura_events_interner *names)
+{
+    if (!x->events_out) {
+        return AURA_OK;
+    }
+    aura_events_event ev;
+    char meta[1024], line[2048];
+    size_t len;
+    aura_status st = aura_monitor_decision_event(d, r, x->tick_ms, &ev, meta, sizeof meta);
+    if (st == AURA_OK) {
+        st = aura_events_event_format(&ev, names, meta, line, sizeof line, &len);
+    }
+    if (st == AURA_OK && fwrite(line, 1, len, x->events_out) != len) {
+        st = AURA_E_IO;
+    }
+    return st;
+}
 
 static const char *name_of(void *ctx, uint32_t id)
 {
@@ -141,6 +166,9 @@ static aura_status answer_requests(extras *x, aura_monitor *mon, int64_t t,
         if (st == AURA_OK && x->journal) {
             st = aura_monitor_journal_decision(x->journal, mon, &d, r);
         }
+        if (st == AURA_OK) {
+            st = put_event(x, &d, r, names);
+        }
     }
     x->n_req = keep;
     return st;
@@ -155,6 +183,14 @@ static aura_status close_tick(aura_monitor *mon, const aura_events_interner *nam
     }
     if (st == AURA_OK && x->journal) {
         st = aura_monitor_journal_tick(x->journal, mon);
+    }
+    if (st == AURA_OK && x->events_out) {
+        const aura_monitor_decision *d;
+        size_t nd;
+        aura_monitor_decisions(mon, &d, &nd);
+        for (size_t k = 0; st == AURA_OK && k < nd; k++) {
+            st = put_event(x, &d[k], NULL, names);
+        }
     }
     if (st == AURA_OK && x->adm) {
         st = answer_requests(x, mon, t, names);
@@ -254,7 +290,7 @@ static void report(const aura_monitor *mon, const aura_events_reader *r, const e
 typedef struct run_opts {
     int strict, recall;
     double budget;
-    const char *db;
+    const char *db, *events_out;
 } run_opts;
 
 /* Opens the memory store, the recall and the journal for --db/--recall;
@@ -311,7 +347,11 @@ static int run(const aura_monitor_opts *mo_in, aura_monitor_risk_cfc *cfc, const
     aura_memory_store *store = NULL;
     aura_monitor_recall *recall = NULL;
     aura_monitor_opts mo0 = *mo_in, *mo = &mo0;
-    extras x = {.strict = ro->strict};
+    extras x = {.strict = ro->strict, .tick_ms = mo_in->tick_ms};
+    if (ro->events_out && !(x.events_out = fopen(ro->events_out, "w"))) {
+        cli_errorf(CMD, "cannot open %s: %s", ro->events_out, strerror(errno));
+        return CLI_EXIT_INPUT;
+    }
     aura_events_jsonl_opts jo = aura_events_jsonl_opts_default();
     jo.strict = ro->strict;
     aura_events_event *buf = malloc(sizeof *buf * BATCH);
@@ -325,6 +365,9 @@ static int run(const aura_monitor_opts *mo_in, aura_monitor_risk_cfc *cfc, const
             aura_memory_store_destroy(store);
             aura_events_interner_destroy(names);
             free(buf);
+            if (x.events_out) {
+                fclose(x.events_out);
+            }
             return xrc;
         }
     }
@@ -365,6 +408,10 @@ static int run(const aura_monitor_opts *mo_in, aura_monitor_risk_cfc *cfc, const
             cli_errorf(CMD, "%s", aura_status_str(st));
         }
         rc = cli_exit_code(st);
+    }
+    if (x.events_out && fclose(x.events_out) != 0 && rc == CLI_EXIT_OK) {
+        cli_errorf(CMD, "cannot write %s", ro->events_out);
+        rc = CLI_EXIT_INPUT;
     }
     aura_monitor_destroy(mon);
     aura_monitor_admission_destroy(x.adm);
@@ -424,6 +471,8 @@ int cmd_monitor(int argc, char **argv)
             ro.budget = x;
         } else if (strcmp(a, "--db") == 0 && *v) {
             ro.db = v;
+        } else if (strcmp(a, "--events-out") == 0 && *v) {
+            ro.events_out = v;
         } else {
             cli_errorf(CMD, "bad option or value: %s %s", a, v);
             usage(stderr);

@@ -426,6 +426,18 @@ AURA_API aura_status aura_monitor_admission_decide(aura_monitor_admission *adm,
                                                    aura_monitor_decision *out);
 AURA_API double aura_monitor_admission_budget_left(const aura_monitor_admission *adm);
 
+/* A decision as an event of the events schema: kind `intervention`
+ * (rebalance ... add-link) or `decision` (approve / deny / defer), src =
+ * the agent, dst = the target (if any), ts = the end of its tick
+ * ((tick + 1) * tick_ms, minus 1 us so that it stays inside the tick);
+ * the meta JSON (written into meta_buf, NUL-terminated) carries action,
+ * risk, confidence, reason and, for admissions, the request.  AURA_E_RANGE
+ * if meta_cap is too small. */
+AURA_API aura_status aura_monitor_decision_event(const aura_monitor_decision *d,
+                                                 const aura_monitor_request *req, double tick_ms,
+                                                 aura_events_event *ev, char *meta_buf,
+                                                 size_t meta_cap);
+
 /* ======================================================================
  * Recall: shape memory of past situations and how they ended
  * ====================================================================== */

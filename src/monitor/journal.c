@@ -203,3 +203,48 @@ aura_status aura_monitor_journal_tick(aura_monitor_journal *j, const aura_monito
     }
     return st;
 }
+
+/* ---- decisions as events ---- */
+
+aura_status aura_monitor_decision_event(const aura_monitor_decision *d,
+                                        const aura_monitor_request *req, double tick_ms,
+                                        aura_events_event *ev, char *meta_buf, size_t meta_cap)
+{
+    AURA_CHECK_ARG(d && ev && meta_buf && tick_ms > 0.0 && d->tick >= 0);
+    const char *action = aura_monitor_action_name((aura_monitor_action)d->action);
+    if (!action) {
+        return AURA_E_INVAL;
+    }
+    cJSON *c = cJSON_CreateObject();
+    if (!c) {
+        return AURA_E_NOMEM;
+    }
+    cJSON_AddStringToObject(c, "action", action);
+    add_num(c, "risk", d->risk);
+    add_num(c, "confidence", d->confidence);
+    cJSON_AddStringToObject(c, "reason", d->reason);
+    if (req) {
+        add_num(c, "request", req->id);
+        cJSON_AddStringToObject(c, "resource", req->resource);
+        add_num(c, "amount", req->amount);
+    }
+    char *text = cJSON_PrintUnformatted(c);
+    cJSON_Delete(c);
+    if (!text) {
+        return AURA_E_NOMEM;
+    }
+    size_t len = strlen(text);
+    aura_status st = len < meta_cap ? AURA_OK : AURA_E_RANGE;
+    if (st == AURA_OK) {
+        memcpy(meta_buf, text, len + 1);
+        memset(ev, 0, sizeof *ev);
+        ev->ts_us = (int64_t)(((double)d->tick + 1.0) * tick_ms * 1000.0) - 1;
+        ev->kind = d->action >= AURA_MONITOR_APPROVE ? AURA_EVENTS_DECISION
+                                                     : AURA_EVENTS_INTERVENTION;
+        ev->src = d->agent;
+        ev->dst = d->target;
+        ev->flags = AURA_EVENTS_F_HAS_META;
+    }
+    cJSON_free(text);
+    return st;
+}

@@ -710,8 +710,8 @@ AURA_TEST(monitor_cli_requests_answered_and_journaled)
     int asked = count_in_file(test_path("%s/req.jsonl", d), "\"type\":\"request\"");
     ASSERT_TRUE(asked > 3);
     ASSERT_EQ(0, run_sh(test_path("%s monitor --budget 4 --db %s/mdb --recall < %s/req.jsonl"
-                                  " > %s/out.jsonl",
-                                  bin, d, d, d)));
+                                  " > %s/out.jsonl --events-out %s/dec.jsonl",
+                                  bin, d, d, d, d)));
     const char *out = test_path("%s/out.jsonl", d);
     ASSERT_EQ(asked, count_in_file(out, "\"request\":"));
     int approved = count_in_file(out, "\"decision\":\"approve\"");
@@ -730,6 +730,11 @@ AURA_TEST(monitor_cli_requests_answered_and_journaled)
     ASSERT_EQ(asked, q.n_admit);
     ASSERT_EQ(0, q.bad);
     aura_memory_store_destroy(store);
+    /* every decision also as an event of the events schema */
+    const char *dec = test_path("%s/dec.jsonl", d);
+    ASSERT_EQ(decisions, count_in_file(dec, "\"meta\":{\"action\":"));
+    ASSERT_EQ(asked, count_in_file(dec, "\"kind\":\"decision\""));
+    ASSERT_EQ(0, run_sh(test_path("%s events check --strict %s/dec.jsonl > /dev/null 2>&1", bin, d)));
     /* --observe answers nothing */
     ASSERT_EQ(0, run_sh(test_path("%s monitor --observe < %s/req.jsonl > %s/obs.jsonl", bin, d, d)));
     ASSERT_EQ(0, count_in_file(test_path("%s/obs.jsonl", d), "\"decision\":"));
@@ -770,7 +775,58 @@ AURA_TEST(monitor_cli_demo_admission_and_recall_arms)
                                   " --requests 2 --recall --report %s/ab.html > %s/ab.txt",
                                   bin, d, d)));
     const char *t = test_path("%s/ab.txt", d);
-    ASSERT_EQ(1, count_in_file(t, "admit"));
+    ASSERT_TRUE(count_in_file(t, "admit") >= 1);
+    ASSERT_EQ(1, count_in_file(t, "fcfs         admit        recall")); /* the header */
     ASSERT_EQ(1, count_in_file(t, "capacity granted"));
     ASSERT_TRUE(count_in_file(t, "recall") >= 1);
+}
+
+/* A decision event fed back into a monitor is the monitor's output, not the
+ * agent's activity: the agent stays unseen, and a silent agent silent. */
+AURA_TEST(monitor_decision_events_are_not_activity)
+{
+    aura_monitor_decision d;
+    memset(&d, 0, sizeof d);
+    d.tick = 2;
+    d.agent = 4;
+    d.target = 1;
+    d.action = AURA_MONITOR_REROUTE;
+    d.risk = 0.7f;
+    d.confidence = 0.6f;
+    snprintf(d.reason, sizeof d.reason, "a \"quoted\" reason\\with a backslash");
+    aura_events_event ev;
+    char meta[512];
+    ASSERT_OK(aura_monitor_decision_event(&d, NULL, 1000.0, &ev, meta, sizeof meta));
+    ASSERT_EQ(AURA_EVENTS_INTERVENTION, ev.kind);
+    ASSERT_EQ(2999999, ev.ts_us);
+    ASSERT_EQ(1, ev.dst);
+    cJSON *c = cJSON_Parse(meta);
+    ASSERT_TRUE(c != NULL);
+    ASSERT_STREQ(d.reason, cJSON_GetObjectItemCaseSensitive(c, "reason")->valuestring);
+    ASSERT_STREQ("reroute", cJSON_GetObjectItemCaseSensitive(c, "action")->valuestring);
+    cJSON_Delete(c);
+    ASSERT_STATUS(AURA_E_RANGE, aura_monitor_decision_event(&d, NULL, 1000.0, &ev, meta, 8));
+    d.action = AURA_MONITOR_DEFER;
+    aura_monitor_request r = req_of(4, 2.0f, 1);
+    ASSERT_OK(aura_monitor_decision_event(&d, &r, 1000.0, &ev, meta, sizeof meta));
+    ASSERT_EQ(AURA_EVENTS_DECISION, ev.kind);
+    ASSERT_TRUE(strstr(meta, "\"request\":104") != NULL);
+    /* into a monitor: agent 4 only has decision events */
+    aura_monitor *m;
+    ASSERT_OK(aura_monitor_create(NULL, &m));
+    aura_events_event in[2] = {ev_load(2, 0, 0.5f), ev};
+    in[1].ts_us = in[0].ts_us + 1;
+    size_t used;
+    ASSERT_OK(aura_monitor_ingest(m, in, 2, &used));
+    ASSERT_EQ(2, used);
+    ASSERT_OK(aura_monitor_tick_close(m));
+    const float *risk;
+    const uint8_t *seen;
+    uint32_t n;
+    ASSERT_OK(aura_monitor_risk(m, &risk, &seen, &n));
+    ASSERT_EQ(1, n);
+    aura_monitor_stats st;
+    aura_monitor_get_stats(m, &st);
+    ASSERT_EQ(1, st.events);
+    aura_monitor_destroy(m);
 }
