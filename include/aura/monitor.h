@@ -467,7 +467,9 @@ typedef struct aura_monitor_recall_opts {
                                          cascades among all situations (0.2) */
     float threshold_drop;             /* threshold multiplier when escalating (0.7) */
     int extra_actions;                /* more interventions allowed when escalating (4) */
-    size_t dim;                       /* signature dimension (64) */
+    size_t dim;                       /* signature dimension (128) */
+    size_t max_situations;            /* index size; when full, the older half is
+                                         forgotten (in memory; the store keeps all) (50000) */
     uint64_t seed;                    /* projection seed (7) */
     struct aura_memory_store *store;  /* NULL = in memory only; else past situations are
                                          loaded on create and new ones stored (borrowed) */

@@ -52,6 +52,7 @@ struct aura_monitor_recall {
     const aura_allocator *alloc;
     aura_memory_knn *knn;
     situation *sit;
+    float *vecs; /* cap_sit x dim: the signatures, to rebuild the index */
     size_t n_sit, cap_sit;
     pending *pend; /* ring of horizon entries */
     size_t n_pend, head;
@@ -82,6 +83,7 @@ aura_monitor_recall_opts aura_monitor_recall_opts_default(void)
                                       .threshold_drop = 0.7f,
                                       .extra_actions = 4,
                                       .dim = 128,
+                                      .max_situations = 50000,
                                       .seed = 7,
                                       .store = NULL};
 }
@@ -154,9 +156,41 @@ aura_status aura_monitor_recall_features(const aura_monitor *mon, float *out)
 
 /* ---- the index ---- */
 
+/* Keeps the newer half of the situations: a new index over them. */
+static aura_status forget_older_half(aura_monitor_recall *rc)
+{
+    size_t keep = rc->n_sit / 2, drop = rc->n_sit - keep, dim = rc->o.dim;
+    aura_memory_knn_opts ko = aura_memory_knn_opts_default();
+    ko.alloc = rc->alloc;
+    ko.dim = dim;
+    aura_memory_knn *knn;
+    aura_status st = aura_memory_knn_create(&ko, &knn);
+    for (size_t i = 0; st == AURA_OK && i < keep; i++) {
+        st = aura_memory_knn_add(knn, (int64_t)i, &rc->vecs[(drop + i) * dim]);
+    }
+    if (st != AURA_OK) {
+        aura_memory_knn_destroy(knn);
+        return st;
+    }
+    aura_memory_knn_destroy(rc->knn);
+    rc->knn = knn;
+    memmove(rc->sit, rc->sit + drop, keep * sizeof *rc->sit);
+    memmove(rc->vecs, rc->vecs + drop * dim, keep * dim * sizeof(float));
+    rc->n_sit = keep;
+    memset(rc->counts, 0, sizeof rc->counts);
+    for (size_t i = 0; i < keep; i++) {
+        rc->counts[rc->sit[i].outcome < 3 ? rc->sit[i].outcome : 0]++;
+    }
+    return AURA_OK;
+}
+
 static aura_status sit_push(aura_monitor_recall *rc, int64_t tick, int64_t shape_id,
                             uint8_t outcome, const float *vec)
 {
+    aura_status st;
+    if (rc->n_sit >= rc->o.max_situations && (st = forget_older_half(rc)) != AURA_OK) {
+        return st;
+    }
     if (rc->n_sit == rc->cap_sit) {
         size_t c = rc->cap_sit ? rc->cap_sit * 2 : 256;
         situation *s = aura__realloc_array(rc->alloc, rc->sit, c, sizeof *s);
@@ -164,12 +198,18 @@ static aura_status sit_push(aura_monitor_recall *rc, int64_t tick, int64_t shape
             return AURA_E_NOMEM;
         }
         rc->sit = s;
+        float *v = aura__realloc_array(rc->alloc, rc->vecs, c * rc->o.dim, sizeof(float));
+        if (!v) {
+            return AURA_E_NOMEM;
+        }
+        rc->vecs = v;
         rc->cap_sit = c;
     }
-    aura_status st = aura_memory_knn_add(rc->knn, (int64_t)rc->n_sit, vec);
+    st = aura_memory_knn_add(rc->knn, (int64_t)rc->n_sit, vec);
     if (st != AURA_OK) {
         return st;
     }
+    memcpy(&rc->vecs[rc->n_sit * rc->o.dim], vec, rc->o.dim * sizeof(float));
     rc->sit[rc->n_sit++] = (situation){tick, shape_id, outcome};
     rc->counts[outcome < 3 ? outcome : 0]++;
     return AURA_OK;
@@ -217,7 +257,7 @@ aura_status aura_monitor_recall_create(const aura_monitor_recall_opts *opts,
         !(o.min_similarity >= -1.0f && o.min_similarity <= 1.0f) ||
         !(o.escalate >= 0.0f && o.escalate <= 1.0f) || !(o.lift >= 0.0f && o.lift <= 1.0f) ||
         !(o.threshold_drop > 0.0f && o.threshold_drop <= 1.0f) || o.extra_actions < 0 ||
-        o.dim < 1 || o.dim > AURA_MEMORY_MAX_DIM) {
+        o.dim < 1 || o.dim > AURA_MEMORY_MAX_DIM || o.max_situations < 2) {
         return AURA_E_INVAL;
     }
     aura_monitor_recall *rc = aura__calloc(o.alloc, 1, sizeof *rc);
@@ -266,7 +306,7 @@ void aura_monitor_recall_destroy(aura_monitor_recall *rc)
     for (int i = 0; rc->pend && i < rc->o.horizon; i++) {
         aura__free(al, rc->pend[i].vec);
     }
-    void *ptrs[] = {rc->pend, rc->sit, rc->failing, rc->query, rc->raw, rc->hits, rc->inc_tick,
+    void *ptrs[] = {rc->pend, rc->sit, rc->vecs, rc->failing, rc->query, rc->raw, rc->hits, rc->inc_tick,
                     rc->inc_agents};
     for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++) {
         aura__free(al, ptrs[i]);

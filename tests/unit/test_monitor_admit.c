@@ -830,3 +830,33 @@ AURA_TEST(monitor_decision_events_are_not_activity)
     ASSERT_EQ(1, st.events);
     aura_monitor_destroy(m);
 }
+
+/* The index is bounded: past max_situations the older half is forgotten,
+ * and recall still finds the newer ones. */
+AURA_TEST(monitor_recall_forgets_the_older_half_when_full)
+{
+    aura_monitor_recall_opts ro = aura_monitor_recall_opts_default();
+    ro.max_situations = 40;
+    aura_monitor_recall *rc;
+    ASSERT_OK(aura_monitor_recall_create(&ro, &rc));
+    size_t nf = aura_monitor_recall_n_features();
+    float *f = calloc(nf, sizeof(float));
+    for (int k = 0; k < 100; k++) {
+        memset(f, 0, nf * sizeof(float));
+        f[0] = 1.0f;
+        f[1 + k % (nf - 1)] = (float)(k % 7) - 3.0f;
+        ASSERT_OK(aura_monitor_recall_add(rc, f, k, k >= 90 ? AURA_MONITOR_OUTCOME_CASCADE
+                                                            : AURA_MONITOR_OUTCOME_CALM));
+        ASSERT_TRUE(aura_monitor_recall_size(rc) <= 40);
+    }
+    size_t c[3];
+    aura_monitor_recall_counts(rc, c);
+    ASSERT_EQ(aura_monitor_recall_size(rc), c[0] + c[1] + c[2]);
+    ASSERT_EQ(10, c[AURA_MONITOR_OUTCOME_CASCADE]);
+    ASSERT_TRUE(aura_monitor_recall_size(rc) >= 20);
+    ro.max_situations = 1;
+    aura_monitor_recall *bad = NULL;
+    ASSERT_STATUS(AURA_E_INVAL, aura_monitor_recall_create(&ro, &bad));
+    free(f);
+    aura_monitor_recall_destroy(rc);
+}
