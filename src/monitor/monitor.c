@@ -1191,13 +1191,8 @@ aura_status aura_monitor_admit(const aura_monitor *m, uint32_t agent, double amo
     return AURA_OK;
 }
 
-/* For recall.c and journal.c. */
+/* For recall.c, journal.c and admission.c. */
 struct aura_monitor_recall *aura__monitor_recall_of(const aura_monitor *m)
 {
     return m ? m->o.recall : NULL;
-}
-
-double aura__monitor_threshold(const aura_monitor *m)
-{
-    return m ? m->o.threshold : 0.5;
 }

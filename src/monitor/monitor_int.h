@@ -55,8 +55,7 @@ void aura__monitor_recall_annotate(const struct aura_monitor_recall *rc,
 /* Cascades observed (their tick and number of agents) since the last call. */
 size_t aura__monitor_recall_take_incidents(struct aura_monitor_recall *rc, int64_t *tick,
                                            uint32_t *agents, size_t cap);
-/* The monitor's recall (opts.recall) and threshold. */
+/* The monitor's recall (opts.recall), or NULL. */
 struct aura_monitor_recall *aura__monitor_recall_of(const aura_monitor *m);
-double aura__monitor_threshold(const aura_monitor *m);
 
 #endif /* AURA_MONITOR_INT_H */
