@@ -404,7 +404,7 @@ aura_status aura_monitor_ingest(aura_monitor *m, const aura_events_event *ev, si
             continue;
         }
         if (e->kind == AURA_EVENTS_DECISION || e->kind == AURA_EVENTS_INTERVENTION) {
-            continue; /* a monitor's own output (aura monitor --events-out): not the agent's activity */
+            continue; /* a monitor's own output (--events-out), not agent activity */
         }
         int64_t tick = (int64_t)floor((double)e->ts_us / tick_us);
         if (m->open_tick < 0) {
