@@ -32,6 +32,12 @@ typedef struct arm {
     double shed, total, tick_ms_p50, tick_ms_p99, seconds;
     uint64_t events;
     uint32_t failed_agents; /* distinct agents that failed */
+    /* admission and recall (docs/monitor.md) */
+    int admit;                    /* 0 requests unanswered, 1 the policy, 2 approve while
+                                     the budget lasts (first come, first served) */
+    aura_monitor_admission *adm;  /* per run */
+    aura_monitor_recall *recall;  /* kept across the runs of the arm */
+    aura_monitor_sim_budget bud;
 } arm;
 
 typedef struct demo {
@@ -45,6 +51,8 @@ typedef struct demo {
     int trace;         /* print each intervention */
     const char *model; /* --model: the CfC of arm "aura" ("none" = no such arm,
                           NULL = the shipped one if present) */
+    int recall;        /* --recall: arm "recall" (rules + shape recall) */
+    double requests;   /* --requests: resource requests; arms "fcfs" and "admit" */
 } demo;
 
 /* One arm summed over runs. */
@@ -54,6 +62,8 @@ typedef struct summary {
     int32_t first_cascade; /* earliest over runs, -1 = none */
     double shed, total, auroc, pr_auc, lead;
     int n_auroc, n_lead;
+    uint32_t asked, approved, denied, deferred, unanswered;
+    double granted;
 } summary;
 
 static void usage(FILE *f)
@@ -138,6 +148,31 @@ static aura_status close_upto(aura_monitor_sim *sim, aura_monitor *mon, arm *a, 
     return AURA_OK;
 }
 
+/* Answers the resource requests of the tick just closed: with the
+ * admission policy, or first come, first served while the budget lasts. */
+static aura_status answer_requests(aura_monitor_sim *sim, aura_monitor *mon, arm *a)
+{
+    const aura_monitor_request *req;
+    size_t n;
+    aura_status st = aura_monitor_sim_requests(sim, &req, &n);
+    for (size_t k = 0; st == AURA_OK && k < n; k++) {
+        aura_monitor_decision dec;
+        if (a->admit == 1) {
+            st = aura_monitor_admission_decide(a->adm, mon, &req[k], &dec);
+        } else {
+            aura_monitor_sim_budget b;
+            aura_monitor_sim_budget_get(sim, &b);
+            memset(&dec, 0, sizeof dec);
+            dec.agent = req[k].agent;
+            dec.action = b.left >= req[k].amount ? AURA_MONITOR_APPROVE : AURA_MONITOR_DENY;
+        }
+        if (st == AURA_OK) {
+            st = aura_monitor_sim_apply(sim, &dec);
+        }
+    }
+    return st;
+}
+
 static aura_status simulate_arm(const demo *d, arm *a, aura_monitor_sim *sim, aura_monitor *mon)
 {
     double *cost = malloc(sizeof(double) * (size_t)d->ticks);
@@ -160,6 +195,9 @@ static aura_status simulate_arm(const demo *d, arm *a, aura_monitor_sim *sim, au
         }
         if (st == AURA_OK) {
             st = close_upto(sim, mon, a, d, t, cost, &n_cost);
+        }
+        if (st == AURA_OK && a->admit) {
+            st = answer_requests(sim, mon, a);
         }
         if (t % 10 == 9 || t + 1 == d->ticks) {
             progress(d, a, t + 1);
@@ -197,6 +235,7 @@ static aura_status collect(const demo *d, arm *a, aura_monitor_sim *sim)
                                        a->edges, a->n_edges, &a->ev);
     }
     aura_monitor_sim_shed(sim, &a->shed, &a->total);
+    aura_monitor_sim_budget_get(sim, &a->bud);
     /* failed agents per tick, and distinct agents that failed */
     uint8_t *state = calloc(d->n, 1), *ever = calloc(d->n, 1);
     if (!state || !ever) {
@@ -236,6 +275,10 @@ static aura_status run_arm(const demo *d, arm *a)
         aura_monitor_risk_cfc_reset(a->model);
         mo.model = &mm;
     }
+    if (a->recall) {
+        aura_monitor_recall_reset(a->recall);
+        mo.recall = a->recall;
+    }
     a->risk = malloc(sizeof(float) * (size_t)d->ticks * d->n);
     a->failed_now = calloc((size_t)d->ticks, sizeof *a->failed_now);
     aura_status st = a->risk && a->failed_now ? AURA_OK : AURA_E_NOMEM;
@@ -248,6 +291,12 @@ static aura_status run_arm(const demo *d, arm *a)
     if (st == AURA_OK) {
         st = aura_monitor_create(&mo, &mon);
     }
+    if (st == AURA_OK && a->admit == 1) {
+        aura_monitor_admission_opts ao = aura_monitor_admission_opts_default();
+        ao.budget = d->so.budget > 0.0 ? d->so.budget : d->n / 20.0;
+        ao.threshold = d->threshold;
+        st = aura_monitor_admission_create(&ao, &a->adm);
+    }
     aura_monitor_risk_cfc_attach(a->model, mon);
     if (st == AURA_OK) {
         st = simulate_arm(d, a, sim, mon);
@@ -255,6 +304,8 @@ static aura_status run_arm(const demo *d, arm *a)
     if (st == AURA_OK) {
         st = collect(d, a, sim);
     }
+    aura_monitor_admission_destroy(a->adm);
+    a->adm = NULL;
     aura_monitor_destroy(mon);
     aura_monitor_sim_destroy(sim);
     return st;
@@ -285,6 +336,12 @@ static void add_run(summary *sm, const arm *a)
     sm->detected += a->ev.detected;
     sm->shed += a->shed;
     sm->total += a->total;
+    sm->asked += a->bud.asked;
+    sm->approved += a->bud.approved;
+    sm->denied += a->bud.denied;
+    sm->deferred += a->bud.deferred;
+    sm->unanswered += a->bud.unanswered;
+    sm->granted += a->bud.granted;
     if (!isnan(a->ev.auroc)) {
         sm->auroc += a->ev.auroc;
         sm->pr_auc += a->ev.pr_auc;
@@ -341,6 +398,33 @@ static void print_table(const demo *d, const summary *sm, int n_arms, const arm 
         }
         printf("\n");
     }
+    if (d->requests > 0.0) { /* admission: what each arm did with the requests */
+        const char *arows[] = {"requests (retries included)", "approved / denied",
+                               "deferred / unanswered", "capacity granted (units)"};
+        for (int r = 0; r < 4; r++) {
+            printf("%-30s", arows[r]);
+            for (int k = 0; k < n_arms; k++) {
+                const summary *a = &sm[k];
+                char b[32];
+                if (r == 0) {
+                    snprintf(b, sizeof b, "%u", a->asked);
+                } else if (r == 1) {
+                    snprintf(b, sizeof b, "%u/%u", a->approved, a->denied);
+                } else if (r == 2) {
+                    snprintf(b, sizeof b, "%u/%u", a->deferred, a->unanswered);
+                } else {
+                    snprintf(b, sizeof b, "%.0f", a->granted);
+                }
+                printf("%14s", b);
+            }
+            printf("\n");
+        }
+    }
+    if (d->requests > 0.0 || d->recall) {
+        printf("\nArms fcfs / admit: the rules plus answers to the agents' resource requests\n"
+               "(fcfs: approve while the budget lasts; admit: the admission policy); arm\n"
+               "recall: the rules plus recall of similar past situations (docs/monitor.md).\n");
+    }
     printf("\nRisk rows score the rule monitor's risk: in arm \"none\" it runs in shadow\n"
            "(scores, never acts); in arm \"rules\" its own interventions change the outcomes;\n"
            "in arm \"aura\" the CfC risk model (aura train-risk) scores and drives the same\n"
@@ -353,7 +437,8 @@ static void print_table(const demo *d, const summary *sm, int n_arms, const arm 
 
 /* ---- the HTML report ---- */
 
-static const char *const arm_colour[] = {"#d62728", "#1f77b4", "#2ca02c"};
+static const char *const arm_colour[] = {"#d62728", "#1f77b4", "#2ca02c",
+                                         "#9467bd", "#ff7f0e", "#8c564b"};
 
 static void svg_failures(FILE *f, const demo *d, const arm *arms, int n_arms)
 {
@@ -617,7 +702,25 @@ static int write_report(const demo *d, const summary *sm, const arm *arms, int n
         }
         fprintf(f, "</tr>\n");
     }
-    fprintf(f, "</table>\n<h2>Failed agents over time (seed %llu)</h2>\n",
+    if (d->requests > 0.0) { /* admission rows */
+        const char *arows[] = {"resource requests (retries included)", "approved", "denied",
+                               "deferred", "unanswered", "capacity granted (units)"};
+        for (int r = 0; r < 6; r++) {
+            fprintf(f, "<tr><td>%s</td>", arows[r]);
+            for (int k = 0; k < n_arms; k++) {
+                const summary *a = &sm[k];
+                double v[] = {a->asked,    a->approved,   a->denied,
+                              a->deferred, a->unanswered, a->granted};
+                fprintf(f, "<td>%.0f</td>", v[r]);
+            }
+            fprintf(f, "</tr>\n");
+        }
+    }
+    fprintf(f, "</table>\n<p>Arm <b>fcfs</b> (when present) approves resource requests "
+               "while the budget lasts; arm <b>admit</b> answers them with the admission "
+               "policy; arm <b>recall</b> adds recall of similar past situations to the rule "
+               "monitor (docs/monitor.md).</p>\n");
+    fprintf(f, "<h2>Failed agents over time (seed %llu)</h2>\n",
             (unsigned long long)d->so.seed);
     svg_failures(f, d, arms, n_arms);
     fprintf(f, "<h2>The agent graph at the worst moment (arm none, seed %llu, tick %d)</h2>\n"
@@ -643,7 +746,12 @@ static void usage_demo_extra(FILE *f)
                "  --trace         print each intervention on stderr\n"
                "  --model M       the CfC risk model of arm \"aura\" (default\n"
                "                  " CLI_RISK_DEFAULT_MODEL ", skipped with a note if absent;\n"
-               "                  none: no aura arm)\n");
+               "                  none: no aura arm)\n"
+               "  --requests R    agents ask for capacity (rate R, e.g. 1): arms \"fcfs\"\n"
+               "                  (approve while the budget lasts) and \"admit\" (the\n"
+               "                  admission policy) join; --budget UNITS (default N/20)\n"
+               "  --recall        arm \"recall\": rules + recall of similar past situations\n"
+               "                  (memory kept across the runs)\n");
 }
 
 static int parse_args(int argc, char **argv, demo *d)
@@ -657,6 +765,10 @@ static int parse_args(int argc, char **argv, demo *d)
         }
         if (strcmp(a, "--trace") == 0) {
             d->trace = 1;
+            continue;
+        }
+        if (strcmp(a, "--recall") == 0) {
+            d->recall = 1;
             continue;
         }
         if (i + 1 >= argc) {
@@ -688,6 +800,11 @@ static int parse_args(int argc, char **argv, demo *d)
             d->so.faults = v;
         } else if (strcmp(a, "--report") == 0) {
             d->report = v;
+        } else if (strcmp(a, "--requests") == 0 && real && y >= 0.0 && y <= 100.0) {
+            d->requests = y;
+            d->so.requests = y;
+        } else if (strcmp(a, "--budget") == 0 && real && y > 0.0 && y <= 1e9) {
+            d->so.budget = y;
         } else if (strcmp(a, "--model") == 0) {
             d->model = v;
         } else {
@@ -725,7 +842,7 @@ int cmd_demo(int argc, char **argv)
     d.ticks = d.so.ticks;
     d.n = d.so.n_agents;
     d.progress = cli_stderr_is_tty();
-    static const char *const names[3] = {"none", "rules", "aura"};
+    static const char *const names[6] = {"none", "rules", "aura", "fcfs", "admit", "recall"};
     aura_monitor_risk_cfc *cfc = NULL;
     int n_arms = 2;
     if (!d.model) {
@@ -744,8 +861,25 @@ int cmd_demo(int argc, char **argv)
         }
         n_arms = 3;
     }
-    arm run0[3], cur[3];
-    summary sm[3];
+    /* arms beyond none, rules (and aura): admission, recall */
+    int kinds[6] = {0, 1, 2, 3, 4, 5}, n_kinds = n_arms;
+    if (d.requests > 0.0) {
+        kinds[n_kinds++] = 3;
+        kinds[n_kinds++] = 4;
+    }
+    aura_monitor_recall *recall = NULL;
+    if (d.recall) {
+        aura_monitor_recall_opts ro = aura_monitor_recall_opts_default();
+        if (aura_monitor_recall_create(&ro, &recall) != AURA_OK) {
+            aura_monitor_risk_cfc_destroy(cfc);
+            cli_errorf(CMD, "cannot create the recall");
+            return CLI_EXIT_FAIL;
+        }
+        kinds[n_kinds++] = 5;
+    }
+    n_arms = n_kinds;
+    arm run0[6], cur[6];
+    summary sm[6];
     memset(run0, 0, sizeof run0);
     memset(sm, 0, sizeof sm);
     uint64_t seed0 = d.so.seed;
@@ -754,13 +888,15 @@ int cmd_demo(int argc, char **argv)
         d.so.seed = seed0 + (uint64_t)r;
         memset(cur, 0, sizeof cur);
         for (int k = 0; k < n_arms && st == AURA_OK; k++) {
-            cur[k].name = names[k];
-            cur[k].act = k > 0;
-            cur[k].model = k == 2 ? cfc : NULL;
+            cur[k].name = names[kinds[k]];
+            cur[k].act = kinds[k] > 0;
+            cur[k].model = kinds[k] == 2 ? cfc : NULL;
+            cur[k].admit = kinds[k] == 3 ? 2 : kinds[k] == 4 ? 1 : 0;
+            cur[k].recall = kinds[k] == 5 ? recall : NULL;
             st = run_arm(&d, &cur[k]);
         }
         for (int k = 0; k < n_arms && st == AURA_OK; k++) {
-            sm[k].name = names[k];
+            sm[k].name = names[kinds[k]];
             if (r == 0) {
                 sm[k].first_cascade = -1;
             }
@@ -784,6 +920,7 @@ int cmd_demo(int argc, char **argv)
         }
     }
     free_arms(run0, n_arms);
+    aura_monitor_recall_destroy(recall);
     aura_monitor_risk_cfc_destroy(cfc);
     return rc;
 }

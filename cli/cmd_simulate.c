@@ -17,14 +17,18 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: aura simulate [--agents N] [--topology ba|smallworld|hier|random]\n"
-            "                     [--seed S] [--ticks T] [--faults SPEC]\n"
+            "                     [--seed S] [--ticks T] [--faults SPEC] [--requests R]\n"
+            "                     [--budget UNITS]\n"
             "                     --events EVENTS.jsonl [--labels LABELS.jsonl]\n\n"
             "Runs the cascade simulator (open loop) and writes observable events and\n"
             "ground-truth labels ({\"tick\":T,\"agent\":\"ID\",\"event\":\"fail\"|\"recover\"|\"fault\"}).\n"
             "Defaults: 200 agents, ba, seed 1, 300 ticks, faults random:(2 + N/40).\n"
             "SPEC: none | random:N | KIND:AGENT:TICK[:DURATION],... with KIND one of\n"
             "slow, leak, error-burst, overload, flapping-link, byzantine; AGENT an index,\n"
-            "a name a<i>, or * (seeded random pick).  Use - for stdout.\n");
+            "a name a<i>, or * (seeded random pick).  Use - for stdout.\n"
+            "--requests R: agents that run hot ask for capacity (rate multiplier, 0 = none;\n"
+            "1 is a good start), as custom events with meta {\"type\":\"request\",...};\n"
+            "--budget: units the simulator can grant (default N/20; used in closed loop).\n");
 }
 
 static int parse_u64(const char *s, unsigned long long lo, unsigned long long hi,
@@ -37,6 +41,18 @@ static int parse_u64(const char *s, unsigned long long lo, unsigned long long hi
     }
     unsigned long long v = strtoull(s, &end, 10);
     if (errno || end == s || *end || v < lo || v > hi) {
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+static int parse_real(const char *s, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= 0.0) || v > hi) {
         return 0;
     }
     *out = v;
@@ -57,12 +73,24 @@ static int close_out(FILE *f)
 }
 
 static aura_status write_tick(FILE *f, const aura_events_event *ev, size_t n,
-                              const aura_events_interner *names)
+                              const aura_events_interner *names, const aura_monitor_sim *sim)
 {
-    char buf[1024];
+    char buf[1024], meta[256];
+    const aura_monitor_request *req;
+    size_t n_req;
+    aura_monitor_sim_requests(sim, &req, &n_req);
     for (size_t k = 0; k < n; k++) {
         size_t len = 0;
-        aura_status st = aura_events_event_format(&ev[k], names, NULL, buf, sizeof buf, &len);
+        const char *mj = NULL;
+        if (ev[k].kind == AURA_EVENTS_CUSTOM && (ev[k].flags & AURA_EVENTS_F_HAS_META) &&
+            ev[k].meta < n_req) { /* a resource request */
+            aura_status ms = aura_monitor_request_meta(&req[ev[k].meta], meta, sizeof meta, NULL);
+            if (ms != AURA_OK) {
+                return ms;
+            }
+            mj = meta;
+        }
+        aura_status st = aura_events_event_format(&ev[k], names, mj, buf, sizeof buf, &len);
         if (st != AURA_OK) {
             return st;
         }
@@ -136,7 +164,7 @@ static int run(const aura_monitor_sim_opts *o, const char *events_path, const ch
             break;
         }
         if (st == AURA_OK) {
-            st = write_tick(fe, ev, n, names);
+            st = write_tick(fe, ev, n, names, sim);
         }
     }
     if (rc == CLI_EXIT_OK && st == AURA_OK && fl) {
@@ -185,6 +213,10 @@ int cmd_simulate(int argc, char **argv)
             continue;
         } else if (strcmp(a, "--faults") == 0) {
             o.faults = v;
+        } else if ((strcmp(a, "--requests") == 0 || strcmp(a, "--budget") == 0) &&
+                   parse_real(v, strcmp(a, "--requests") == 0 ? 100.0 : 1e9,
+                              strcmp(a, "--requests") == 0 ? &o.requests : &o.budget)) {
+            continue;
         } else if (strcmp(a, "--events") == 0) {
             events = v;
         } else if (strcmp(a, "--labels") == 0) {

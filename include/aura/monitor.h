@@ -98,6 +98,8 @@ typedef struct aura_monitor_opts {
                                     smoothed over ticks (8) */
     uint64_t seed;               /* for the betweenness sample (1) */
     const aura_monitor_model *model; /* NULL = the rule baseline; borrowed */
+    struct aura_monitor_recall *recall; /* NULL = no recall of past situations;
+                                           borrowed (see "Recall" below) */
 } aura_monitor_opts;
 
 AURA_API aura_monitor_opts aura_monitor_opts_default(void);
@@ -250,6 +252,13 @@ typedef struct aura_monitor_sim_opts {
     double utilisation;          /* mean baseline utilisation (0.55) */
     double tick_offset_ms;       /* events of tick t have ts in t*1000 + [0, 1000) */
     int samples_per_edge;        /* call samples emitted per edge per tick, max (3) */
+    /* Resource requests (see "Admission" below): agents that run hot ask
+     * for capacity.  requests = rate multiplier, 0 = none (0); budget =
+     * units the simulator can grant in all (0 = n_agents / 20 when
+     * requests > 0).  Requests use their own random stream: turning them on
+     * changes neither the dynamics' nor the events' random numbers. */
+    double requests;
+    double budget;
 } aura_monitor_sim_opts;
 
 AURA_API aura_monitor_sim_opts aura_monitor_sim_opts_default(void);
@@ -265,8 +274,10 @@ AURA_API void aura_monitor_sim_destroy(aura_monitor_sim *sim);
  * valid until the next step.  AURA_E_STATE once all ticks have run. */
 AURA_API aura_status aura_monitor_sim_step(aura_monitor_sim *sim, const aura_events_event **ev,
                                            size_t *n_ev);
-/* Closed loop: applies a monitor decision from now on.  Unknown agents and
- * admission decisions are ignored (AURA_OK); AURA_E_INVAL for a bad action. */
+/* Closed loop: applies a monitor decision from now on.  Admission
+ * decisions answer the agent's pending resource request (see "Admission");
+ * unknown agents, and answers with no request pending, are ignored
+ * (AURA_OK); AURA_E_INVAL for a bad action. */
 AURA_API aura_status aura_monitor_sim_apply(aura_monitor_sim *sim, const aura_monitor_decision *d);
 
 AURA_API uint32_t aura_monitor_sim_n_agents(const aura_monitor_sim *sim);
@@ -335,5 +346,209 @@ AURA_API aura_status aura_monitor_eval_compute(const aura_monitor_eval_opts *opt
  * half; NaN if a class is empty.  Average precision likewise. */
 AURA_API double aura_monitor_auroc(const float *score, const uint8_t *label, size_t n);
 AURA_API double aura_monitor_average_precision(const float *score, const uint8_t *label, size_t n);
+
+/* ======================================================================
+ * Admission: resource requests and approve / deny / defer decisions
+ * ====================================================================== */
+
+/* A request for `amount` units of capacity.  On the wire (events schema) it
+ * is a `custom` event from the asking agent whose meta is
+ *   {"type":"request","resource":"gpu","amount":2,"id":17,"attempt":0}
+ * (resource: 1..23 bytes, default "gpu"; amount: 0 < amount <= 1e6; id and
+ * attempt: optional non-negative integers).  One unit in the simulator adds
+ * 20 % of the agent's nominal capacity. */
+typedef struct aura_monitor_request {
+    int64_t tick;      /* tick it arrived in */
+    uint32_t agent;    /* who asks */
+    uint32_t id;       /* request id (kept on retries) */
+    float amount;      /* units asked for */
+    uint8_t attempt;   /* 0 = first ask; retries after a defer count up */
+    char resource[24]; /* NUL-terminated */
+} aura_monitor_request;
+
+/* Reads a request from an event and its meta JSON text.  AURA_E_NOTFOUND
+ * if the event is not a request (not `custom`, or meta without
+ * "type":"request"); AURA_E_FORMAT if it is one with a bad field (the
+ * reason in *why, a static string, when why is not NULL); out untouched on
+ * failure. */
+AURA_API aura_status aura_monitor_request_parse(const aura_events_event *ev, const char *meta,
+                                                size_t meta_len, double tick_ms,
+                                                aura_monitor_request *out, const char **why);
+/* Writes the meta JSON of a request into buf (NUL-terminated); AURA_E_RANGE
+ * if cap is too small. */
+AURA_API aura_status aura_monitor_request_meta(const aura_monitor_request *r, char *buf,
+                                               size_t cap, size_t *len_out);
+
+/* The simulator's requests of the last step (their events are `custom`
+ * events whose `meta` field is the index into this array), valid until the
+ * next step. */
+AURA_API aura_status aura_monitor_sim_requests(const aura_monitor_sim *sim,
+                                               const aura_monitor_request **r, size_t *n);
+/* Budget units left, granted so far, requests made (retries included),
+ * approved, and left unanswered. */
+typedef struct aura_monitor_sim_budget {
+    double left, granted;
+    uint32_t asked, approved, denied, deferred, unanswered;
+} aura_monitor_sim_budget;
+AURA_API void aura_monitor_sim_budget_get(const aura_monitor_sim *sim, aura_monitor_sim_budget *b);
+
+/* A stateful admission controller: it keeps the budget, answers requests
+ * from the monitor's view of the last closed tick (features, risk, system
+ * risk) and, with a recall attached to the monitor, from how similar past
+ * situations ended.  Policy, in order: an agent never seen, a request over
+ * the budget left, or low trust (< 0.5) -> deny; at risk (risk >=
+ * threshold) and loaded (util > 0.75) -> approve (capacity relieves it); at
+ * risk from errors at moderate load -> deny (capacity will not help);
+ * loaded (util > 0.7) and the budget stays above the reserve -> approve;
+ * otherwise defer (kept for agents at risk; similar past situations that
+ * ended in cascades double the reserve), deny after `max_attempts`. */
+typedef struct aura_monitor_admission_opts {
+    const aura_allocator *alloc; /* NULL = default */
+    double budget;               /* units available in all (10) */
+    double reserve;              /* share of the budget kept for agents at risk (0.3) */
+    double threshold;            /* risk that counts as "at risk" (0.5) */
+    int max_attempts;            /* a request deferred this often is denied (3) */
+} aura_monitor_admission_opts;
+
+AURA_API aura_monitor_admission_opts aura_monitor_admission_opts_default(void);
+
+typedef struct aura_monitor_admission aura_monitor_admission;
+
+AURA_API aura_status aura_monitor_admission_create(const aura_monitor_admission_opts *opts,
+                                                   aura_monitor_admission **out);
+AURA_API void aura_monitor_admission_destroy(aura_monitor_admission *adm);
+/* Answers one request (an APPROVE takes its amount off the budget) into
+ * *out: action, confidence, reason, risk, tick = the monitor's last closed
+ * tick.  AURA_E_STATE before the monitor closed a tick. */
+AURA_API aura_status aura_monitor_admission_decide(aura_monitor_admission *adm,
+                                                   const aura_monitor *mon,
+                                                   const aura_monitor_request *req,
+                                                   aura_monitor_decision *out);
+AURA_API double aura_monitor_admission_budget_left(const aura_monitor_admission *adm);
+
+/* A decision as an event of the events schema: kind `intervention`
+ * (rebalance ... add-link) or `decision` (approve / deny / defer), src =
+ * the agent, dst = the target (if any), ts = the end of its tick
+ * ((tick + 1) * tick_ms, minus 1 us so that it stays inside the tick);
+ * the meta JSON (written into meta_buf, NUL-terminated) carries action,
+ * risk, confidence, reason and, for admissions, the request.  AURA_E_RANGE
+ * if meta_cap is too small. */
+AURA_API aura_status aura_monitor_decision_event(const aura_monitor_decision *d,
+                                                 const aura_monitor_request *req, double tick_ms,
+                                                 aura_events_event *ev, char *meta_buf,
+                                                 size_t meta_cap);
+
+/* ======================================================================
+ * Recall: shape memory of past situations and how they ended
+ * ====================================================================== */
+
+/* Each closed tick the monitor (with opts.recall set) summarises the system
+ * into a signature (system features and risk aggregates, centred and
+ * scaled, embedded with aura_memory_signature_project) and asks for the k
+ * most similar past situations.  A situation's outcome is filled in H ticks
+ * later from what the monitor itself observed (agents newly failing: calls
+ * to it mostly fail, or it went silent): "cascade" if at least cascade_k
+ * agents newly failed within H ticks, "failure" if some did, "calm"
+ * otherwise; only then is it added to the index (and to the store).
+ * If the similar situations (similarity >= min_similarity) mostly ended in
+ * cascades (share >= escalate, and share >= the base rate of cascades among
+ * all situations + lift), that tick's decision threshold is lowered
+ * by `threshold_drop` and up to `extra_actions` more interventions are
+ * allowed; the decisions' confidence is raised and their reason names the
+ * neighbours.  If they all ended calm, confidence is lowered. */
+typedef struct aura_monitor_recall_opts {
+    const aura_allocator *alloc;      /* NULL = default */
+    int k;                            /* neighbours recalled (5) */
+    int horizon;                      /* H: ticks until an outcome is known (10) */
+    int cascade_k;                    /* newly failing agents that make a cascade (3) */
+    float min_similarity;             /* cosine similarity a neighbour needs (0.9) */
+    float escalate;                   /* weighted cascade share that escalates (0.5) */
+    float lift;                       /* ... and by how much it must exceed the share of
+                                         cascades among all situations (0.2) */
+    float threshold_drop;             /* threshold multiplier when escalating (0.7) */
+    int extra_actions;                /* more interventions allowed when escalating (4) */
+    size_t dim;                       /* signature dimension (128) */
+    size_t max_situations;            /* index size; when full, the older half is
+                                         forgotten (in memory; the store keeps all) (50000) */
+    uint64_t seed;                    /* projection seed (7) */
+    struct aura_memory_store *store;  /* NULL = in memory only; else past situations are
+                                         loaded on create and new ones stored (borrowed) */
+} aura_monitor_recall_opts;
+
+AURA_API aura_monitor_recall_opts aura_monitor_recall_opts_default(void);
+
+typedef struct aura_monitor_recall aura_monitor_recall;
+
+/* Outcomes of a situation. */
+enum { AURA_MONITOR_OUTCOME_CALM = 0, AURA_MONITOR_OUTCOME_FAILURE = 1,
+       AURA_MONITOR_OUTCOME_CASCADE = 2 };
+
+typedef struct aura_monitor_recall_hit {
+    int64_t id;        /* situation id (the shape id when stored) */
+    int64_t tick;      /* the tick it was seen at */
+    float similarity;  /* cosine */
+    uint8_t outcome;   /* AURA_MONITOR_OUTCOME_* */
+} aura_monitor_recall_hit;
+
+AURA_API aura_status aura_monitor_recall_create(const aura_monitor_recall_opts *opts,
+                                                aura_monitor_recall **out);
+AURA_API void aura_monitor_recall_destroy(aura_monitor_recall *rc);
+/* Forgets the situations still waiting for their outcome and the agents'
+ * failing state (a new stream starts); keeps the index. */
+AURA_API void aura_monitor_recall_reset(aura_monitor_recall *rc);
+/* The signature features of the monitor's last closed tick (the vector that
+ * is projected), n = aura_monitor_recall_n_features(). */
+AURA_API size_t aura_monitor_recall_n_features(void);
+AURA_API aura_status aura_monitor_recall_features(const aura_monitor *mon, float *out);
+/* Adds a past situation with a known outcome (imports, tests). */
+AURA_API aura_status aura_monitor_recall_add(aura_monitor_recall *rc, const float *features,
+                                             int64_t tick, int outcome);
+/* The last tick's neighbours (best first, only those above min_similarity),
+ * and their similarity-weighted cascade share (NaN if none). */
+AURA_API aura_status aura_monitor_recall_last(const aura_monitor_recall *rc,
+                                              const aura_monitor_recall_hit **hits, size_t *n,
+                                              float *cascade_share);
+/* Situations in the index; counts[AURA_MONITOR_OUTCOME_*] by outcome
+ * (counts may be NULL). */
+AURA_API size_t aura_monitor_recall_size(const aura_monitor_recall *rc);
+AURA_API void aura_monitor_recall_counts(const aura_monitor_recall *rc, size_t counts[3]);
+
+/* ======================================================================
+ * Journal: decisions with their context into the memory store
+ * ====================================================================== */
+
+/* Writes decisions (interventions and admissions) to a memory store's
+ * journal (aura_memory_journal_append, kind DECISION), agent = the agent's
+ * name, ts_ms = end of the decision's tick ((tick + 1) * tick_ms), summary
+ * "ACTION: reason", context a JSON object: tick, action, target, risk,
+ * confidence, system_risk, the agent's features by name, the request (for
+ * admissions) and the recalled situations.  Cascades the recall observed go
+ * in as incidents.  Data flows monitor -> memory only. */
+typedef struct aura_monitor_journal_opts {
+    const aura_allocator *alloc;  /* NULL = default */
+    double tick_ms;               /* (1000) */
+    /* agent names; NULL = "a<id>" */
+    const char *(*agent_name)(void *ctx, uint32_t id);
+    void *name_ctx;
+} aura_monitor_journal_opts;
+
+AURA_API aura_monitor_journal_opts aura_monitor_journal_opts_default(void);
+
+typedef struct aura_monitor_journal aura_monitor_journal;
+
+/* `store` is borrowed and must outlive the journal. */
+AURA_API aura_status aura_monitor_journal_create(struct aura_memory_store *store,
+                                                 const aura_monitor_journal_opts *opts,
+                                                 aura_monitor_journal **out);
+AURA_API void aura_monitor_journal_destroy(aura_monitor_journal *j);
+/* Records the interventions of the monitor's last closed tick, and the
+ * incidents its recall observed since the last call. */
+AURA_API aura_status aura_monitor_journal_tick(aura_monitor_journal *j, const aura_monitor *mon);
+/* Records one decision (e.g. an admission; req may be NULL). */
+AURA_API aura_status aura_monitor_journal_decision(aura_monitor_journal *j,
+                                                   const aura_monitor *mon,
+                                                   const aura_monitor_decision *d,
+                                                   const aura_monitor_request *req);
+AURA_API uint64_t aura_monitor_journal_count(const aura_monitor_journal *j);
 
 #endif /* AURA_MONITOR_H */

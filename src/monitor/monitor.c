@@ -403,6 +403,9 @@ aura_status aura_monitor_ingest(aura_monitor *m, const aura_events_event *ev, si
             m->st.unknown++;
             continue;
         }
+        if (e->kind == AURA_EVENTS_DECISION || e->kind == AURA_EVENTS_INTERVENTION) {
+            continue; /* a monitor's own output (--events-out), not agent activity */
+        }
         int64_t tick = (int64_t)floor((double)e->ts_us / tick_us);
         if (m->open_tick < 0) {
             m->open_tick = tick;
@@ -1047,8 +1050,21 @@ aura_status aura_monitor_tick_close(aura_monitor *m)
         st = score(m);
     }
     double t4 = now_ms();
+    /* recall (recall.c): similar past situations may lower this tick's
+     * threshold and annotate its decisions */
+    double thr_saved = m->o.threshold;
+    int max_saved = m->o.max_actions;
+    if (st == AURA_OK && m->o.recall) {
+        st = aura__monitor_recall_observe(m->o.recall, m, m->open_tick, &m->o.threshold,
+                                          &m->o.max_actions);
+    }
     if (st == AURA_OK) {
         st = decide(m);
+    }
+    m->o.threshold = thr_saved;
+    m->o.max_actions = max_saved;
+    if (st == AURA_OK && m->o.recall) {
+        aura__monitor_recall_annotate(m->o.recall, m->dec, m->n_dec);
     }
     double t5 = now_ms();
     if (st != AURA_OK) {
@@ -1173,4 +1189,10 @@ aura_status aura_monitor_admit(const aura_monitor *m, uint32_t agent, double amo
     }
     *out = d;
     return AURA_OK;
+}
+
+/* For recall.c, journal.c and admission.c. */
+struct aura_monitor_recall *aura__monitor_recall_of(const aura_monitor *m)
+{
+    return m ? m->o.recall : NULL;
 }

@@ -76,7 +76,10 @@ struct aura_monitor_sim {
     int32_t t;
     double shed, total;
     aura__monitor_evbuf out;
+    aura__monitor_sim_req req; /* resource requests (admission), see below */
 };
+
+static aura_status emit_requests(aura_monitor_sim *s);
 
 static const char *const fault_names[AURA_MONITOR_FAULT_COUNT] = {
     "slow", "leak", "error-burst", "overload", "flapping-link", "byzantine"};
@@ -554,6 +557,11 @@ aura_status aura_monitor_sim_create(const aura_monitor_sim_opts *opts, aura_moni
         return st;
     }
     place_flaps(s);
+    if ((st = aura__monitor_sim_req_init(&s->req, s->alloc, s->n, o.seed, o.requests,
+                                         o.budget)) != AURA_OK) {
+        aura_monitor_sim_destroy(s);
+        return st;
+    }
     *out = s;
     return AURA_OK;
 }
@@ -568,6 +576,7 @@ void aura_monitor_sim_destroy(aura_monitor_sim *s)
     aura__free(s->alloc, s->f);
     aura__free(s->alloc, s->bad);
     aura__free(s->alloc, s->out.ev);
+    aura__monitor_sim_req_free(&s->req, s->alloc);
     aura__free(s->alloc, s);
 }
 
@@ -921,6 +930,9 @@ aura_status aura_monitor_sim_step(aura_monitor_sim *s, const aura_events_event *
     for (uint32_t i = 0; i < s->n && st == AURA_OK; i++) {
         st = emit_agent(s, i);
     }
+    if (st == AURA_OK && s->req.rate > 0.0) {
+        st = emit_requests(s);
+    }
     hazards(s);
     if (st != AURA_OK) {
         return st;
@@ -938,6 +950,175 @@ aura_status aura_monitor_sim_step(aura_monitor_sim *s, const aura_events_event *
     *ev = s->out.ev;
     *n_ev = s->out.n;
     return AURA_OK;
+}
+
+/* ---- resource requests (admission) ----
+ *
+ * An agent that runs hot asks for capacity: each tick a live agent with no
+ * request pending asks with probability rate * (0.003 + 0.25 max(0, rho -
+ * 0.85)) (a Byzantine one 0.03 more: it asks for what it does not need), for
+ * 1 unit (2 w.p. 0.3).  The request goes out as a `custom` event.  The
+ * answer comes through aura_monitor_sim_apply: approve adds 20 % of the
+ * nominal capacity per unit while the budget lasts; deny drops the request
+ * (the agent may ask again after 10 ticks); defer makes it ask again 3 ticks
+ * later.  A request nobody answered by the next step is dropped.  Draws come
+ * from their own stream, two per agent per tick. */
+
+#define REQ_UNIT 0.2
+#define REQ_RETRY 3
+#define REQ_COOLDOWN 10
+
+aura_status aura__monitor_sim_req_init(aura__monitor_sim_req *q, const aura_allocator *al,
+                                       uint32_t n, uint64_t seed, double rate, double budget)
+{
+    memset(q, 0, sizeof *q);
+    if (!(rate >= 0.0) || !isfinite(rate) || !(budget >= 0.0) || !isfinite(budget)) {
+        return AURA_E_INVAL;
+    }
+    q->rate = rate;
+    if (rate <= 0.0) {
+        return AURA_OK;
+    }
+    q->left = budget > 0.0 ? budget : (double)n / 20.0;
+    aura_rng_init(&q->rng, seed ^ 0x7265717565737473ULL);
+    q->pend = aura__calloc(al, n, sizeof *q->pend);
+    q->cap0 = aura__calloc(al, n, sizeof *q->cap0);
+    if (!q->pend || !q->cap0) {
+        aura__monitor_sim_req_free(q, al);
+        return AURA_E_NOMEM;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        q->pend[i].state = 0;
+        q->pend[i].next_ask = 0;
+    }
+    return AURA_OK;
+}
+
+void aura__monitor_sim_req_free(aura__monitor_sim_req *q, const aura_allocator *al)
+{
+    aura__free(al, q->pend);
+    aura__free(al, q->cap0);
+    aura__free(al, q->out);
+    memset(q, 0, sizeof *q);
+}
+
+static aura_monitor_request *req_push(aura_monitor_sim *s)
+{
+    aura__monitor_sim_req *q = &s->req;
+    if (q->n_out == q->cap_out) {
+        size_t c = q->cap_out ? q->cap_out * 2 : 64;
+        aura_monitor_request *r = aura__realloc_array(s->alloc, q->out, c, sizeof *r);
+        if (!r) {
+            return NULL;
+        }
+        q->out = r;
+        q->cap_out = c;
+    }
+    aura_monitor_request *r = &q->out[q->n_out++];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+static aura_status emit_requests(aura_monitor_sim *s)
+{
+    aura__monitor_sim_req *q = &s->req;
+    int32_t t = s->t;
+    q->n_out = 0;
+    for (uint32_t i = 0; i < s->n; i++) {
+        sim_agent *a = &s->a[i];
+        aura__monitor_sim_pending *p = &q->pend[i];
+        if (q->cap0[i] == 0.0) {
+            q->cap0[i] = a->cap;
+        }
+        double u = aura_rng_uniform(&q->rng), v = aura_rng_uniform(&q->rng);
+        if (p->state == 1) { /* asked last step, nobody answered */
+            p->state = 0;
+            q->unanswered++;
+        }
+        int ask = 0;
+        if (p->state == 2 && p->retry_at <= t) {
+            ask = 1; /* deferred: asks again */
+        } else if (p->state == 0 && t >= p->next_ask && !is_down(s, i)) {
+            double hot = a->rho - 0.85 > 0.0 ? a->rho - 0.85 : 0.0;
+            double pr = q->rate * (0.003 + 0.25 * (hot < 1.0 ? hot : 1.0) +
+                                   (a->byzantine ? 0.03 : 0.0));
+            if (u < pr) {
+                ask = 1;
+                p->amount = v < 0.3 ? 2.0f : 1.0f;
+                p->id = ++q->next_id;
+                p->attempt = 0;
+            }
+        }
+        if (!ask || is_down(s, i)) {
+            if (ask) {
+                p->state = 0; /* went down while waiting */
+            }
+            continue;
+        }
+        aura_monitor_request *r = req_push(s);
+        aura_events_event *ev = r ? ev_push(s) : NULL;
+        if (!ev) {
+            return AURA_E_NOMEM;
+        }
+        r->tick = t;
+        r->agent = i;
+        r->id = p->id;
+        r->amount = p->amount;
+        r->attempt = p->attempt;
+        memcpy(r->resource, "gpu", 4);
+        ev->kind = AURA_EVENTS_CUSTOM;
+        ev->src = i;
+        ev->dst = AURA_EVENTS_NO_AGENT;
+        ev->flags = AURA_EVENTS_F_HAS_META;
+        ev->meta = (uint32_t)(q->n_out - 1);
+        ev->ts_us = ts_at(s, 500.0 + 400.0 * v);
+        p->state = 1;
+        q->asked++;
+    }
+    return AURA_OK;
+}
+
+static void answer_request(aura_monitor_sim *s, const aura_monitor_decision *d)
+{
+    aura__monitor_sim_req *q = &s->req;
+    if (q->rate <= 0.0 || q->pend[d->agent].state != 1) {
+        return; /* no request of this agent is waiting for an answer */
+    }
+    aura__monitor_sim_pending *p = &q->pend[d->agent];
+    p->state = 0;
+    p->next_ask = s->t + REQ_COOLDOWN;
+    if (d->action == AURA_MONITOR_APPROVE && q->left >= p->amount) {
+        s->a[d->agent].cap += REQ_UNIT * p->amount * q->cap0[d->agent];
+        q->left -= p->amount;
+        q->granted += p->amount;
+        q->approved++;
+    } else if (d->action == AURA_MONITOR_DEFER) {
+        p->state = 2;
+        p->retry_at = s->t + REQ_RETRY;
+        p->attempt = (uint8_t)(p->attempt < 250 ? p->attempt + 1 : 250);
+        q->deferred++;
+    } else {
+        q->denied++; /* a deny, or an approval beyond the budget */
+    }
+}
+
+aura_status aura_monitor_sim_requests(const aura_monitor_sim *s, const aura_monitor_request **r,
+                                      size_t *n)
+{
+    AURA_CHECK_ARG(s && r && n);
+    *r = s->req.out;
+    *n = s->req.n_out;
+    return AURA_OK;
+}
+
+void aura_monitor_sim_budget_get(const aura_monitor_sim *s, aura_monitor_sim_budget *b)
+{
+    if (!s || !b) {
+        return;
+    }
+    const aura__monitor_sim_req *q = &s->req;
+    *b = (aura_monitor_sim_budget){q->left,     q->granted,  q->asked,     q->approved,
+                                   q->denied,   q->deferred, q->unanswered};
 }
 
 /* ---- closed loop ---- */
@@ -996,8 +1177,13 @@ aura_status aura_monitor_sim_apply(aura_monitor_sim *s, const aura_monitor_decis
             return add_link(s, d->agent, d->target);
         }
         break;
+    case AURA_MONITOR_APPROVE:
+    case AURA_MONITOR_DENY:
+    case AURA_MONITOR_DEFER:
+        answer_request(s, d);
+        break;
     default:
-        break; /* admission decisions do not change the dynamics */
+        break;
     }
     return AURA_OK;
 }
