@@ -472,6 +472,36 @@ AURA_TEST(tda_cocycles_same_barcode)
     }
     aura_tda_result_destroy(a);
     aura_tda_result_destroy(b);
+    /* --ratio drops pairs: the kept ones keep their own cocycles */
+    o.ratio = 1.3f;
+    ASSERT_OK(aura_tda_compute_points(&o, pts, 30, 3, &b));
+    o.ratio = 1.0f;
+    ASSERT_OK(aura_tda_compute_points(&o, pts, 30, 3, &a));
+    for (int d = 1; d <= 2; d++) {
+        for (size_t i = 0; i < aura_tda_result_count(b, d); i++) {
+            size_t nb = 0, na = 0, j = 0;
+            int64_t sb[3], sa[3];
+            ASSERT_OK(aura_tda_result_simplices(b, d, i, sb, NULL));
+            ASSERT_OK(aura_tda_result_pairs(b, d, NULL, 0, &nb));
+            for (; j < aura_tda_result_count(a, d); j++) {
+                ASSERT_OK(aura_tda_result_simplices(a, d, j, sa, NULL));
+                if (!memcmp(sa, sb, sizeof(int64_t) * (size_t)(d + 1))) {
+                    break;
+                }
+            }
+            ASSERT_TRUE(j < aura_tda_result_count(a, d));
+            uint32_t ca[256], cb[256];
+            int64_t va[768], vb[768];
+            ASSERT_OK(aura_tda_result_cocycle(b, d, i, vb, cb, 256, &nb));
+            ASSERT_OK(aura_tda_result_cocycle(a, d, j, va, ca, 256, &na));
+            ASSERT_EQ(na, nb);
+            ASSERT_TRUE(!memcmp(ca, cb, na * sizeof(ca[0])));
+            ASSERT_TRUE(!memcmp(va, vb, na * (size_t)(d + 1) * sizeof(va[0])));
+        }
+    }
+    ASSERT_TRUE(aura_tda_result_count(b, 1) < aura_tda_result_count(a, 1));
+    aura_tda_result_destroy(a);
+    aura_tda_result_destroy(b);
 }
 
 static void oom_sweep(int sparse)
