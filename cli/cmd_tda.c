@@ -45,6 +45,10 @@ static void help(FILE *f)
             "  --modulus <p>    compute homology with coefficients in the prime field Z/pZ\n"
             "                   (p prime, 2 <= p <= %u; default 2)\n"
             "  --ratio <r>      only show persistence pairs with death/birth ratio > r\n"
+            "  --cocycles       after the intervals, print a representative cocycle of each\n"
+            "                   interval of dim >= 1: a line 'cocycle DIM [BIRTH,DEATH): '\n"
+            "                   then 'v0,..,vDIM:COEF' terms (vertices from 0, COEF in\n"
+            "                   1..p-1; see docs/tda.md); not with --collapse\n"
             "\n"
             "Exit status: 0 ok, 1 computation failed, 2 usage error, 3 bad input.\n",
             AURA_TDA_MAX_MODULUS);
@@ -194,6 +198,67 @@ int cli_tda_print_barcode(const aura_tda_result *r)
     return 1;
 }
 
+/* One interval's bounds as in the barcode: "[b,d)" or "[b, )". */
+static void print_interval(aura_tda_pair p)
+{
+    printf("[");
+    print_value(p.birth);
+    if (isinf(p.death)) {
+        printf(", )");
+    } else {
+        printf(",");
+        print_value(p.death);
+        printf(")");
+    }
+}
+
+/* One "cocycle" line for pair i of dimension d; 0 on an allocation or
+ * API failure. */
+static int print_cocycle(const aura_tda_result *r, int d, size_t i, aura_tda_pair p)
+{
+    size_t n = 0;
+    if (aura_tda_result_cocycle(r, d, i, NULL, NULL, 0, &n) != AURA_OK) {
+        return 0;
+    }
+    int64_t *v = malloc((n ? n : 1) * (size_t)(d + 1) * sizeof(*v));
+    uint32_t *c = malloc((n ? n : 1) * sizeof(*c));
+    int ok = v && c && aura_tda_result_cocycle(r, d, i, v, c, n, &n) == AURA_OK;
+    if (ok) {
+        printf("cocycle %d ", d);
+        print_interval(p);
+        printf(":");
+        for (size_t t = 0; t < n; t++) {
+            for (int k = 0; k <= d; k++) {
+                printf("%c%lld", k ? ',' : ' ', (long long)v[t * (size_t)(d + 1) + (size_t)k]);
+            }
+            printf(":%u", c[t]);
+        }
+        printf("\n");
+    }
+    free(v);
+    free(c);
+    return ok;
+}
+
+int cli_tda_print_cocycles(const aura_tda_result *r)
+{
+    int dmax = aura_tda_result_max_dim(r);
+    printf("representative cocycles:\n");
+    for (int d = 1; d <= dmax; d++) {
+        size_t n = aura_tda_result_count(r, d), got = 0;
+        aura_tda_pair *p = malloc((n ? n : 1) * sizeof(*p));
+        int ok = p && aura_tda_result_pairs(r, d, p, n, &got) == AURA_OK;
+        for (size_t i = 0; ok && i < got; i++) {
+            ok = print_cocycle(r, d, i, p[i]);
+        }
+        free(p);
+        if (!ok) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int usage_error(const char *fmt, const char *arg)
 {
     fprintf(stderr, "aura: %s: ", CMD);
@@ -234,6 +299,8 @@ static int parse_args(int argc, char **argv, aura_tda_opts *opts, aura_tda_forma
             if (!parse_float_arg(val, &opts->ratio)) {
                 return usage_error("--ratio: not a number: '%s'", val);
             }
+        } else if (!strcmp(arg, "--cocycles")) {
+            opts->cocycles = 1;
         } else if (!strcmp(arg, "--collapse")) {
             extras->collapse = 1;
         } else if (!strcmp(arg, "--graph-distance")) {
@@ -269,6 +336,10 @@ int cmd_tda(int argc, char **argv)
     int rc = parse_args(argc, argv, &opts, &fmt, &path, &extras);
     if (rc >= 0) {
         return rc;
+    }
+    if (opts.cocycles && extras.collapse) {
+        return usage_error("%s: the collapsed complex's cocycles are not the input's",
+                           "--cocycles cannot be used with --collapse");
     }
     if (extras.collapse || extras.edge_list || extras.graph_distance) {
         return cmd_tda_extras_run(path, &opts, fmt, &extras);
@@ -311,6 +382,7 @@ int cmd_tda(int argc, char **argv)
     aura_tda_result_info(res, &info);
     print_header(&sh, &info);
     int ok = cli_tda_print_barcode(res);
+    ok = ok && (!opts.cocycles || cli_tda_print_cocycles(res));
     aura_tda_result_destroy(res);
     if (fflush(stdout) != 0 || !ok) {
         cli_errorf(CMD, "cannot write the barcode");

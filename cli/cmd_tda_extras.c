@@ -169,6 +169,7 @@ int cmd_tda_extras_run(const char *path, const aura_tda_opts *opts, aura_tda_for
     }
     fputs(hdr, stdout);
     int ok = cli_tda_print_barcode(res);
+    ok = ok && (!opts->cocycles || cli_tda_print_cocycles(res));
     aura_tda_result_destroy(res);
     if (fflush(stdout) != 0 || !ok) {
         cli_errorf(CMD, "cannot write the barcode");

@@ -20,4 +20,9 @@ int cmd_tda_extras_run(const char *path, const aura_tda_opts *opts, aura_tda_for
  * allocation failure. */
 int cli_tda_print_barcode(const aura_tda_result *r);
 
+/* Prints the --cocycles section (cmd_tda.c, format in docs/tda.md): a
+ * "representative cocycles:" line, then one "cocycle" line per interval of
+ * dimension >= 1.  0 on an allocation failure. */
+int cli_tda_print_cocycles(const aura_tda_result *r);
+
 #endif /* AURA_CMD_TDA_EXTRAS_H */

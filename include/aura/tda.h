@@ -33,6 +33,10 @@ typedef struct aura_tda_opts {
     float ratio;      /* report a pair of dim >= 1 only if death > birth*ratio;
                          default 1 (drops zero-length pairs) */
     uint32_t modulus; /* prime coefficient field Z/pZ, 2 <= p <= 65521; default 2 */
+    int cocycles;     /* 1: also keep a representative cocycle of every pair of
+                         dimension >= 1 (aura_tda_result_cocycle); default 0.
+                         Not accepted by the edge-collapse calls (a cocycle of
+                         the collapsed complex is not one of the Rips complex) */
     const aura_allocator *alloc; /* NULL = aura_allocator_default() */
 } aura_tda_opts;
 
@@ -121,6 +125,26 @@ AURA_API aura_status aura_tda_result_pairs(const aura_tda_result *r, int dim, au
  * Either pointer may be NULL.  Errors: AURA_E_RANGE (dim or i out of range). */
 AURA_API aura_status aura_tda_result_simplices(const aura_tda_result *r, int dim, size_t i,
                                                int64_t *birth, int64_t *death);
+
+/* The representative cocycle of pair i of dimension dim, kept when the
+ * result was computed with opts.cocycles = 1.  It is a cochain on the
+ * dim-simplices, as n terms: term t is the simplex with the ascending
+ * vertices vertices[t*(dim+1) .. t*(dim+1)+dim] and coefficient coefs[t]
+ * in 1..p-1.  Term 0 is the simplex that creates the class (coefficient
+ * 1); the others follow in filtration order (diameter, then decreasing
+ * simplex index), as ripser.py's do_cocycles lists them (ripser.py gives
+ * vertices in descending order).  It is the column of Ripser's reduction
+ * matrix: on the complex at any t with birth <= t < death (simplices of
+ * diameter <= t; terms above t dropped) it is a cocycle whose class is
+ * non-zero, and the cocycles of the pairs alive at t are a basis of the
+ * cohomology there.  Dimension 0 has no cocycles (n = 0).
+ * *n_out gets n; vertices and coefs (either may be NULL) receive cap
+ * terms at most.  Errors: AURA_E_RANGE (dim or i out of range, or
+ * cap < n, then nothing is written but *n_out), AURA_E_STATE (computed
+ * without opts.cocycles).  The terms belong to the result. */
+AURA_API aura_status aura_tda_result_cocycle(const aura_tda_result *r, int dim, size_t i,
+                                             int64_t *vertices, uint32_t *coefs, size_t cap,
+                                             size_t *n_out);
 
 /* Copies what the computation saw into *info. */
 AURA_API aura_status aura_tda_result_info(const aura_tda_result *r, aura_tda_info *info);

@@ -353,6 +353,7 @@ aura_status aura_tda_batch_compute_points(const aura_tda_opts *opts, size_t n_cl
                                           aura_tda_batch **out, size_t *bad_cloud)
 {
     aura_tda_opts o = opts ? *opts : aura_tda_opts_default();
+    o.cocycles = 0; /* a batch keeps only the barcodes */
     AURA_CHECK_ARG(out);
     AURA_CHECK_ARG((points && sizes) || n_clouds == 0);
     if (d == 0 || o.max_dim < 0 || o.max_dim > 1000 || isnan(o.threshold) || isnan(o.ratio) ||

@@ -757,7 +757,8 @@ static aura_status lower_collapsed(const aura_tda_opts *o, const float *lower, s
 static aura_status check_opts(const aura_tda_opts *o)
 {
     if (o->max_dim < 0 || isnan(o->threshold) || isnan(o->ratio) ||
-        !aura_tda_is_prime(o->modulus) || o->modulus > AURA_TDA_MAX_MODULUS) {
+        !aura_tda_is_prime(o->modulus) || o->modulus > AURA_TDA_MAX_MODULUS ||
+        o->cocycles != 0) { /* cocycles of the collapsed complex: not the Rips complex's */
         return AURA_E_INVAL;
     }
     return AURA_OK;

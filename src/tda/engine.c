@@ -737,6 +737,82 @@ static int record(work *w, float birth, float death, int64_t bsimp, int64_t dsim
     return 1;
 }
 
+/* ------------------------------------------------ representative cocycles */
+/* With res->want_cc, every recorded pair of dimension >= 1 keeps the
+ * column of the reduction matrix V (R = delta V) of the simplex that
+ * created it: that cochain is a cocycle on every complex of the filtration
+ * before the death and represents the class (de Silva, Morozov,
+ * Vejdemo-Johansson 2011; ripser.py's do_cocycles).  Columns that never
+ * reach the heap (emergent pairs) have V = the simplex alone, and a pivot
+ * removed through an apparent pair (e, pivot) put e into heap_red, so the
+ * stored columns are exact.  Off, this costs one test per finished column. */
+
+static int cc_push(work *w, int64_t index, uint32_t coef)
+{
+    aura_tda_result *r = w->res;
+    if (r->cc_n == r->cc_cap) {
+        size_t cap = r->cc_cap ? 2 * r->cc_cap : 64;
+        tda_cc_term *p = aura__realloc_array(w->a, r->cc, cap, sizeof(*p));
+        if (!p) {
+            w->st = AURA_E_NOMEM;
+            return 0;
+        }
+        r->cc = p;
+        r->cc_cap = cap;
+    }
+    r->cc[r->cc_n++] = (tda_cc_term){index, coef};
+    return 1;
+}
+
+/* Ends the cocycle being written: it belongs to the pair recorded last. */
+static int cc_close(work *w)
+{
+    aura_tda_result *r = w->res;
+    if (r->cc_count == r->cc_end_cap) {
+        size_t cap = r->cc_end_cap ? 2 * r->cc_end_cap : 64;
+        size_t *p = aura__realloc_array(w->a, r->cc_end, cap, sizeof(*p));
+        if (!p) {
+            w->st = AURA_E_NOMEM;
+            return 0;
+        }
+        r->cc_end = p;
+        r->cc_end_cap = cap;
+    }
+    r->cc_end[r->cc_count++] = r->cc_n;
+    return 1;
+}
+
+/* Cocycle of a finite pair: column col (already through finish_column)
+ * is its simplex, coefficient 1, plus its stored reduction entries. */
+static int cc_store_column(work *w, size_t col)
+{
+    size_t lo = col == 0 ? 0 : w->bounds[col - 1], hi = w->bounds[col];
+    if (!cc_push(w, w->columns.p[col].index, 1)) {
+        return 0;
+    }
+    for (size_t q = lo; q < hi; q++) {
+        if (!cc_push(w, w->red_entries.p[q].index, w->red_entries.p[q].coef)) {
+            return 0;
+        }
+    }
+    return cc_close(w);
+}
+
+/* Cocycle of an essential class: s plus the working reduction column
+ * (summed and emptied here; essential columns are never stored). */
+static int cc_store_heap(work *w, entry s)
+{
+    if (!cc_push(w, s.index, 1)) {
+        return 0;
+    }
+    for (entry e = pop_pivot(w, &w->heap_red); e.index != -1; e = pop_pivot(w, &w->heap_red)) {
+        if (!cc_push(w, e.index, e.coef)) {
+            return 0;
+        }
+    }
+    return cc_close(w);
+}
+
 /* ------------------------------------------------ dimension 0 */
 
 static int64_t uf_find(int32_t *parent, int64_t x)
@@ -927,7 +1003,8 @@ static int reduce_column(work *w, size_t col, int dim)
     entry pivot = init_coboundary(w, s, dim);
     while (w->st == AURA_OK) {
         if (pivot.index == -1) {
-            return record(w, s.diam, INFINITY, s.index, -1);
+            return record(w, s.diam, INFINITY, s.index, -1) &&
+                   (!w->res->want_cc || cc_store_heap(w, s));
         }
         const pslot *other = pmap_find(w, pivot.index);
         entry e;
@@ -942,11 +1019,12 @@ static int reduce_column(work *w, size_t col, int dim)
                 return 0;
             }
         } else {
-            if (pivot.diam > s.diam * w->ratio &&
-                !record(w, s.diam, pivot.diam, s.index, pivot.index)) {
+            int keep = pivot.diam > s.diam * w->ratio;
+            if (keep && !record(w, s.diam, pivot.diam, s.index, pivot.index)) {
                 return 0;
             }
-            return finish_column(w, col, pivot);
+            return finish_column(w, col, pivot) &&
+                   (!keep || !w->res->want_cc || cc_store_column(w, col));
         }
         pivot = get_pivot(w, &w->heap_cob);
     }
@@ -1091,6 +1169,9 @@ aura_status aura__tda_run(const aura_allocator *a, const tda_space *sp, int max_
         if (ok && dim < max_dim) {
             ok = assemble_columns(w, dim + 1);
         }
+    }
+    if (ok && res->want_cc && res->cc_count != res->n_pairs - res->dim_off[1]) {
+        ok = 0; /* every pair of dimension >= 1 has exactly one cocycle */
     }
     aura_status st = ok ? AURA_OK : (w->st != AURA_OK ? w->st : AURA_E_INTERNAL);
     if (st == AURA_OK) {

@@ -12,7 +12,7 @@
 aura_tda_opts aura_tda_opts_default(void)
 {
     return (aura_tda_opts){.max_dim = 1, .threshold = INFINITY, .ratio = 1.0f, .modulus = 2,
-                           .alloc = NULL};
+                           .cocycles = 0, .alloc = NULL};
 }
 
 int aura_tda_is_prime(uint32_t p)
@@ -34,7 +34,8 @@ int aura_tda_is_prime(uint32_t p)
 static aura_status check_opts(const aura_tda_opts *o)
 {
     if (o->max_dim < 0 || isnan(o->threshold) || isnan(o->ratio) ||
-        o->modulus > AURA_TDA_MAX_MODULUS || !aura_tda_is_prime(o->modulus)) {
+        o->modulus > AURA_TDA_MAX_MODULUS || !aura_tda_is_prime(o->modulus) ||
+        (o->cocycles != 0 && o->cocycles != 1)) {
         return AURA_E_INVAL;
     }
     return AURA_OK;
@@ -69,6 +70,7 @@ static aura_status run(const aura_tda_opts *o, const tda_space *sp, aura_tda_inf
     r->alloc = o->alloc;
     r->n = sp->n;
     r->info = info;
+    r->want_cc = o->cocycles;
     aura_status st = aura__tda_run(o->alloc, sp, info.max_dim, info.threshold, o->ratio,
                                    o->modulus, r);
     if (st != AURA_OK) {
@@ -418,6 +420,8 @@ void aura_tda_result_destroy(aura_tda_result *r)
     }
     aura__free(r->alloc, r->pairs);
     aura__free(r->alloc, r->binom);
+    aura__free(r->alloc, r->cc);
+    aura__free(r->alloc, r->cc_end);
     aura__free(r->alloc, r);
 }
 
@@ -492,6 +496,40 @@ aura_status aura_tda_result_simplices(const aura_tda_result *r, int dim, size_t 
             decode(r, p->dsimp, dim + 1, death);
         }
     }
+    return AURA_OK;
+}
+
+aura_status aura_tda_result_cocycle(const aura_tda_result *r, int dim, size_t i,
+                                    int64_t *vertices, uint32_t *coefs, size_t cap,
+                                    size_t *n_out)
+{
+    AURA_CHECK_ARG(r);
+    AURA_CHECK_ARG(n_out);
+    if (dim < 0 || dim >= r->n_dims || i >= aura_tda_result_count(r, dim)) {
+        return AURA_E_RANGE;
+    }
+    if (!r->want_cc) {
+        return AURA_E_STATE;
+    }
+    if (dim == 0) {
+        *n_out = 0;
+        return AURA_OK;
+    }
+    size_t k = r->dim_off[dim] + i - r->dim_off[1];
+    size_t lo = k ? r->cc_end[k - 1] : 0, n = r->cc_end[k] - lo;
+    if ((vertices || coefs) && cap < n) {
+        *n_out = n;
+        return AURA_E_RANGE;
+    }
+    for (size_t t = 0; t < n && (vertices || coefs); t++) {
+        if (vertices) {
+            decode(r, r->cc[lo + t].index, dim, vertices + t * (size_t)(dim + 1));
+        }
+        if (coefs) {
+            coefs[t] = r->cc[lo + t].coef;
+        }
+    }
+    *n_out = n;
     return AURA_OK;
 }
 

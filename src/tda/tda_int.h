@@ -33,6 +33,12 @@ typedef struct tda_pair_rec {
     int64_t bsimp, dsimp; /* dsimp -1 for an essential class */
 } tda_pair_rec;
 
+/* One term of a representative cocycle: simplex index and coefficient. */
+typedef struct tda_cc_term {
+    int64_t index;
+    uint32_t coef;
+} tda_cc_term;
+
 struct aura_tda_result {
     const aura_allocator *alloc;
     aura_tda_info info;
@@ -44,6 +50,15 @@ struct aura_tda_result {
     int64_t *binom;      /* binomial table for decoding simplices */
     int64_t bstride;     /* B(i,k) = binom[k * bstride + i] */
     int bk;              /* rows of the table: k = 0..bk-1 */
+    /* Representative cocycles (opts.cocycles): set want_cc before
+     * aura__tda_run.  Cocycle k belongs to pair dim_off[1] + k (every pair
+     * of dimension >= 1 has one) and has the terms cc[k ? cc_end[k-1] : 0
+     * .. cc_end[k]). */
+    int want_cc;
+    tda_cc_term *cc;
+    size_t cc_n, cc_cap;
+    size_t *cc_end;
+    size_t cc_count, cc_end_cap;
 };
 
 /* Highest dimension the engine supports (fixed-size vertex buffers). */
