@@ -8,8 +8,8 @@
  * diagonal-to-diagonal costs 0.
  *  - Bottleneck: binary search over the candidate costs for the smallest
  *    threshold that admits a perfect matching (Hopcroft-Karp).
- *  - Wasserstein: the Hungarian algorithm (shortest augmenting paths with
- *    potentials, O(N^3)), costs computed on the fly so memory is O(N).
+ *  - Wasserstein: diagram_wasserstein.c (successive shortest paths on a
+ *    sparse flow network with two aggregate diagonal nodes).
  * Essential classes are matched separately by sorted birth.
  * SPDX-License-Identifier: MIT */
 #include <math.h>
@@ -18,6 +18,7 @@
 
 #include "aura/tda_diagram.h"
 #include "core/core_int.h"
+#include "tda/diagram_int.h"
 
 aura_tda_distance_opts aura_tda_distance_opts_default(void)
 {
@@ -80,22 +81,6 @@ static double linf(const aura_tda_interval *x, const aura_tda_interval *y)
 {
     double db = fabs(x->birth - y->birth), dd = fabs(x->death - y->death);
     return db > dd ? db : dd;
-}
-
-/* Cost of row i with column j; INFINITY where the pair is not allowed
- * (a point and another point's diagonal slot, for the bottleneck graph). */
-static double cost(const problem *P, size_t i, size_t j, int own_slot_only)
-{
-    if (i < P->na && j < P->nb) {
-        return linf(&P->a[i], &P->b[j]);
-    }
-    if (i < P->na) {
-        return (!own_slot_only || j - P->nb == i) ? diag(&P->a[i]) : INFINITY;
-    }
-    if (j < P->nb) {
-        return (!own_slot_only || i - P->na == j) ? diag(&P->b[j]) : INFINITY;
-    }
-    return 0.0;
 }
 
 /* ---- bottleneck ----
@@ -446,86 +431,6 @@ static aura_status bottleneck_finite(const aura_allocator *al, const problem *P,
     return st;
 }
 
-/* ---- Wasserstein: Hungarian algorithm with potentials ---- */
-
-static double costp(const problem *P, size_t i, size_t j, double p)
-{
-    double c = cost(P, i, j, 0);
-    return p == 1.0 ? c : (p == 2.0 ? c * c : pow(c, p));
-}
-
-static aura_status wasserstein_finite(const aura_allocator *al, const problem *P, double p,
-                                      double *out)
-{
-    size_t n = P->n;
-    if (n == 0) {
-        *out = 0.0;
-        return AURA_OK;
-    }
-    /* 1-based arrays as in the textbook formulation; row 0 is virtual. */
-    double *u = aura__calloc(al, n + 1, sizeof *u), *v = aura__calloc(al, n + 1, sizeof *v);
-    double *minv = aura__alloc_array(al, n + 1, sizeof *minv);
-    size_t *pm = aura__calloc(al, n + 1, sizeof *pm), *way = aura__calloc(al, n + 1, sizeof *way);
-    unsigned char *used = aura__alloc(al, n + 1);
-    aura_status st = (u && v && minv && pm && way && used) ? AURA_OK : AURA_E_NOMEM;
-    for (size_t i = 1; st == AURA_OK && i <= n; i++) {
-        pm[0] = i;
-        size_t j0 = 0;
-        for (size_t j = 0; j <= n; j++) {
-            minv[j] = INFINITY;
-            used[j] = 0;
-        }
-        do {
-            used[j0] = 1;
-            size_t i0 = pm[j0], j1 = 0;
-            double delta = INFINITY;
-            for (size_t j = 1; j <= n; j++) {
-                if (used[j]) {
-                    continue;
-                }
-                double cur = costp(P, i0 - 1, j - 1, p) - u[i0] - v[j];
-                if (cur < minv[j]) {
-                    minv[j] = cur;
-                    way[j] = j0;
-                }
-                if (minv[j] < delta) {
-                    delta = minv[j];
-                    j1 = j;
-                }
-            }
-            for (size_t j = 0; j <= n; j++) {
-                if (used[j]) {
-                    u[pm[j]] += delta;
-                    v[j] -= delta;
-                } else {
-                    minv[j] -= delta;
-                }
-            }
-            j0 = j1;
-        } while (pm[j0] != 0);
-        do {
-            size_t j1 = way[j0];
-            pm[j0] = pm[j1];
-            j0 = j1;
-        } while (j0);
-    }
-    if (st == AURA_OK) {
-        /* Sum the chosen costs directly (more accurate than the potentials). */
-        double sum = 0.0;
-        for (size_t j = 1; j <= n; j++) {
-            sum += costp(P, pm[j] - 1, j - 1, p);
-        }
-        *out = sum;
-    }
-    aura__free(al, u);
-    aura__free(al, v);
-    aura__free(al, minv);
-    aura__free(al, pm);
-    aura__free(al, way);
-    aura__free(al, used);
-    return st;
-}
-
 /* ---- the public entry point ---- */
 
 static double essential_part(const split *x, const split *y, aura_tda_metric m, double p)
@@ -572,7 +477,7 @@ aura_status aura_tda_diagram_distance(const aura_tda_distance_opts *opts,
             st = bottleneck_finite(o.alloc, &P, &fin);
             result = fin > ess ? fin : ess;
         } else {
-            st = wasserstein_finite(o.alloc, &P, o.order, &fin);
+            st = aura__tda_wasserstein_exact(o.alloc, P.a, P.na, P.b, P.nb, o.order, &fin);
             result = pow(fin + ess, 1.0 / o.order);
         }
     }

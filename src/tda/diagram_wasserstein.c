@@ -1,0 +1,565 @@
+/* diagram_wasserstein.c -- p-Wasserstein distance between finite diagrams
+ * (L-infinity ground metric, a point's cost to the diagonal is half its
+ * persistence), exact and (1 + eps)-approximate.
+ *
+ * The matching problem is a transportation problem on the points of A and
+ * B and two aggregate diagonal nodes:
+ *
+ *   S -> a_i (1)   a_i -> b_j (1, |a_i - b_j|^p)   b_j -> T (1)
+ *   S -> DA (nb)   a_i -> DB  (1, diag(a_i)^p)     DB  -> T (na)
+ *                  DA  -> b_j (1, diag(b_j)^p)
+ *                  DA  -> DB  (unbounded, 0)
+ *
+ * A flow of value na + nb is a matching: a_i -> DB sends a_i to the
+ * diagonal, DA -> b_j sends b_j there, DA -> DB pairs diagonal with
+ * diagonal.  Only pairs with |a - b|^p <= diag(a)^p + diag(b)^p get an
+ * edge: a pair costing more is never better than sending both points to
+ * the diagonal (and taking one diagonal-diagonal pair out), so the optimum
+ * of the sparse network is the optimum.  Candidates are found in a window
+ * of B sorted by birth (|a.birth - b.birth| <= diag(a) + max diag(B)).
+ *
+ * Exact: successive shortest paths (Dijkstra on reduced costs with node
+ * potentials, stopped when T is reached).  The potentials are a dual
+ * solution; at the end every residual edge has reduced cost >= 0 and the
+ * flow is optimal (complementary slackness), which the solver checks.
+ *
+ * Approximate: a forward auction with epsilon scaling on the same sparse
+ * structure (Bertsekas; the diagonal handled as in Kerber, Morozov and
+ * Nigmetov, "Geometry helps to compare persistence diagrams", 2017), run
+ * until the cost of its matching is within (1 + eps)^p of a dual lower
+ * bound computed from its prices.
+ * SPDX-License-Identifier: MIT */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core_int.h"
+#include "tda/diagram_int.h"
+
+#define NONE UINT32_MAX
+#define DIAG (UINT32_MAX - 1)
+
+static double linf(const aura_tda_interval *x, const aura_tda_interval *y)
+{
+    double db = fabs(x->birth - y->birth), dd = fabs(x->death - y->death);
+    return db > dd ? db : dd;
+}
+
+static double powp(double c, double p)
+{
+    if (p == 1.0) {
+        return c;
+    }
+    if (p == 2.0) {
+        return c * c;
+    }
+    if (p == 3.0) {
+        return c * c * c;
+    }
+    return pow(c, p);
+}
+
+/* ---- candidate pairs ---- */
+
+typedef struct keyed {
+    double key;
+    uint32_t idx;
+} keyed;
+
+static int cmp_keyed(const void *x, const void *y)
+{
+    const keyed *a = x, *b = y;
+    if (a->key != b->key) {
+        return a->key < b->key ? -1 : 1;
+    }
+    return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/* The sparse structure: start[i]..start[i+1] index the candidate b's of
+ * a_i in to[]; ca / cb are the diagonal costs diag^p. */
+typedef struct graph {
+    const aura_tda_interval *a, *b;
+    uint32_t na, nb;
+    double p;
+    size_t *start;
+    uint32_t *to;
+    double *w; /* w[k] = cost^p of the pair (i, to[k]) */
+    double *ca, *cb;
+} graph;
+
+static void graph_free(const aura_allocator *al, graph *g)
+{
+    aura__free(al, g->start);
+    aura__free(al, g->to);
+    aura__free(al, g->w);
+    aura__free(al, g->ca);
+    aura__free(al, g->cb);
+}
+
+static size_t scan_pairs(const graph *g, const keyed *sb, double max_db, uint32_t *to,
+                         double *w)
+{
+    size_t m = 0;
+    for (uint32_t i = 0; i < g->na; i++) {
+        const aura_tda_interval *a = &g->a[i];
+        double r = (a->death - a->birth) / 2 + max_db, lo = a->birth - r;
+        size_t k0 = 0, k1 = g->nb;
+        while (k0 < k1) { /* first birth >= lo */
+            size_t mid = k0 + (k1 - k0) / 2;
+            if (sb[mid].key < lo) {
+                k0 = mid + 1;
+            } else {
+                k1 = mid;
+            }
+        }
+        if (to) {
+            g->start[i] = m;
+        }
+        for (size_t k = k0; k < g->nb && sb[k].key <= a->birth + r; k++) {
+            uint32_t j = sb[k].idx;
+            double c = powp(linf(a, &g->b[j]), g->p);
+            if (c <= g->ca[i] + g->cb[j]) {
+                if (to) {
+                    to[m] = j;
+                    w[m] = c;
+                }
+                m++;
+            }
+        }
+    }
+    if (to) {
+        g->start[g->na] = m;
+    }
+    return m;
+}
+
+static aura_status graph_build(const aura_allocator *al, const aura_tda_interval *a, size_t na,
+                               const aura_tda_interval *b, size_t nb, double p, graph *g)
+{
+    memset(g, 0, sizeof *g);
+    if (na >= NONE / 2 || nb >= NONE / 2) {
+        return AURA_E_OVERFLOW;
+    }
+    g->a = a;
+    g->b = b;
+    g->na = (uint32_t)na;
+    g->nb = (uint32_t)nb;
+    g->p = p;
+    g->start = aura__alloc_array(al, na + 1, sizeof *g->start);
+    g->ca = aura__alloc_array(al, na ? na : 1, sizeof *g->ca);
+    g->cb = aura__alloc_array(al, nb ? nb : 1, sizeof *g->cb);
+    keyed *sb = aura__alloc_array(al, nb ? nb : 1, sizeof *sb);
+    if (!g->start || !g->ca || !g->cb || !sb) {
+        aura__free(al, sb);
+        return AURA_E_NOMEM;
+    }
+    double max_db = 0.0;
+    for (size_t i = 0; i < na; i++) {
+        g->ca[i] = powp((a[i].death - a[i].birth) / 2, p);
+    }
+    for (size_t j = 0; j < nb; j++) {
+        double d = (b[j].death - b[j].birth) / 2;
+        max_db = d > max_db ? d : max_db;
+        g->cb[j] = powp(d, p);
+        sb[j].key = b[j].birth;
+        sb[j].idx = (uint32_t)j;
+    }
+    qsort(sb, nb, sizeof *sb, cmp_keyed);
+    size_t m = scan_pairs(g, sb, max_db, NULL, NULL);
+    g->to = aura__alloc_array(al, m ? m : 1, sizeof *g->to);
+    g->w = aura__alloc_array(al, m ? m : 1, sizeof *g->w);
+    if (!g->to || !g->w) {
+        aura__free(al, sb);
+        return AURA_E_NOMEM;
+    }
+    scan_pairs(g, sb, max_db, g->to, g->w);
+    aura__free(al, sb);
+    return AURA_OK;
+}
+
+static double pair_cost(const graph *g, uint32_t i, uint32_t j)
+{
+    return powp(linf(&g->a[i], &g->b[j]), g->p);
+}
+
+/* Cost of a complete matching given by mate_a / mate_b. */
+static double matching_cost(const graph *g, const uint32_t *mate_a, const uint32_t *mate_b)
+{
+    double sum = 0.0;
+    for (uint32_t i = 0; i < g->na; i++) {
+        sum += mate_a[i] == DIAG ? g->ca[i] : pair_cost(g, i, mate_a[i]);
+    }
+    for (uint32_t j = 0; j < g->nb; j++) {
+        sum += mate_b[j] == DIAG ? g->cb[j] : 0.0;
+    }
+    return sum;
+}
+
+/* ---- exact: successive shortest paths ----
+ * Nodes: a_i = i, b_j = na + j, then DA, DB, S, T. */
+
+typedef struct ssp {
+    const graph *g;
+    uint32_t n_nodes, DA, DB, S, T;
+    uint32_t *mate_a, *mate_b;
+    size_t f, na_diag, nb_diag, free_a; /* flow DA -> DB; points sent to the diagonal */
+    double *phi, *dist;
+    uint32_t *pred, *seen, *fin, round;
+    uint32_t *heap, *pos, heap_n;
+    uint32_t *done, n_done;
+    double bound; /* T's tentative distance this round */
+} ssp;
+
+static void heap_up(ssp *s, uint32_t k)
+{
+    uint32_t v = s->heap[k];
+    double d = s->dist[v];
+    while (k > 0) {
+        uint32_t parent = (k - 1) / 2;
+        if (s->dist[s->heap[parent]] <= d) {
+            break;
+        }
+        s->heap[k] = s->heap[parent];
+        s->pos[s->heap[k]] = k;
+        k = parent;
+    }
+    s->heap[k] = v;
+    s->pos[v] = k;
+}
+
+static uint32_t heap_pop(ssp *s)
+{
+    uint32_t top = s->heap[0], v = s->heap[--s->heap_n], k = 0;
+    s->pos[top] = NONE;
+    if (s->heap_n == 0) {
+        return top;
+    }
+    double d = s->dist[v];
+    for (;;) {
+        uint32_t c = 2 * k + 1;
+        if (c >= s->heap_n) {
+            break;
+        }
+        if (c + 1 < s->heap_n && s->dist[s->heap[c + 1]] < s->dist[s->heap[c]]) {
+            c++;
+        }
+        if (s->dist[s->heap[c]] >= d) {
+            break;
+        }
+        s->heap[k] = s->heap[c];
+        s->pos[s->heap[k]] = k;
+        k = c;
+    }
+    s->heap[k] = v;
+    s->pos[v] = k;
+    return top;
+}
+
+static void relax(ssp *s, uint32_t u, uint32_t v, double c)
+{
+    if (s->fin[v] == s->round) {
+        return;
+    }
+    double nd = s->dist[u] + c + s->phi[u] - s->phi[v];
+    if (s->seen[v] != s->round || nd < s->dist[v]) {
+        s->dist[v] = nd;
+        s->pred[v] = u;
+        if (v == s->T) {
+            s->bound = nd;
+        }
+        if (s->seen[v] != s->round || s->pos[v] == NONE) {
+            s->seen[v] = s->round;
+            s->heap[s->heap_n] = v;
+            s->pos[v] = s->heap_n++;
+        }
+        heap_up(s, s->pos[v]);
+    }
+}
+
+static void expand(ssp *s, uint32_t u)
+{
+    const graph *g = s->g;
+    uint32_t na = g->na, nb = g->nb;
+    if (u < na) {
+        uint32_t m = s->mate_a[u];
+        double base = s->dist[u] + s->phi[u];
+        for (size_t k = g->start[u]; k < g->start[u + 1]; k++) {
+            uint32_t j = g->to[k];
+            /* Inline prune: nothing at or beyond T's tentative distance. */
+            if (j != m && base + g->w[k] - s->phi[na + j] < s->bound) {
+                relax(s, u, na + j, g->w[k]);
+            }
+        }
+        if (m != DIAG) {
+            relax(s, u, s->DB, g->ca[u]);
+        }
+    } else if (u < na + nb) {
+        uint32_t j = u - na, m = s->mate_b[j];
+        if (m == NONE) {
+            relax(s, u, s->T, 0.0);
+        } else if (m == DIAG) {
+            relax(s, u, s->DA, -g->cb[j]);
+        } else {
+            relax(s, u, m, -pair_cost(g, m, j));
+        }
+    } else if (u == s->DA) {
+        for (uint32_t j = 0; j < nb; j++) {
+            if (s->mate_b[j] != DIAG) {
+                relax(s, u, na + j, g->cb[j]);
+            }
+        }
+        relax(s, u, s->DB, 0.0);
+    } else if (u == s->DB) {
+        for (uint32_t i = 0; i < na; i++) {
+            if (s->mate_a[i] == DIAG) {
+                relax(s, u, i, -g->ca[i]);
+            }
+        }
+        if (s->f > 0) {
+            relax(s, u, s->DA, 0.0);
+        }
+        if (na - s->f - s->na_diag > 0) {
+            relax(s, u, s->T, 0.0);
+        }
+    }
+}
+
+static void set_mate_a(ssp *s, uint32_t i, uint32_t x)
+{
+    uint32_t old = s->mate_a[i];
+    s->free_a -= old == NONE;
+    s->na_diag += (x == DIAG) - (old == DIAG);
+    s->mate_a[i] = x;
+}
+
+static void set_mate_b(ssp *s, uint32_t j, uint32_t x)
+{
+    uint32_t old = s->mate_b[j];
+    s->nb_diag += (x == DIAG) - (old == DIAG);
+    s->mate_b[j] = x;
+}
+
+static size_t edge_cap(const ssp *s, uint32_t u, uint32_t v)
+{
+    uint32_t na = s->g->na;
+    if (u == s->DA && v == s->DB) {
+        return SIZE_MAX;
+    }
+    if (u == s->DB && v == s->DA) {
+        return s->f;
+    }
+    if (u == s->DB && v == s->T) {
+        return na - s->f - s->na_diag;
+    }
+    return 1;
+}
+
+/* Pushes flow along the pred chain from src to T. */
+static void augment(ssp *s, uint32_t src)
+{
+    uint32_t na = s->g->na, nb = s->g->nb, len = 0;
+    for (uint32_t v = s->T; v != src; v = s->pred[v]) {
+        s->heap[len++] = v; /* the heap array is free between rounds */
+    }
+    s->heap[len++] = src;
+    size_t delta = src == s->DA ? nb - s->f - s->nb_diag : 1;
+    for (uint32_t k = len - 1; k > 0; k--) {
+        size_t c = edge_cap(s, s->heap[k], s->heap[k - 1]);
+        delta = c < delta ? c : delta;
+    }
+    for (uint32_t k = len - 1; k > 0; k--) {
+        uint32_t u = s->heap[k], v = s->heap[k - 1];
+        if (u < na && v >= na && v < na + nb) {
+            set_mate_a(s, u, v - na);
+            set_mate_b(s, v - na, u);
+        } else if (u < na && v == s->DB) {
+            set_mate_a(s, u, DIAG);
+        } else if (u == s->DA && v >= na && v < na + nb) {
+            set_mate_b(s, v - na, DIAG);
+        } else if (u == s->DA && v == s->DB) {
+            s->f += delta;
+        } else if (u == s->DB && v == s->DA) {
+            s->f -= delta;
+        }
+    }
+}
+
+/* One Dijkstra round from src (a free a_i, or DA with supply left) and
+ * augmentation; 0 if T is unreachable. */
+static int ssp_round(ssp *s, uint32_t src)
+{
+    s->round++;
+    s->n_done = 0;
+    s->heap_n = 0;
+    s->bound = INFINITY;
+    s->dist[src] = 0.0;
+    s->seen[src] = s->round;
+    s->pred[src] = NONE;
+    s->heap[s->heap_n] = src;
+    s->pos[src] = s->heap_n++;
+    int found = 0;
+    while (s->heap_n) {
+        uint32_t u = heap_pop(s);
+        s->fin[u] = s->round;
+        s->done[s->n_done++] = u;
+        if (u == s->T) {
+            found = 1;
+            break;
+        }
+        expand(s, u);
+    }
+    for (uint32_t k = 0; k < s->heap_n; k++) {
+        s->pos[s->heap[k]] = NONE;
+    }
+    s->heap_n = 0;
+    if (!found || !isfinite(s->dist[s->T])) {
+        return 0;
+    }
+    double D = s->dist[s->T];
+    for (uint32_t k = 0; k < s->n_done; k++) {
+        uint32_t v = s->done[k];
+        s->phi[v] += s->dist[v] - D;
+    }
+    augment(s, src);
+    return 1;
+}
+
+/* The largest violation -min(0, reduced cost) over the residual edges, a
+ * certificate: the flow's cost is within n_nodes times it of optimal. */
+static double dual_violation(ssp *s)
+{
+    const graph *g = s->g;
+    uint32_t na = g->na, nb = g->nb;
+    double worst = 0.0;
+#define CHECK(u, v, c)                                               \
+    do {                                                             \
+        double r_ = (c) + s->phi[u] - s->phi[v];                     \
+        worst = -r_ > worst ? -r_ : worst;                           \
+    } while (0)
+    for (uint32_t i = 0; i < na; i++) {
+        uint32_t m = s->mate_a[i];
+        for (size_t k = g->start[i]; k < g->start[i + 1]; k++) {
+            uint32_t j = g->to[k];
+            double c = g->w[k];
+            if (j == m) {
+                CHECK(na + j, i, -c);
+            } else {
+                CHECK(i, na + j, c);
+            }
+        }
+        if (m == DIAG) {
+            CHECK(s->DB, i, -g->ca[i]);
+        } else {
+            CHECK(i, s->DB, g->ca[i]);
+        }
+    }
+    for (uint32_t j = 0; j < nb; j++) {
+        if (s->mate_b[j] == DIAG) {
+            CHECK(na + j, s->DA, -g->cb[j]);
+        } else {
+            CHECK(s->DA, na + j, g->cb[j]);
+        }
+    }
+    CHECK(s->DA, s->DB, 0.0);
+    if (s->f > 0) {
+        CHECK(s->DB, s->DA, 0.0);
+    }
+#undef CHECK
+    return worst;
+}
+
+static aura_status solve_exact(const aura_allocator *al, const graph *g, double *sum)
+{
+    ssp s;
+    memset(&s, 0, sizeof s);
+    s.g = g;
+    uint32_t n = g->na + g->nb;
+    s.n_nodes = n + 4;
+    s.DA = n;
+    s.DB = n + 1;
+    s.S = n + 2;
+    s.T = n + 3;
+    s.free_a = g->na;
+    size_t V = s.n_nodes;
+    s.mate_a = aura__alloc_array(al, g->na ? g->na : 1, sizeof *s.mate_a);
+    s.mate_b = aura__alloc_array(al, g->nb ? g->nb : 1, sizeof *s.mate_b);
+    s.phi = aura__calloc(al, V, sizeof *s.phi);
+    s.dist = aura__alloc_array(al, V, sizeof *s.dist);
+    s.pred = aura__alloc_array(al, V, sizeof *s.pred);
+    s.seen = aura__calloc(al, V, sizeof *s.seen);
+    s.fin = aura__calloc(al, V, sizeof *s.fin);
+    s.heap = aura__alloc_array(al, V, sizeof *s.heap);
+    s.pos = aura__alloc_array(al, V, sizeof *s.pos);
+    s.done = aura__alloc_array(al, V, sizeof *s.done);
+    aura_status st = (s.mate_a && s.mate_b && s.phi && s.dist && s.pred && s.seen && s.fin &&
+                      s.heap && s.pos && s.done)
+                         ? AURA_OK
+                         : AURA_E_NOMEM;
+    if (st == AURA_OK) {
+        for (uint32_t i = 0; i < g->na; i++) {
+            s.mate_a[i] = NONE;
+        }
+        for (uint32_t j = 0; j < g->nb; j++) {
+            s.mate_b[j] = NONE;
+        }
+        for (size_t v = 0; v < V; v++) {
+            s.pos[v] = NONE;
+        }
+        /* One augmentation per point of A, then DA's supply (nb units). */
+        for (uint32_t i = 0; st == AURA_OK && i < g->na; i++) {
+            if (s.mate_a[i] == NONE && !ssp_round(&s, i)) {
+                st = AURA_E_NUMERIC; /* only with costs that overflow to inf */
+            }
+        }
+        while (st == AURA_OK && g->nb - s.f - s.nb_diag > 0) {
+            if (!ssp_round(&s, s.DA)) {
+                st = AURA_E_NUMERIC;
+            }
+        }
+    }
+    if (st == AURA_OK) {
+        double cost = matching_cost(g, s.mate_a, s.mate_b);
+        /* Optimality certificate: no residual edge with a negative reduced
+         * cost beyond rounding of the potentials. */
+        double scale = 1.0 + cost;
+        for (size_t v = 0; v < V; v++) {
+            scale = fmax(scale, fabs(s.phi[v]));
+        }
+        if (!isfinite(cost)) {
+            st = AURA_E_NUMERIC;
+        } else if (dual_violation(&s) * (double)V > 1e-9 * scale) {
+            st = AURA_E_INTERNAL;
+        } else {
+            *sum = cost;
+        }
+    }
+    aura__free(al, s.mate_a);
+    aura__free(al, s.mate_b);
+    aura__free(al, s.phi);
+    aura__free(al, s.dist);
+    aura__free(al, s.pred);
+    aura__free(al, s.seen);
+    aura__free(al, s.fin);
+    aura__free(al, s.heap);
+    aura__free(al, s.pos);
+    aura__free(al, s.done);
+    return st;
+}
+
+aura_status aura__tda_wasserstein_exact(const aura_allocator *al, const aura_tda_interval *a,
+                                        size_t na, const aura_tda_interval *b, size_t nb,
+                                        double p, double *sum)
+{
+    if (na + nb == 0) {
+        *sum = 0.0;
+        return AURA_OK;
+    }
+    graph g;
+    aura_status st = graph_build(al, a, na, b, nb, p, &g);
+    if (st == AURA_OK) {
+        st = solve_exact(al, &g, sum);
+    }
+    graph_free(al, &g);
+    return st;
+}
