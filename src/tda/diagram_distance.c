@@ -22,7 +22,7 @@
 
 aura_tda_distance_opts aura_tda_distance_opts_default(void)
 {
-    aura_tda_distance_opts o = {NULL, AURA_TDA_BOTTLENECK, 1.0};
+    aura_tda_distance_opts o = {NULL, AURA_TDA_BOTTLENECK, 1.0, 0.0};
     return o;
 }
 
@@ -431,6 +431,71 @@ static aura_status bottleneck_finite(const aura_allocator *al, const problem *P,
     return st;
 }
 
+/* Within a factor 1 + eps from above: a geometric bisection on the
+ * threshold, no candidate list.  Invariant: the distance d lies in
+ * (lo, hi]; it stops once hi <= (1 + eps) lo, so d <= hi < (1 + eps) d.
+ * A distance below 1e-12 of the largest diagonal distance is found by the
+ * exact search instead. */
+static aura_status bottleneck_approx(const aura_allocator *al, const problem *P, double eps,
+                                     double *out)
+{
+    size_t n = P->n;
+    double hi = 0.0;
+    for (size_t i = 0; i < P->na; i++) {
+        hi = fmax(hi, diag(&P->a[i]));
+    }
+    for (size_t j = 0; j < P->nb; j++) {
+        hi = fmax(hi, diag(&P->b[j]));
+    }
+    if (hi == 0.0) {
+        *out = 0.0; /* every point on the diagonal (or none) */
+        return AURA_OK;
+    }
+    size_t *buf = aura__alloc_array(al, 7 * n + 2, sizeof *buf);
+    sorted_side sa = {0}, sb = {0};
+    aura_status st = buf ? AURA_OK : AURA_E_NOMEM;
+    if (st == AURA_OK) {
+        st = sort_side(al, P->a, P->na, &sa);
+    }
+    if (st == AURA_OK) {
+        st = sort_side(al, P->b, P->nb, &sb);
+    }
+    int fallback = 0;
+    if (st == AURA_OK) {
+        hk h = {NULL, NULL, 0, NULL, 0.0, buf, buf + n, buf + 2 * n, buf + 3 * n, buf + 4 * n,
+                buf + 5 * n};
+        size_t *must = buf + 6 * n;
+        double lo = hi * 1e-12;
+        if (direction_ok(&h, P->a, P->na, &sb, must, lo) &&
+            direction_ok(&h, P->b, P->nb, &sa, must, lo)) {
+            fallback = 1;
+        } else {
+            while (hi > lo * (1.0 + eps)) {
+                double mid = sqrt(lo * hi);
+                if (!(mid > lo && mid < hi)) {
+                    break; /* adjacent doubles: hi is within any eps of lo */
+                }
+                if (direction_ok(&h, P->a, P->na, &sb, must, mid) &&
+                    direction_ok(&h, P->b, P->nb, &sa, must, mid)) {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                }
+            }
+            *out = hi;
+        }
+    }
+    aura__free(al, buf);
+    aura__free(al, sa.order);
+    aura__free(al, sa.birth);
+    aura__free(al, sb.order);
+    aura__free(al, sb.birth);
+    if (st == AURA_OK && fallback) {
+        st = bottleneck_finite(al, P, out);
+    }
+    return st;
+}
+
 /* ---- the public entry point ---- */
 
 static double essential_part(const split *x, const split *y, aura_tda_metric m, double p)
@@ -454,7 +519,8 @@ aura_status aura_tda_diagram_distance(const aura_tda_distance_opts *opts,
     AURA_CHECK_ARG((a || na == 0) && (b || nb == 0) && out);
     aura_tda_distance_opts o = opts ? *opts : aura_tda_distance_opts_default();
     if ((o.metric != AURA_TDA_BOTTLENECK && o.metric != AURA_TDA_WASSERSTEIN) ||
-        (o.metric == AURA_TDA_WASSERSTEIN && !(o.order >= 1.0 && isfinite(o.order)))) {
+        (o.metric == AURA_TDA_WASSERSTEIN && !(o.order >= 1.0 && isfinite(o.order))) ||
+        !(o.approx >= 0.0 && isfinite(o.approx))) {
         return AURA_E_INVAL;
     }
     aura_status st = aura_tda_diagram_check(a, na, NULL);
@@ -474,10 +540,14 @@ aura_status aura_tda_diagram_distance(const aura_tda_distance_opts *opts,
         problem P = {sa.fin, sb.fin, sa.n_fin, sb.n_fin, sa.n_fin + sb.n_fin};
         double fin = 0.0, ess = essential_part(&sa, &sb, o.metric, o.order);
         if (o.metric == AURA_TDA_BOTTLENECK) {
-            st = bottleneck_finite(o.alloc, &P, &fin);
+            st = o.approx > 0 ? bottleneck_approx(o.alloc, &P, o.approx, &fin)
+                              : bottleneck_finite(o.alloc, &P, &fin);
             result = fin > ess ? fin : ess;
         } else {
-            st = aura__tda_wasserstein_exact(o.alloc, P.a, P.na, P.b, P.nb, o.order, &fin);
+            st = o.approx > 0 ? aura__tda_wasserstein_approx(o.alloc, P.a, P.na, P.b, P.nb,
+                                                             o.order, o.approx, &fin)
+                              : aura__tda_wasserstein_exact(o.alloc, P.a, P.na, P.b, P.nb,
+                                                            o.order, &fin);
             result = pow(fin + ess, 1.0 / o.order);
         }
     }

@@ -29,6 +29,7 @@
  * until the cost of its matching is within (1 + eps)^p of a dual lower
  * bound computed from its prices.
  * SPDX-License-Identifier: MIT */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -560,6 +561,244 @@ aura_status aura__tda_wasserstein_exact(const aura_allocator *al, const aura_tda
     if (st == AURA_OK) {
         st = solve_exact(al, &g, sum);
     }
+    graph_free(al, &g);
+    return st;
+}
+
+/* ---- approximate: auction with epsilon scaling ----
+ *
+ * The square form of the problem: bidders are A's points and one
+ * diagonal bidder beta_j per point of B; items are B's points and one
+ * diagonal item alpha_i per point of A.  a_i may take its candidate b's
+ * (cost |a_i - b_j|^p) or alpha_i (diag(a_i)^p); beta_j may take b_j
+ * (diag(b_j)^p) or any alpha (cost 0).  Bidder ids: a_i = i, beta_j =
+ * na + j; item ids: b_j = j, alpha_i = nb + i.  The alpha items sit in a
+ * min-heap by price, so a diagonal bidder finds its two best diagonal
+ * items at the top.  For any prices the dual value
+ *   LB = sum over bidders of min over their items (cost + price)
+ *        - sum over items of price
+ * is at most the optimum (each item is taken once); the auction stops
+ * when its matching costs at most (1 + eps)^p LB. */
+
+typedef struct auction {
+    const graph *g;
+    uint32_t na, nb, n;
+    double *price;      /* per item */
+    uint32_t *owner;    /* per item: bidder or NONE */
+    uint32_t *item;     /* per bidder: item or NONE */
+    uint32_t *heap;     /* alpha items (as i), min-heap on price[nb + i] */
+    uint32_t *hpos;
+    uint32_t *queue;    /* unassigned bidders, a ring of n */
+    size_t qhead, qlen;
+    double eps;
+} auction;
+
+static double alpha_price(const auction *x, uint32_t k)
+{
+    return x->price[x->nb + x->heap[k]];
+}
+
+/* Restores the heap after alpha i's price went up. */
+static void alpha_raised(auction *x, uint32_t i)
+{
+    uint32_t k = x->hpos[i], n = x->na;
+    double p = x->price[x->nb + i];
+    for (;;) {
+        uint32_t c = 2 * k + 1;
+        if (c >= n) {
+            break;
+        }
+        if (c + 1 < n && alpha_price(x, c + 1) < alpha_price(x, c)) {
+            c++;
+        }
+        if (alpha_price(x, c) >= p) {
+            break;
+        }
+        x->heap[k] = x->heap[c];
+        x->hpos[x->heap[k]] = k;
+        k = c;
+    }
+    x->heap[k] = i;
+    x->hpos[i] = k;
+}
+
+/* Best and second-best value (cost + price) of bidder u, and the best item. */
+static void best_two(const auction *x, uint32_t u, double *v1, double *v2, uint32_t *it)
+{
+    const graph *g = x->g;
+    double b1 = INFINITY, b2 = INFINITY;
+    uint32_t bi = NONE;
+#define OFFER(item_, value_)            \
+    do {                                \
+        double v_ = (value_);           \
+        if (v_ < b1) {                  \
+            b2 = b1;                    \
+            b1 = v_;                    \
+            bi = (item_);               \
+        } else if (v_ < b2) {           \
+            b2 = v_;                    \
+        }                               \
+    } while (0)
+    if (u < x->na) {
+        for (size_t k = g->start[u]; k < g->start[u + 1]; k++) {
+            OFFER(g->to[k], g->w[k] + x->price[g->to[k]]);
+        }
+        OFFER(x->nb + u, g->ca[u] + x->price[x->nb + u]);
+    } else {
+        uint32_t j = u - x->na;
+        OFFER(j, g->cb[j] + x->price[j]);
+        if (x->na > 0) {
+            OFFER(x->nb + x->heap[0], alpha_price(x, 0));
+        }
+        if (x->na > 1) {
+            double c = alpha_price(x, 1);
+            if (x->na > 2 && alpha_price(x, 2) < c) {
+                c = alpha_price(x, 2);
+            }
+            OFFER(NONE, c); /* only its value matters: it is never the best */
+        }
+    }
+#undef OFFER
+    *v1 = b1;
+    *v2 = b2;
+    *it = bi;
+}
+
+static void bid(auction *x, uint32_t u)
+{
+    double v1, v2;
+    uint32_t it;
+    best_two(x, u, &v1, &v2, &it);
+    double old = x->price[it];
+    double np = old + (isfinite(v2) ? v2 - v1 : 0.0) + x->eps;
+    if (!(np > old)) {
+        np = nextafter(old, INFINITY); /* eps lost in rounding: still progress */
+    }
+    x->price[it] = np;
+    if (it >= x->nb) {
+        alpha_raised(x, it - x->nb);
+    }
+    uint32_t prev = x->owner[it];
+    x->owner[it] = u;
+    x->item[u] = it;
+    if (prev != NONE) {
+        x->item[prev] = NONE;
+        x->queue[(x->qhead + x->qlen++) % x->n] = prev;
+    }
+}
+
+static double bidder_cost(const auction *x, uint32_t u, uint32_t it)
+{
+    const graph *g = x->g;
+    if (u < x->na) {
+        return it >= x->nb ? g->ca[u] : pair_cost(g, u, it);
+    }
+    return it >= x->nb ? 0.0 : g->cb[u - x->na];
+}
+
+/* One scaling phase: every bidder starts unassigned, prices are kept. */
+static void auction_phase(auction *x)
+{
+    for (uint32_t k = 0; k < x->n; k++) {
+        x->owner[k] = NONE;
+        x->item[k] = NONE;
+        x->queue[k] = k;
+    }
+    x->qhead = 0;
+    x->qlen = x->n;
+    while (x->qlen) {
+        uint32_t u = x->queue[x->qhead];
+        x->qhead = (x->qhead + 1) % x->n;
+        x->qlen--;
+        bid(x, u);
+    }
+}
+
+/* The matching's cost and a rigorous dual lower bound (rounding of the
+ * sums subtracted). */
+static void auction_bounds(const auction *x, double *cost, double *lb)
+{
+    double c = 0.0, s = 0.0, mag = 0.0;
+    for (uint32_t u = 0; u < x->n; u++) {
+        double v1, v2;
+        uint32_t it;
+        c += bidder_cost(x, u, x->item[u]);
+        best_two(x, u, &v1, &v2, &it);
+        s += v1;
+        mag += fabs(v1);
+    }
+    for (uint32_t k = 0; k < x->n; k++) {
+        s -= x->price[k];
+        mag += fabs(x->price[k]);
+    }
+    *cost = c;
+    *lb = s - 8.0 * (double)(x->n + 2) * DBL_EPSILON * mag;
+}
+
+aura_status aura__tda_wasserstein_approx(const aura_allocator *al, const aura_tda_interval *a,
+                                         size_t na, const aura_tda_interval *b, size_t nb,
+                                         double p, double eps, double *sum)
+{
+    if (na + nb == 0) {
+        *sum = 0.0;
+        return AURA_OK;
+    }
+    graph g;
+    aura_status st = graph_build(al, a, na, b, nb, p, &g);
+    auction x;
+    memset(&x, 0, sizeof x);
+    x.g = &g;
+    x.na = g.na;
+    x.nb = g.nb;
+    x.n = g.na + g.nb;
+    if (st == AURA_OK) {
+        x.price = aura__calloc(al, x.n, sizeof *x.price);
+        x.owner = aura__alloc_array(al, x.n, sizeof *x.owner);
+        x.item = aura__alloc_array(al, x.n, sizeof *x.item);
+        x.queue = aura__alloc_array(al, x.n, sizeof *x.queue);
+        x.heap = aura__alloc_array(al, x.na ? x.na : 1, sizeof *x.heap);
+        x.hpos = aura__alloc_array(al, x.na ? x.na : 1, sizeof *x.hpos);
+        if (!x.price || !x.owner || !x.item || !x.queue || !x.heap || !x.hpos) {
+            st = AURA_E_NOMEM;
+        }
+    }
+    if (st == AURA_OK) {
+        double max_cost = 0.0;
+        for (uint32_t i = 0; i < x.na; i++) {
+            x.heap[i] = x.hpos[i] = i; /* all prices 0: a heap already */
+            max_cost = fmax(max_cost, g.ca[i]);
+        }
+        for (uint32_t j = 0; j < x.nb; j++) {
+            max_cost = fmax(max_cost, g.cb[j]);
+        }
+        for (size_t k = 0; k < g.start[g.na]; k++) {
+            max_cost = fmax(max_cost, g.w[k]);
+        }
+        double factor = powp(1.0 + eps, p), cost = 0.0, lb = 0.0;
+        int done = 0;
+        x.eps = max_cost / 4;
+        /* Below this epsilon the exact solver is the better tool. */
+        double floor = max_cost * 1e-12 / (double)x.n;
+        while (!done && x.eps > floor && max_cost > 0) {
+            auction_phase(&x);
+            auction_bounds(&x, &cost, &lb);
+            done = cost <= factor * lb;
+            x.eps /= 5;
+        }
+        if (max_cost == 0) {
+            *sum = 0.0;
+        } else if (done) {
+            *sum = cost;
+        } else {
+            st = solve_exact(al, &g, sum);
+        }
+    }
+    aura__free(al, x.price);
+    aura__free(al, x.owner);
+    aura__free(al, x.item);
+    aura__free(al, x.queue);
+    aura__free(al, x.heap);
+    aura__free(al, x.hpos);
     graph_free(al, &g);
     return st;
 }
