@@ -86,6 +86,9 @@ typedef struct graph {
     size_t *start;
     uint32_t *to;
     double *w; /* w[k] = cost^p of the pair (i, to[k]) */
+    size_t *rstart; /* the same pairs by b: rstart[j]..rstart[j+1] in rfrom / rw */
+    uint32_t *rfrom;
+    double *rw;
     double *ca, *cb;
 } graph;
 
@@ -94,6 +97,9 @@ static void graph_free(const aura_allocator *al, graph *g)
     aura__free(al, g->start);
     aura__free(al, g->to);
     aura__free(al, g->w);
+    aura__free(al, g->rstart);
+    aura__free(al, g->rfrom);
+    aura__free(al, g->rw);
     aura__free(al, g->ca);
     aura__free(al, g->cb);
 }
@@ -176,6 +182,36 @@ static aura_status graph_build(const aura_allocator *al, const aura_tda_interval
     }
     scan_pairs(g, sb, max_db, g->to, g->w);
     aura__free(al, sb);
+    return AURA_OK;
+}
+
+/* The transpose of the pairs (for searches that run backwards from b). */
+static aura_status graph_transpose(const aura_allocator *al, graph *g)
+{
+    size_t m = g->start[g->na];
+    g->rstart = aura__calloc(al, (size_t)g->nb + 1, sizeof *g->rstart);
+    g->rfrom = aura__alloc_array(al, m ? m : 1, sizeof *g->rfrom);
+    g->rw = aura__alloc_array(al, m ? m : 1, sizeof *g->rw);
+    if (!g->rstart || !g->rfrom || !g->rw) {
+        return AURA_E_NOMEM;
+    }
+    for (size_t k = 0; k < m; k++) {
+        g->rstart[g->to[k] + 1]++;
+    }
+    for (uint32_t j = 0; j < g->nb; j++) {
+        g->rstart[j + 1] += g->rstart[j];
+    }
+    for (uint32_t i = 0; i < g->na; i++) { /* rstart[j] runs ahead, then is restored */
+        for (size_t k = g->start[i]; k < g->start[i + 1]; k++) {
+            size_t at = g->rstart[g->to[k]]++;
+            g->rfrom[at] = i;
+            g->rw[at] = g->w[k];
+        }
+    }
+    for (uint32_t j = g->nb; j > 0; j--) {
+        g->rstart[j] = g->rstart[j - 1];
+    }
+    g->rstart[0] = 0;
     return AURA_OK;
 }
 
@@ -356,14 +392,11 @@ static size_t edge_cap(const ssp *s, uint32_t u, uint32_t v)
     return 1;
 }
 
-/* Pushes flow along the pred chain from src to T. */
-static void augment(ssp *s, uint32_t src)
+/* Pushes flow along the path heap[len-1] (the source) -> ... -> heap[0]
+ * (T); the heap array is free between rounds. */
+static void apply_path(ssp *s, uint32_t len)
 {
-    uint32_t na = s->g->na, nb = s->g->nb, len = 0;
-    for (uint32_t v = s->T; v != src; v = s->pred[v]) {
-        s->heap[len++] = v; /* the heap array is free between rounds */
-    }
-    s->heap[len++] = src;
+    uint32_t na = s->g->na, nb = s->g->nb, src = s->heap[len - 1];
     size_t delta = src == s->DA ? nb - s->f - s->nb_diag : 1;
     for (uint32_t k = len - 1; k > 0; k--) {
         size_t c = edge_cap(s, s->heap[k], s->heap[k - 1]);
@@ -384,6 +417,17 @@ static void augment(ssp *s, uint32_t src)
             s->f -= delta;
         }
     }
+}
+
+/* Pushes flow along the pred chain from src to T. */
+static void augment(ssp *s, uint32_t src)
+{
+    uint32_t len = 0;
+    for (uint32_t v = s->T; v != src; v = s->pred[v]) {
+        s->heap[len++] = v;
+    }
+    s->heap[len++] = src;
+    apply_path(s, len);
 }
 
 /* One Dijkstra round from src (a free a_i, or DA with supply left) and
@@ -423,6 +467,129 @@ static int ssp_round(ssp *s, uint32_t src)
         s->phi[v] += s->dist[v] - D;
     }
     augment(s, src);
+    return 1;
+}
+
+/* ---- the same search backwards: from a free b_j to DA ----
+ * dist is then the reduced distance from a node to b_j, pred the next node
+ * towards b_j. */
+
+static void rrelax(ssp *s, uint32_t x, uint32_t y, double c)
+{
+    /* Edge x -> y seen from y. */
+    if (s->fin[x] == s->round) {
+        return;
+    }
+    double nd = s->dist[y] + c + s->phi[x] - s->phi[y];
+    if (nd >= s->bound) {
+        return;
+    }
+    if (s->seen[x] != s->round || nd < s->dist[x]) {
+        s->dist[x] = nd;
+        s->pred[x] = y;
+        if (x == s->DA) {
+            s->bound = nd;
+        }
+        if (s->seen[x] != s->round) {
+            s->seen[x] = s->round;
+            s->heap[s->heap_n] = x;
+            s->pos[x] = s->heap_n++;
+        }
+        heap_up(s, s->pos[x]);
+    }
+}
+
+static void rexpand(ssp *s, uint32_t y)
+{
+    const graph *g = s->g;
+    uint32_t na = g->na, nb = g->nb;
+    if (y < na) {
+        uint32_t m = s->mate_a[y];
+        if (m == DIAG) {
+            rrelax(s, s->DB, y, -g->ca[y]);
+        } else if (m != NONE) {
+            rrelax(s, na + m, y, -pair_cost(g, y, m));
+        }
+    } else if (y < na + nb) {
+        uint32_t j = y - na;
+        for (size_t k = g->rstart[j]; k < g->rstart[j + 1]; k++) {
+            uint32_t i = g->rfrom[k];
+            if (s->mate_a[i] != j) {
+                rrelax(s, i, y, g->rw[k]);
+            }
+        }
+        if (s->mate_b[j] != DIAG) {
+            rrelax(s, s->DA, y, g->cb[j]);
+        }
+    } else if (y == s->DB) {
+        for (uint32_t i = 0; i < na; i++) {
+            if (s->mate_a[i] != DIAG) {
+                rrelax(s, i, y, g->ca[i]);
+            }
+        }
+        rrelax(s, s->DA, y, 0.0);
+    } else if (y == s->DA) {
+        for (uint32_t j = 0; j < nb; j++) {
+            if (s->mate_b[j] == DIAG) {
+                rrelax(s, na + j, y, -g->cb[j]);
+            }
+        }
+        if (s->f > 0) {
+            rrelax(s, s->DB, y, 0.0);
+        }
+    }
+}
+
+/* One backward round from the free b_j = node `sink`: the shortest path
+ * from DA (which has supply left) into it, then the augmentation. */
+static int ssp_round_back(ssp *s, uint32_t sink)
+{
+    s->round++;
+    s->n_done = 0;
+    s->heap_n = 0;
+    s->bound = INFINITY;
+    s->dist[sink] = 0.0;
+    s->seen[sink] = s->round;
+    s->pred[sink] = NONE;
+    s->heap[s->heap_n] = sink;
+    s->pos[sink] = s->heap_n++;
+    int found = 0;
+    while (s->heap_n) {
+        uint32_t y = heap_pop(s);
+        s->fin[y] = s->round;
+        s->done[s->n_done++] = y;
+        if (y == s->DA) {
+            found = 1;
+            break;
+        }
+        rexpand(s, y);
+    }
+    for (uint32_t k = 0; k < s->heap_n; k++) {
+        s->pos[s->heap[k]] = NONE;
+    }
+    s->heap_n = 0;
+    if (!found || !isfinite(s->dist[s->DA])) {
+        return 0;
+    }
+    double D = s->dist[s->DA];
+    for (uint32_t k = 0; k < s->n_done; k++) {
+        uint32_t v = s->done[k];
+        s->phi[v] += D - s->dist[v];
+    }
+    /* The path DA -> ... -> sink -> T, written T first as augment() reads it. */
+    uint32_t len = 0;
+    for (uint32_t v = s->DA; v != NONE; v = s->pred[v]) {
+        s->heap[len++] = v;
+    }
+    for (uint32_t k = 0; k < len / 2; k++) {
+        uint32_t t = s->heap[k];
+        s->heap[k] = s->heap[len - 1 - k];
+        s->heap[len - 1 - k] = t;
+    }
+    /* Now heap[0] = sink ... heap[len-1] = DA; prepend T. */
+    memmove(s->heap + 1, s->heap, len * sizeof *s->heap);
+    s->heap[0] = s->T;
+    apply_path(s, len + 1);
     return 1;
 }
 
@@ -470,8 +637,14 @@ static double dual_violation(ssp *s)
     return worst;
 }
 
-static aura_status solve_exact(const aura_allocator *al, const graph *g, double *sum)
+static aura_status solve_exact(const aura_allocator *al, graph *g, double *sum)
 {
+    if (!g->rstart) {
+        aura_status st = graph_transpose(al, g);
+        if (st != AURA_OK) {
+            return st;
+        }
+    }
     ssp s;
     memset(&s, 0, sizeof s);
     s.g = g;
@@ -507,10 +680,19 @@ static aura_status solve_exact(const aura_allocator *al, const graph *g, double 
         for (size_t v = 0; v < V; v++) {
             s.pos[v] = NONE;
         }
-        /* One augmentation per point of A, then DA's supply (nb units). */
+        /* One augmentation per point of A (searching forwards from it),
+         * then one per point of B still free (searching backwards from it
+         * to DA: a forward search from DA, which reaches every b at once,
+         * explores nearly the whole graph each time), then DA's supply
+         * left over goes to DB (the diagonal pairs). */
         for (uint32_t i = 0; st == AURA_OK && i < g->na; i++) {
             if (s.mate_a[i] == NONE && !ssp_round(&s, i)) {
                 st = AURA_E_NUMERIC; /* only with costs that overflow to inf */
+            }
+        }
+        for (uint32_t j = 0; st == AURA_OK && j < g->nb; j++) {
+            if (s.mate_b[j] == NONE && !ssp_round_back(&s, g->na + j)) {
+                st = AURA_E_NUMERIC;
             }
         }
         while (st == AURA_OK && g->nb - s.f - s.nb_diag > 0) {
