@@ -111,6 +111,7 @@ typedef struct hk {
     const sorted_side *right;
     double t;
     size_t *match_l, *match_r, *dist, *queue, *stack, *next; /* work arrays */
+    size_t *pos; /* left point -> position in must, or NIL */
 } hk;
 
 /* First k in the window of right points whose birth >= x. */
@@ -220,15 +221,34 @@ static int hk_dfs(hk *h, size_t root)
     return 0;
 }
 
-/* 1 if a matching covers every "must" vertex. */
-static int covers_all(hk *h)
+/* 1 if a matching covers every "must" vertex.  Starts from the matching
+ * saved[r] (left point matched to right vertex r, or NIL) of an earlier
+ * test, keeping the pairs still allowed, so a search over thresholds does
+ * not rebuild each matching from nothing; saves the result if it passes. */
+static int covers_all(hk *h, size_t n_left, size_t *saved)
 {
     size_t matched = 0;
+    for (size_t i = 0; i < n_left; i++) {
+        h->pos[i] = NIL;
+    }
     for (size_t l = 0; l < h->n_must; l++) {
         h->match_l[l] = NIL;
+        h->pos[h->must[l]] = l;
     }
-    for (size_t r = 0; r < h->right->n; r++) {
+    const sorted_side *R = h->right;
+    for (size_t r = 0; r < R->n; r++) {
+        size_t l = saved[r] == NIL ? NIL : h->pos[saved[r]];
         h->match_r[r] = NIL;
+        if (l != NIL) {
+            const aura_tda_interval *a = &h->left[saved[r]], *b = &R->p[r];
+            /* The test neighbour() applies to this pair. */
+            if (b->birth >= a->birth - h->t && b->birth <= a->birth + h->t &&
+                fabs(b->death - a->death) <= h->t) {
+                h->match_r[r] = l;
+                h->match_l[l] = r;
+                matched++;
+            }
+        }
     }
     while (matched < h->n_must && hk_bfs(h)) {
         for (size_t l = 0; l < h->n_must; l++) {
@@ -237,15 +257,27 @@ static int covers_all(hk *h)
             }
         }
     }
-    return matched == h->n_must;
+    if (matched < h->n_must) {
+        return 0;
+    }
+    for (size_t r = 0; r < R->n; r++) {
+        saved[r] = h->match_r[r] == NIL ? NIL : h->must[h->match_r[r]];
+    }
+    return 1;
 }
 
-static const double *g_sort_births; /* qsort has no context argument */
+typedef struct birth_idx {
+    double birth;
+    size_t idx;
+} birth_idx;
 
 static int cmp_by_birth(const void *x, const void *y)
 {
-    double a = g_sort_births[*(const size_t *)x], b = g_sort_births[*(const size_t *)y];
-    return (a > b) - (a < b);
+    const birth_idx *a = x, *b = y;
+    if (a->birth != b->birth) {
+        return a->birth < b->birth ? -1 : 1;
+    }
+    return (a->idx > b->idx) - (a->idx < b->idx);
 }
 
 static aura_status sort_side(const aura_allocator *al, const aura_tda_interval *p, size_t n,
@@ -258,22 +290,27 @@ static aura_status sort_side(const aura_allocator *al, const aura_tda_interval *
     if (!s->order || !s->birth) {
         return AURA_E_NOMEM;
     }
-    for (size_t i = 0; i < n; i++) {
-        s->order[i] = i;
-        s->birth[i] = p[i].birth;
+    birth_idx *tmp = aura__alloc_array(al, n ? n : 1, sizeof *tmp);
+    if (!tmp) {
+        return AURA_E_NOMEM;
     }
-    g_sort_births = s->birth;
-    qsort(s->order, n, sizeof *s->order, cmp_by_birth);
     for (size_t i = 0; i < n; i++) {
-        s->birth[i] = p[s->order[i]].birth;
+        tmp[i].birth = p[i].birth;
+        tmp[i].idx = i;
     }
+    qsort(tmp, n, sizeof *tmp, cmp_by_birth);
+    for (size_t i = 0; i < n; i++) {
+        s->order[i] = tmp[i].idx;
+        s->birth[i] = tmp[i].birth;
+    }
+    aura__free(al, tmp);
     return AURA_OK;
 }
 
 /* One direction of the test: can every point of `from` farther than t from
  * the diagonal be matched into `to`? */
 static int direction_ok(hk *h, const aura_tda_interval *from, size_t n_from,
-                        const sorted_side *to, size_t *must, double t)
+                        const sorted_side *to, size_t *must, double t, size_t *saved)
 {
     size_t k = 0;
     for (size_t i = 0; i < n_from; i++) {
@@ -289,7 +326,7 @@ static int direction_ok(hk *h, const aura_tda_interval *from, size_t n_from,
     h->n_must = k;
     h->right = to;
     h->t = t;
-    return covers_all(h);
+    return covers_all(h, n_from, saved);
 }
 
 /* The k-th smallest of v[0..n) (0-based), moving smaller values before it
@@ -357,16 +394,23 @@ static size_t gather_candidates(const problem *P, const sorted_side *sb, double 
 /* The smallest candidate t that passes both directions of the test: a
  * binary search over the candidates by repeated selection, so the
  * O(na * nb) candidates are partitioned (linear time), never sorted. */
+/* Both directions at threshold t, with their saved matchings. */
+static int feasible(hk *h, const problem *P, const sorted_side *sa, const sorted_side *sb,
+                    size_t *must, double t, size_t *saved_ab, size_t *saved_ba)
+{
+    return direction_ok(h, P->a, P->na, sb, must, t, saved_ab) &&
+           direction_ok(h, P->b, P->nb, sa, must, t, saved_ba);
+}
+
 static double smallest_feasible(hk *h, const problem *P, const sorted_side *sa,
-                                const sorted_side *sb, size_t *must, double *cand, size_t m,
-                                double hi)
+                                const sorted_side *sb, size_t *must, size_t *saved,
+                                double *cand, size_t m, double hi)
 {
     double best = hi; /* feasible: every point to the diagonal */
     while (m > 0) {
         size_t k = m / 2;
         double t = select_kth(cand, m, k); /* cand[0..k) <= t <= cand[k+1..m) */
-        int yes = direction_ok(h, P->a, P->na, sb, must, t) &&
-                  direction_ok(h, P->b, P->nb, sa, must, t);
+        int yes = feasible(h, P, sa, sb, must, t, saved, saved + P->n);
         if (yes) {
             best = t;
             m = k; /* look among the smaller ones */
@@ -392,7 +436,7 @@ static aura_status bottleneck_finite(const aura_allocator *al, const problem *P,
     for (size_t j = 0; j < P->nb; j++) {
         hi = fmax(hi, diag(&P->b[j]));
     }
-    size_t *buf = aura__alloc_array(al, 7 * n + 2, sizeof *buf);
+    size_t *buf = aura__alloc_array(al, 10 * n + 2, sizeof *buf);
     sorted_side sa = {0}, sb = {0};
     double *cand = NULL;
     aura_status st = buf ? AURA_OK : AURA_E_NOMEM;
@@ -419,8 +463,12 @@ static aura_status bottleneck_finite(const aura_allocator *al, const problem *P,
         size_t m = gather_candidates(P, &sb, hi, cand);
         /* Work arrays sized for either direction (n >= both sides). */
         hk h = {NULL, NULL, 0, NULL, 0.0, buf, buf + n, buf + 2 * n, buf + 3 * n, buf + 4 * n,
-                buf + 5 * n};
-        *out = smallest_feasible(&h, P, &sa, &sb, buf + 6 * n, cand, m, hi);
+                buf + 5 * n, buf + 6 * n};
+        size_t *saved = buf + 8 * n; /* 2n: one per direction */
+        for (size_t r = 0; r < 2 * n; r++) {
+            saved[r] = NIL;
+        }
+        *out = smallest_feasible(&h, P, &sa, &sb, buf + 7 * n, saved, cand, m, hi);
     }
     aura__free(al, cand);
     aura__free(al, buf);
@@ -451,7 +499,7 @@ static aura_status bottleneck_approx(const aura_allocator *al, const problem *P,
         *out = 0.0; /* every point on the diagonal (or none) */
         return AURA_OK;
     }
-    size_t *buf = aura__alloc_array(al, 7 * n + 2, sizeof *buf);
+    size_t *buf = aura__alloc_array(al, 10 * n + 2, sizeof *buf);
     sorted_side sa = {0}, sb = {0};
     aura_status st = buf ? AURA_OK : AURA_E_NOMEM;
     if (st == AURA_OK) {
@@ -463,11 +511,13 @@ static aura_status bottleneck_approx(const aura_allocator *al, const problem *P,
     int fallback = 0;
     if (st == AURA_OK) {
         hk h = {NULL, NULL, 0, NULL, 0.0, buf, buf + n, buf + 2 * n, buf + 3 * n, buf + 4 * n,
-                buf + 5 * n};
-        size_t *must = buf + 6 * n;
+                buf + 5 * n, buf + 6 * n};
+        size_t *must = buf + 7 * n, *saved = buf + 8 * n;
+        for (size_t r = 0; r < 2 * n; r++) {
+            saved[r] = NIL;
+        }
         double lo = hi * 1e-12;
-        if (direction_ok(&h, P->a, P->na, &sb, must, lo) &&
-            direction_ok(&h, P->b, P->nb, &sa, must, lo)) {
+        if (feasible(&h, P, &sa, &sb, must, lo, saved, saved + n)) {
             fallback = 1;
         } else {
             while (hi > lo * (1.0 + eps)) {
@@ -475,8 +525,7 @@ static aura_status bottleneck_approx(const aura_allocator *al, const problem *P,
                 if (!(mid > lo && mid < hi)) {
                     break; /* adjacent doubles: hi is within any eps of lo */
                 }
-                if (direction_ok(&h, P->a, P->na, &sb, must, mid) &&
-                    direction_ok(&h, P->b, P->nb, &sa, must, mid)) {
+                if (feasible(&h, P, &sa, &sb, must, mid, saved, saved + n)) {
                     hi = mid;
                 } else {
                     lo = mid;
