@@ -245,7 +245,8 @@ typedef struct ssp {
     uint32_t *pred, *seen, *fin, round;
     uint32_t *heap, *pos, heap_n;
     uint32_t *done, n_done;
-    double bound; /* T's tentative distance this round */
+    uint32_t target; /* T in a forward round, DA in a backward one */
+    double bound;    /* the target's tentative distance this round */
 } ssp;
 
 static void heap_up(ssp *s, uint32_t k)
@@ -293,24 +294,35 @@ static uint32_t heap_pop(ssp *s)
     return top;
 }
 
+/* v gets tentative distance nd through `via` (the caller checked that
+ * it improves and that v is not final). */
+static void improve(ssp *s, uint32_t v, uint32_t via, double nd)
+{
+    s->dist[v] = nd;
+    s->pred[v] = via;
+    if (v == s->target) {
+        s->bound = nd;
+    }
+    if (s->seen[v] != s->round) {
+        s->seen[v] = s->round;
+        s->heap[s->heap_n] = v;
+        s->pos[v] = s->heap_n++;
+    }
+    heap_up(s, s->pos[v]);
+}
+
+/* 1 if tentative distance nd would improve v. */
+static inline int improves(const ssp *s, uint32_t v, double nd)
+{
+    return nd < s->bound &&
+           (s->seen[v] != s->round || (nd < s->dist[v] && s->fin[v] != s->round));
+}
+
 static void relax(ssp *s, uint32_t u, uint32_t v, double c)
 {
-    if (s->fin[v] == s->round) {
-        return;
-    }
     double nd = s->dist[u] + c + s->phi[u] - s->phi[v];
-    if (s->seen[v] != s->round || nd < s->dist[v]) {
-        s->dist[v] = nd;
-        s->pred[v] = u;
-        if (v == s->T) {
-            s->bound = nd;
-        }
-        if (s->seen[v] != s->round || s->pos[v] == NONE) {
-            s->seen[v] = s->round;
-            s->heap[s->heap_n] = v;
-            s->pos[v] = s->heap_n++;
-        }
-        heap_up(s, s->pos[v]);
+    if (improves(s, v, nd)) {
+        improve(s, v, u, nd);
     }
 }
 
@@ -323,9 +335,10 @@ static void expand(ssp *s, uint32_t u)
         double base = s->dist[u] + s->phi[u];
         for (size_t k = g->start[u]; k < g->start[u + 1]; k++) {
             uint32_t j = g->to[k];
-            /* Inline prune: nothing at or beyond T's tentative distance. */
-            if (j != m && base + g->w[k] - s->phi[na + j] < s->bound) {
-                relax(s, u, na + j, g->w[k]);
+            double nd = base + g->w[k] - s->phi[na + j];
+            /* Nothing at or beyond T's tentative distance. */
+            if (j != m && improves(s, na + j, nd)) {
+                improve(s, na + j, u, nd);
             }
         }
         if (m != DIAG) {
@@ -438,6 +451,7 @@ static int ssp_round(ssp *s, uint32_t src)
     s->n_done = 0;
     s->heap_n = 0;
     s->bound = INFINITY;
+    s->target = s->T;
     s->dist[src] = 0.0;
     s->seen[src] = s->round;
     s->pred[src] = NONE;
@@ -477,25 +491,9 @@ static int ssp_round(ssp *s, uint32_t src)
 static void rrelax(ssp *s, uint32_t x, uint32_t y, double c)
 {
     /* Edge x -> y seen from y. */
-    if (s->fin[x] == s->round) {
-        return;
-    }
     double nd = s->dist[y] + c + s->phi[x] - s->phi[y];
-    if (nd >= s->bound) {
-        return;
-    }
-    if (s->seen[x] != s->round || nd < s->dist[x]) {
-        s->dist[x] = nd;
-        s->pred[x] = y;
-        if (x == s->DA) {
-            s->bound = nd;
-        }
-        if (s->seen[x] != s->round) {
-            s->seen[x] = s->round;
-            s->heap[s->heap_n] = x;
-            s->pos[x] = s->heap_n++;
-        }
-        heap_up(s, s->pos[x]);
+    if (improves(s, x, nd)) {
+        improve(s, x, y, nd);
     }
 }
 
@@ -512,10 +510,12 @@ static void rexpand(ssp *s, uint32_t y)
         }
     } else if (y < na + nb) {
         uint32_t j = y - na;
+        double base = s->dist[y] - s->phi[y];
         for (size_t k = g->rstart[j]; k < g->rstart[j + 1]; k++) {
             uint32_t i = g->rfrom[k];
-            if (s->mate_a[i] != j) {
-                rrelax(s, i, y, g->rw[k]);
+            double nd = base + g->rw[k] + s->phi[i];
+            if (s->mate_a[i] != j && improves(s, i, nd)) {
+                improve(s, i, y, nd);
             }
         }
         if (s->mate_b[j] != DIAG) {
@@ -548,6 +548,7 @@ static int ssp_round_back(ssp *s, uint32_t sink)
     s->n_done = 0;
     s->heap_n = 0;
     s->bound = INFINITY;
+    s->target = s->DA;
     s->dist[sink] = 0.0;
     s->seen[sink] = s->round;
     s->pred[sink] = NONE;
