@@ -561,6 +561,39 @@ static double essential_part(const split *x, const split *y, aura_tda_metric m, 
     return acc;
 }
 
+/* Coordinates so large that a difference, a cost^p or a sum of them could
+ * overflow are scaled by a power of two (exact; the distance scales with
+ * it); returns the exponent to scale the result back by, 0 if untouched. */
+static int rescale(split *x, split *y, double p)
+{
+    double m = 0.0;
+    size_t n = 1 + x->n_fin + y->n_fin;
+    split *s2[2] = {x, y};
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < s2[k]->n_fin; i++) {
+            m = fmax(m, fmax(fabs(s2[k]->fin[i].birth), fabs(s2[k]->fin[i].death)));
+        }
+        for (size_t i = 0; i < s2[k]->n_ess; i++) {
+            m = fmax(m, fabs(s2[k]->ess[i]));
+        }
+    }
+    if (m == 0.0 || p * (log2(m) + 1.0) + log2((double)n) < 1000.0) {
+        return 0;
+    }
+    int e;
+    frexp(m, &e); /* m = f 2^e, f in [0.5, 1) */
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < s2[k]->n_fin; i++) {
+            s2[k]->fin[i].birth = ldexp(s2[k]->fin[i].birth, -e);
+            s2[k]->fin[i].death = ldexp(s2[k]->fin[i].death, -e);
+        }
+        for (size_t i = 0; i < s2[k]->n_ess; i++) {
+            s2[k]->ess[i] = ldexp(s2[k]->ess[i], -e);
+        }
+    }
+    return e;
+}
+
 aura_status aura_tda_diagram_distance(const aura_tda_distance_opts *opts,
                                       const aura_tda_interval *a, size_t na,
                                       const aura_tda_interval *b, size_t nb, double *out)
@@ -585,7 +618,9 @@ aura_status aura_tda_diagram_distance(const aura_tda_distance_opts *opts,
         st = split_diagram(o.alloc, b, nb, &sb);
     }
     double result = INFINITY;
+    int shift = 0;
     if (st == AURA_OK && sa.n_ess == sb.n_ess) {
+        shift = rescale(&sa, &sb, o.metric == AURA_TDA_WASSERSTEIN ? o.order : 1.0);
         problem P = {sa.fin, sb.fin, sa.n_fin, sb.n_fin, sa.n_fin + sb.n_fin};
         double fin = 0.0, ess = essential_part(&sa, &sb, o.metric, o.order);
         if (o.metric == AURA_TDA_BOTTLENECK) {
@@ -602,6 +637,12 @@ aura_status aura_tda_diagram_distance(const aura_tda_distance_opts *opts,
     }
     split_free(o.alloc, &sa);
     split_free(o.alloc, &sb);
+    if (st == AURA_OK && shift) {
+        result = ldexp(result, shift);
+        if (isinf(result)) {
+            st = AURA_E_NUMERIC; /* a finite distance beyond DBL_MAX */
+        }
+    }
     if (st == AURA_OK) {
         *out = result;
     }

@@ -308,3 +308,36 @@ AURA_TEST(tda_diagram_distance_cli_approx)
     snprintf(args, sizeof args, "--approx nan %s %s", pa, pb);
     ASSERT_EQ(2, run(args, NULL));
 }
+
+AURA_TEST(tda_diagram_distance_huge_coordinates_scale)
+{
+    /* d(sA, sB) = s d(A, B); at s = 2^1000 the costs^p would overflow
+     * without the internal power-of-two rescaling. */
+    aura_rng rng;
+    aura_rng_init(&rng, 8);
+    aura_tda_interval a[30], b[30], sa[31], sb[31];
+    gen(&rng, a, 30, 0);
+    gen(&rng, b, 30, 0);
+    double s = ldexp(1.0, 1000);
+    for (size_t i = 0; i < 30; i++) {
+        sa[i].birth = a[i].birth * s;
+        sa[i].death = a[i].death * s;
+        sb[i].birth = b[i].birth * s;
+        sb[i].death = b[i].death * s;
+    }
+    sa[30].birth = -s; /* one essential class each */
+    sb[30].birth = s;
+    sa[30].death = sb[30].death = INFINITY;
+    for (int m = 0; m < 2; m++) {
+        for (int k = 0; k < 2; k++) {
+            double p = k ? 3.0 : 1.0, eps = k ? 0.01 : 0.0;
+            double small = distance((aura_tda_metric)m, p, eps, a, 30, b, 30);
+            double big = distance((aura_tda_metric)m, p, eps, sa, 30, sb, 30);
+            ASSERT_TRUE(isfinite(big));
+            ASSERT_NEAR(small, big / s, 1e-12 * small + (eps > 0 ? eps * small : 0));
+        }
+        /* With the essential classes: finite, about 2s for the bottleneck. */
+        double e = distance((aura_tda_metric)m, 1.0, 0.0, sa, 31, sb, 31);
+        ASSERT_TRUE(isfinite(e) && e >= 2 * s * (1 - 1e-12));
+    }
+}
