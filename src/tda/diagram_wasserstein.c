@@ -731,23 +731,6 @@ static aura_status solve_exact(const aura_allocator *al, graph *g, double *sum)
     return st;
 }
 
-aura_status aura__tda_wasserstein_exact(const aura_allocator *al, const aura_tda_interval *a,
-                                        size_t na, const aura_tda_interval *b, size_t nb,
-                                        double p, double *sum)
-{
-    if (na + nb == 0) {
-        *sum = 0.0;
-        return AURA_OK;
-    }
-    graph g;
-    aura_status st = graph_build(al, a, na, b, nb, p, &g);
-    if (st == AURA_OK) {
-        st = solve_exact(al, &g, sum);
-    }
-    graph_free(al, &g);
-    return st;
-}
-
 /* ---- approximate: auction with epsilon scaling ----
  *
  * The square form of the problem: bidders are A's points and one
@@ -918,6 +901,132 @@ static void auction_bounds(const auction *x, double *cost, double *lb)
     *lb = s - 8.0 * (double)(x->n + 2) * DBL_EPSILON * mag;
 }
 
+static void auction_free(const aura_allocator *al, auction *x)
+{
+    aura__free(al, x->price);
+    aura__free(al, x->owner);
+    aura__free(al, x->item);
+    aura__free(al, x->queue);
+    aura__free(al, x->heap);
+    aura__free(al, x->hpos);
+}
+
+/* Runs the auction on g, phase after phase with epsilon divided by 5,
+ * until its matching costs at most factor * LB (*done = 1) or epsilon
+ * falls below 1e-12 max cost / n (*done = 0).  The prices stay in x. */
+static aura_status auction_run(const aura_allocator *al, const graph *g, double factor,
+                               auction *x, double *cost, double *lb, int *done)
+{
+    memset(x, 0, sizeof *x);
+    x->g = g;
+    x->na = g->na;
+    x->nb = g->nb;
+    x->n = g->na + g->nb;
+    x->price = aura__calloc(al, x->n, sizeof *x->price);
+    x->owner = aura__alloc_array(al, x->n, sizeof *x->owner);
+    x->item = aura__alloc_array(al, x->n, sizeof *x->item);
+    x->queue = aura__alloc_array(al, x->n, sizeof *x->queue);
+    x->heap = aura__alloc_array(al, x->na ? x->na : 1, sizeof *x->heap);
+    x->hpos = aura__alloc_array(al, x->na ? x->na : 1, sizeof *x->hpos);
+    if (!x->price || !x->owner || !x->item || !x->queue || !x->heap || !x->hpos) {
+        return AURA_E_NOMEM;
+    }
+    double max_cost = 0.0;
+    for (uint32_t i = 0; i < x->na; i++) {
+        x->heap[i] = x->hpos[i] = i; /* all prices 0: a heap already */
+        max_cost = fmax(max_cost, g->ca[i]);
+    }
+    for (uint32_t j = 0; j < x->nb; j++) {
+        max_cost = fmax(max_cost, g->cb[j]);
+    }
+    for (size_t k = 0; k < g->start[g->na]; k++) {
+        max_cost = fmax(max_cost, g->w[k]);
+    }
+    *done = 0;
+    *cost = *lb = 0.0;
+    if (max_cost == 0.0) {
+        *done = 1; /* every matching costs 0 */
+        return AURA_OK;
+    }
+    x->eps = max_cost / 4;
+    /* Below this epsilon the exact solver is the better tool. */
+    double floor = max_cost * 1e-12 / (double)x->n;
+    while (!*done && x->eps > floor) {
+        auction_phase(x);
+        auction_bounds(x, cost, lb);
+        *done = *cost <= factor * *lb;
+        x->eps /= 5;
+    }
+    return AURA_OK;
+}
+
+/* Reduced-cost fixing.  With the auction's prices, pi(u) = min over u's
+ * items of (cost + price) and LB = sum pi - sum price, any perfect
+ * matching M costs LB + sum over M of r(e), r(e) = cost + price - pi >= 0.
+ * So a pair with r > UB - LB (UB: the auction matching's cost, >= the
+ * optimum) is in no optimal matching and is dropped.  gap includes the
+ * rounding margins. */
+static void prune_pairs(graph *g, const auction *x, double gap)
+{
+    size_t m = 0;
+    for (uint32_t i = 0; i < g->na; i++) {
+        double v1, v2;
+        uint32_t it;
+        best_two(x, i, &v1, &v2, &it);
+        size_t begin = g->start[i], end = g->start[i + 1];
+        g->start[i] = m;
+        for (size_t k = begin; k < end; k++) {
+            if (g->w[k] + x->price[g->to[k]] - v1 <= gap) {
+                g->to[m] = g->to[k];
+                g->w[m] = g->w[k];
+                m++;
+            }
+        }
+    }
+    g->start[g->na] = m;
+}
+
+/* Pairs per point above which the exact solver first prunes the graph
+ * with an auction (dense graphs: points far from the diagonal). */
+#define PRUNE_DEGREE 128
+#ifndef PRUNE_FACTOR
+#define PRUNE_FACTOR 1.001
+#endif
+
+aura_status aura__tda_wasserstein_exact(const aura_allocator *al, const aura_tda_interval *a,
+                                        size_t na, const aura_tda_interval *b, size_t nb,
+                                        double p, double *sum)
+{
+    if (na + nb == 0) {
+        *sum = 0.0;
+        return AURA_OK;
+    }
+    graph g;
+    aura_status st = graph_build(al, a, na, b, nb, p, &g);
+    if (st == AURA_OK && g.start[g.na] > PRUNE_DEGREE * (size_t)(na + nb)) {
+        auction x;
+        double cost, lb;
+        int done;
+        st = auction_run(al, &g, PRUNE_FACTOR, &x, &cost, &lb, &done);
+        if (st == AURA_OK && done && cost > 0) {
+            double mag = 0.0;
+            for (uint32_t k = 0; k < x.n; k++) {
+                mag = fmax(mag, fabs(x.price[k]));
+            }
+            for (size_t k = 0; k < g.start[g.na]; k++) {
+                mag = fmax(mag, g.w[k]);
+            }
+            prune_pairs(&g, &x, (cost - lb) * (1 + 1e-9) + 16 * DBL_EPSILON * mag);
+        }
+        auction_free(al, &x);
+    }
+    if (st == AURA_OK) {
+        st = solve_exact(al, &g, sum);
+    }
+    graph_free(al, &g);
+    return st;
+}
+
 aura_status aura__tda_wasserstein_approx(const aura_allocator *al, const aura_tda_interval *a,
                                          size_t na, const aura_tda_interval *b, size_t nb,
                                          double p, double eps, double *sum)
@@ -929,59 +1038,19 @@ aura_status aura__tda_wasserstein_approx(const aura_allocator *al, const aura_td
     graph g;
     aura_status st = graph_build(al, a, na, b, nb, p, &g);
     auction x;
-    memset(&x, 0, sizeof x);
-    x.g = &g;
-    x.na = g.na;
-    x.nb = g.nb;
-    x.n = g.na + g.nb;
+    double cost = 0.0, lb = 0.0;
+    int done = 0;
     if (st == AURA_OK) {
-        x.price = aura__calloc(al, x.n, sizeof *x.price);
-        x.owner = aura__alloc_array(al, x.n, sizeof *x.owner);
-        x.item = aura__alloc_array(al, x.n, sizeof *x.item);
-        x.queue = aura__alloc_array(al, x.n, sizeof *x.queue);
-        x.heap = aura__alloc_array(al, x.na ? x.na : 1, sizeof *x.heap);
-        x.hpos = aura__alloc_array(al, x.na ? x.na : 1, sizeof *x.hpos);
-        if (!x.price || !x.owner || !x.item || !x.queue || !x.heap || !x.hpos) {
-            st = AURA_E_NOMEM;
-        }
+        st = auction_run(al, &g, powp(1.0 + eps, p), &x, &cost, &lb, &done);
+        auction_free(al, &x);
     }
     if (st == AURA_OK) {
-        double max_cost = 0.0;
-        for (uint32_t i = 0; i < x.na; i++) {
-            x.heap[i] = x.hpos[i] = i; /* all prices 0: a heap already */
-            max_cost = fmax(max_cost, g.ca[i]);
-        }
-        for (uint32_t j = 0; j < x.nb; j++) {
-            max_cost = fmax(max_cost, g.cb[j]);
-        }
-        for (size_t k = 0; k < g.start[g.na]; k++) {
-            max_cost = fmax(max_cost, g.w[k]);
-        }
-        double factor = powp(1.0 + eps, p), cost = 0.0, lb = 0.0;
-        int done = 0;
-        x.eps = max_cost / 4;
-        /* Below this epsilon the exact solver is the better tool. */
-        double floor = max_cost * 1e-12 / (double)x.n;
-        while (!done && x.eps > floor && max_cost > 0) {
-            auction_phase(&x);
-            auction_bounds(&x, &cost, &lb);
-            done = cost <= factor * lb;
-            x.eps /= 5;
-        }
-        if (max_cost == 0) {
-            *sum = 0.0;
-        } else if (done) {
+        if (done) {
             *sum = cost;
         } else {
             st = solve_exact(al, &g, sum);
         }
     }
-    aura__free(al, x.price);
-    aura__free(al, x.owner);
-    aura__free(al, x.item);
-    aura__free(al, x.queue);
-    aura__free(al, x.heap);
-    aura__free(al, x.hpos);
     graph_free(al, &g);
     return st;
 }

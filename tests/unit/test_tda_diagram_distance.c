@@ -24,25 +24,28 @@ static double hungarian_sum(const aura_tda_interval *a, size_t na, const aura_td
                             size_t nb, double p)
 {
     size_t n = na + nb;
-    static double c[2 * MAXN][2 * MAXN];
+    double *cm = malloc((n * n + 1) * sizeof *cm);
+    double *u = calloc(n + 1, sizeof *u), *v = calloc(n + 1, sizeof *v);
+    double *minv = malloc((n + 1) * sizeof *minv);
+    size_t *pm = calloc(n + 1, sizeof *pm), *way = calloc(n + 1, sizeof *way);
+    int *used = malloc((n + 1) * sizeof *used);
+    ASSERT_TRUE(cm && u && v && minv && pm && way && used);
+#define c(i, j) cm[(i) * n + (j)]
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < n; j++) {
-            double v;
+            double x;
             if (i < na && j < nb) {
-                v = linf(a[i], b[j]);
+                x = linf(a[i], b[j]);
             } else if (i < na) {
-                v = (a[i].death - a[i].birth) / 2;
+                x = (a[i].death - a[i].birth) / 2;
             } else if (j < nb) {
-                v = (b[j].death - b[j].birth) / 2;
+                x = (b[j].death - b[j].birth) / 2;
             } else {
-                v = 0;
+                x = 0;
             }
-            c[i][j] = pow(v, p);
+            c(i, j) = pow(x, p);
         }
     }
-    double u[2 * MAXN + 1] = {0}, v[2 * MAXN + 1] = {0}, minv[2 * MAXN + 1];
-    size_t pm[2 * MAXN + 1] = {0}, way[2 * MAXN + 1] = {0};
-    int used[2 * MAXN + 1];
     for (size_t i = 1; i <= n; i++) {
         pm[0] = i;
         size_t j0 = 0;
@@ -56,7 +59,7 @@ static double hungarian_sum(const aura_tda_interval *a, size_t na, const aura_td
             double delta = INFINITY;
             for (size_t j = 1; j <= n; j++) {
                 if (!used[j]) {
-                    double cur = c[i0 - 1][j - 1] - u[i0] - v[j];
+                    double cur = c(i0 - 1, j - 1) - u[i0] - v[j];
                     if (cur < minv[j]) {
                         minv[j] = cur;
                         way[j] = j0;
@@ -85,8 +88,16 @@ static double hungarian_sum(const aura_tda_interval *a, size_t na, const aura_td
     }
     double sum = 0;
     for (size_t j = 1; j <= n; j++) {
-        sum += c[pm[j] - 1][j - 1];
+        sum += c(pm[j] - 1, j - 1);
     }
+#undef c
+    free(cm);
+    free(u);
+    free(v);
+    free(minv);
+    free(pm);
+    free(way);
+    free(used);
     return sum;
 }
 
@@ -149,6 +160,30 @@ AURA_TEST(tda_diagram_wasserstein_matches_dense_hungarian)
         double want = pow(hungarian_sum(a, na, b, nb, p), 1.0 / p);
         double got = distance(AURA_TDA_WASSERSTEIN, p, 0, a, na, b, nb);
         ASSERT_NEAR(want, got, 1e-10 * (1 + want));
+    }
+}
+
+AURA_TEST(tda_diagram_wasserstein_dense_pruned_matches_hungarian)
+{
+    /* Points far from the diagonal: every pair is a candidate, so the
+     * exact solver first prunes the pairs with the auction's reduced costs
+     * (more than 128 pairs per point). */
+    aura_rng rng;
+    aura_rng_init(&rng, 12);
+    static aura_tda_interval a[300], b[300];
+    for (int k = 0; k < 2; k++) {
+        size_t na = 280, nb = 270 + 10 * (size_t)k;
+        gen(&rng, a, na, 4);
+        gen(&rng, b, nb, 4);
+        if (k == 1) {
+            for (size_t i = 0; i < nb; i += 3) { /* integer ties */
+                b[i].birth = floor(b[i].birth * 4);
+                b[i].death = b[i].birth + 5;
+            }
+        }
+        double p = k ? 2.0 : 1.0;
+        double want = pow(hungarian_sum(a, na, b, nb, p), 1.0 / p);
+        ASSERT_NEAR(want, distance(AURA_TDA_WASSERSTEIN, p, 0, a, na, b, nb), 1e-10 * want);
     }
 }
 
