@@ -19,9 +19,14 @@
  * of B sorted by birth (|a.birth - b.birth| <= diag(a) + max diag(B)).
  *
  * Exact: successive shortest paths (Dijkstra on reduced costs with node
- * potentials, stopped when T is reached).  The potentials are a dual
- * solution; at the end every residual edge has reduced cost >= 0 and the
- * flow is optimal (complementary slackness), which the solver checks.
+ * potentials, stopped at the target): a forward search from each point of
+ * A, a backward search into DA from each point of B left free, then DA's
+ * remaining supply.  The potentials are a dual solution; at the end every
+ * residual edge has reduced cost >= 0 and the flow is optimal
+ * (complementary slackness), which the solver checks.  On dense candidate
+ * graphs (more than PRUNE_DEGREE pairs per point) an auction first gives a
+ * dual bound, and pairs whose reduced cost exceeds the primal-dual gap are
+ * dropped (reduced-cost fixing: they are in no optimal matching).
  *
  * Approximate: a forward auction with epsilon scaling on the same sparse
  * structure (Bertsekas; the diagonal handled as in Kerber, Morozov and
