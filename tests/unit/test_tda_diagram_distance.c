@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include "aura/rng.h"
@@ -374,5 +375,111 @@ AURA_TEST(tda_diagram_distance_huge_coordinates_scale)
         /* With the essential classes: finite, about 2s for the bottleneck. */
         double e = distance((aura_tda_metric)m, 1.0, 0.0, sa, 31, sb, 31);
         ASSERT_TRUE(isfinite(e) && e >= 2 * s * (1 - 1e-12));
+    }
+}
+
+/* ---- bottleneck reference: sorted candidates, Kuhn's matching on the
+ * full (na + nb) square graph ---- */
+
+typedef struct kuhn {
+    const aura_tda_interval *a, *b;
+    size_t na, nb, n;
+    double t;
+    size_t *match_c;
+    unsigned char *seen;
+} kuhn;
+
+static int k_edge(const kuhn *K, size_t i, size_t j)
+{
+    if (i < K->na && j < K->nb) {
+        return linf(K->a[i], K->b[j]) <= K->t;
+    }
+    if (i < K->na) {
+        return j - K->nb == i && (K->a[i].death - K->a[i].birth) / 2 <= K->t;
+    }
+    if (j < K->nb) {
+        return i - K->na == j && (K->b[j].death - K->b[j].birth) / 2 <= K->t;
+    }
+    return 1;
+}
+
+static int k_try(kuhn *K, size_t i)
+{
+    for (size_t j = 0; j < K->n; j++) {
+        if (!K->seen[j] && k_edge(K, i, j)) {
+            K->seen[j] = 1;
+            if (K->match_c[j] == SIZE_MAX || k_try(K, K->match_c[j])) {
+                K->match_c[j] = i;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int cmp_d(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static double reference_bottleneck(const aura_tda_interval *a, size_t na,
+                                   const aura_tda_interval *b, size_t nb)
+{
+    size_t n = na + nb, m = 0;
+    double *cand = malloc((na * nb + n + 1) * sizeof *cand);
+    kuhn K = {a, b, na, nb, n, 0, malloc((n + 1) * sizeof(size_t)), malloc(n + 1)};
+    ASSERT_TRUE(cand && K.match_c && K.seen);
+    cand[m++] = 0;
+    for (size_t i = 0; i < na; i++) {
+        cand[m++] = (a[i].death - a[i].birth) / 2;
+        for (size_t j = 0; j < nb; j++) {
+            cand[m++] = linf(a[i], b[j]);
+        }
+    }
+    for (size_t j = 0; j < nb; j++) {
+        cand[m++] = (b[j].death - b[j].birth) / 2;
+    }
+    qsort(cand, m, sizeof *cand, cmp_d);
+    size_t lo = 0, hi = m - 1; /* cand[hi] (the largest) is feasible */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        K.t = cand[mid];
+        size_t got = 0;
+        for (size_t j = 0; j < n; j++) {
+            K.match_c[j] = SIZE_MAX;
+        }
+        for (size_t i = 0; i < n; i++) {
+            memset(K.seen, 0, n);
+            got += (size_t)k_try(&K, i);
+        }
+        if (got == n) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    double r = cand[lo];
+    free(cand);
+    free(K.match_c);
+    free(K.seen);
+    return r;
+}
+
+AURA_TEST(tda_diagram_bottleneck_grid_matches_reference)
+{
+    /* 64 or more points on the other side switch the threshold test to its
+     * grid neighbour search; ties put pairs exactly on cell boundaries. */
+    aura_rng rng;
+    aura_rng_init(&rng, 31);
+    static aura_tda_interval a[90], b[90];
+    for (int it = 0; it < 10; it++) {
+        size_t na = 64 + aura_rng_below(&rng, 20), nb = 64 + aura_rng_below(&rng, 20);
+        int kind = (int)(it % 5);
+        gen(&rng, a, na, kind);
+        gen(&rng, b, nb, kind);
+        double want = reference_bottleneck(a, na, b, nb);
+        ASSERT_NEAR(want, distance(AURA_TDA_BOTTLENECK, 1, 0, a, na, b, nb), 0);
+        check_bound(want, distance(AURA_TDA_BOTTLENECK, 1, 0.01, a, na, b, nb), 0.01);
     }
 }
