@@ -473,8 +473,8 @@ AURA_TEST(tda_diagram_bottleneck_grid_matches_reference)
     aura_rng rng;
     aura_rng_init(&rng, 31);
     static aura_tda_interval a[90], b[90];
-    for (int it = 0; it < 10; it++) {
-        size_t na = 64 + aura_rng_below(&rng, 20), nb = 64 + aura_rng_below(&rng, 20);
+    for (int it = 0; it < 40; it++) {
+        size_t na = 64 + aura_rng_below(&rng, 26), nb = 64 + aura_rng_below(&rng, 26);
         int kind = (int)(it % 5);
         gen(&rng, a, na, kind);
         gen(&rng, b, nb, kind);
