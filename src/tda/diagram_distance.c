@@ -1,13 +1,14 @@
-/* diagram_distance.c -- exact bottleneck and p-Wasserstein distances
- * between persistence diagrams (L-infinity ground metric, as GUDHI).
+/* diagram_distance.c -- bottleneck and p-Wasserstein distances (exact and
+ * approximate) between persistence diagrams (L-infinity ground metric, as GUDHI).
  *
  * Both reduce to an assignment problem on N = na + nb rows and columns:
  * rows are a's points then one diagonal slot per point of b, columns are
  * b's points then one diagonal slot per point of a.  Point-to-point costs
  * are |a - b|_inf, a point's cost to the diagonal is (death - birth) / 2,
  * diagonal-to-diagonal costs 0.
- *  - Bottleneck: binary search over the candidate costs for the smallest
- *    threshold that admits a perfect matching (Hopcroft-Karp).
+ *  - Bottleneck: the smallest candidate threshold that admits a perfect
+ *    matching (Hopcroft-Karp, warm-started), bracketed first by a
+ *    geometric bisection; --approx stops at the bracket.
  *  - Wasserstein: diagram_wasserstein.c (successive shortest paths on a
  *    sparse flow network with two aggregate diagonal nodes).
  * Essential classes are matched separately by sorted birth.
