@@ -134,8 +134,11 @@ int cmd_tda_distance(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             }
         } else if (strcmp(a, "--approx") == 0 && i + 1 < argc) {
-            if (!parse_double(cmd, a, argv[++i], &o.approx) || !(o.approx > 0)) {
-                cli_errorf(cmd, "--approx must be a number > 0");
+            if (!parse_double(cmd, a, argv[++i], &o.approx)) {
+                return CLI_EXIT_USAGE;
+            }
+            if (!(o.approx > 0)) {
+                cli_errorf(cmd, "--approx must be > 0, got '%s'", argv[i]);
                 return CLI_EXIT_USAGE;
             }
         } else if (a[0] == '-' && a[1]) {
