@@ -3,10 +3,12 @@
 random diagrams: bottleneck and Wasserstein (order 1, 2, 3; internal_p =
 inf) on hundreds of pairs (ties, essential classes, empty diagrams), and
 the Betti curve, landscapes, persistence image and entropy where GUDHI's
-representations module has the same definition.  Prints the largest
+representations module has the same definition; --approx EPS answers
+checked to lie within [d, (1 + EPS) d] of GUDHI's exact d; and some larger
+pairs (200-800 points, a third of them dense) for the exact distances.  Prints the largest
 relative error of each and exits 1 if any exceeds 1e-9.
 
-usage: build/venv/bin/python bench/check_tda_diagram_gudhi.py [--build build] [--pairs 300]
+usage: build/venv/bin/python bench/check_tda_diagram_gudhi.py [--build build] [--pairs 300] [--large 20]
 """
 import argparse
 import json
@@ -15,6 +17,8 @@ import os
 import subprocess
 import sys
 import tempfile
+
+import warnings
 
 import numpy as np
 import gudhi
@@ -33,6 +37,11 @@ def random_diagram(rng, n, ties, essential):
     for _ in range(essential):
         pts.append([float(rng.integers(0, 4)) if ties else rng.uniform(0, 10), math.inf])
     return np.array(pts, dtype=float).reshape(-1, 2)
+
+
+def cluster_diagram(rng, n):
+    b = rng.uniform(0, 1, n)
+    return np.stack([b, b + 5 + rng.uniform(0, 1, n)], axis=1)
 
 
 def write_barcode(path, diag):
@@ -55,10 +64,21 @@ def rel(a, b):
     return abs(a - b) / max(1.0, abs(b))
 
 
+def bound_excess(got, want, eps):
+    """How far (relative) got lies outside [want, (1 + eps) want]; 0 inside."""
+    if math.isinf(want) or math.isinf(got):
+        return 0.0 if got == want else math.inf
+    if want == 0:
+        return abs(got)
+    return max(0.0, (want - got) / want, (got - (1 + eps) * want) / want)
+
+
 def main():
+    warnings.filterwarnings("ignore", module="ot")  # POT on empty diagrams
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--pairs", type=int, default=300)
+    ap.add_argument("--large", type=int, default=20)
     args = ap.parse_args()
     rng = np.random.default_rng(2026)
     worst = {}
@@ -80,11 +100,41 @@ def main():
             want = gudhi.wasserstein.wasserstein_distance(a, b, order=p, internal_p=np.inf)
             key = "wasserstein p=%g" % p
             worst[key] = max(worst.get(key, 0), rel(got, want))
+        # --approx EPS must satisfy d <= r <= (1 + EPS) d for the exact d.
+        eps = (0.1, 0.01)[it % 2]
+        for metric, want in (("bottleneck", gudhi.bottleneck_distance(a, b)),
+                             ("wasserstein", gudhi.wasserstein.wasserstein_distance(
+                                 a, b, order=2.0, internal_p=np.inf))):
+            got = float(aura(args.build, "tda-distance", "--metric", metric, "--order", "2",
+                             "--approx", repr(eps), pa, pb))
+            key = "%s approx bound" % metric
+            worst[key] = max(worst.get(key, 0), bound_excess(got, want, eps))
         if it % 10 == 0 and len(a) > 0:
             check_features(args.build, pa, a, worst)
+    # Larger pairs: exact Wasserstein and bottleneck on 200-800 points; a
+    # third far from the diagonal (every pair a candidate: the exact solver
+    # prunes the pairs with an auction first), a third with integer ties.
+    for it in range(args.large):
+        n1, n2 = int(rng.integers(200, 800)), int(rng.integers(200, 800))
+        if it % 3 == 2:
+            a, b = cluster_diagram(rng, n1), cluster_diagram(rng, n2)
+        else:
+            a = random_diagram(rng, n1, it % 3 == 0, 0)
+            b = random_diagram(rng, n2, it % 3 == 0, 0)
+        write_barcode(pa, a)
+        write_barcode(pb, b)
+        got = float(aura(args.build, "tda-distance", pa, pb))
+        worst["bottleneck large"] = max(worst.get("bottleneck large", 0),
+                                        rel(got, gudhi.bottleneck_distance(a, b)))
+        p = (1.0, 2.0)[it % 2]
+        got = float(aura(args.build, "tda-distance", "--metric", "wasserstein", "--order",
+                         str(p), pa, pb))
+        want = gudhi.wasserstein.wasserstein_distance(a, b, order=p, internal_p=np.inf)
+        worst["wasserstein large"] = max(worst.get("wasserstein large", 0), rel(got, want))
     ok = True
-    print("AURA vs GUDHI %s on %d random diagram pairs (largest relative error):"
-          % (gudhi.__version__, args.pairs))
+    print("AURA vs GUDHI %s on %d random diagram pairs and %d large ones (largest relative"
+          " error; for --approx: relative excess outside [d, (1+eps) d]):"
+          % (gudhi.__version__, args.pairs, args.large))
     for k, v in worst.items():
         flag = "ok" if v <= 1e-9 else "MISMATCH"
         ok &= v <= 1e-9

@@ -133,6 +133,14 @@ int cmd_tda_distance(int argc, char **argv)
                 cli_errorf(cmd, "--order must be a number >= 1");
                 return CLI_EXIT_USAGE;
             }
+        } else if (strcmp(a, "--approx") == 0 && i + 1 < argc) {
+            if (!parse_double(cmd, a, argv[++i], &o.approx)) {
+                return CLI_EXIT_USAGE;
+            }
+            if (!(o.approx > 0)) {
+                cli_errorf(cmd, "--approx must be > 0, got '%s'", argv[i]);
+                return CLI_EXIT_USAGE;
+            }
         } else if (a[0] == '-' && a[1]) {
             cli_errorf(cmd, "unknown option '%s' (see --help)", a);
             return CLI_EXIT_USAGE;

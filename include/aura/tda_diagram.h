@@ -57,11 +57,12 @@ typedef struct aura_tda_distance_opts {
     const aura_allocator *alloc; /* NULL = default */
     aura_tda_metric metric;      /* default AURA_TDA_BOTTLENECK */
     double order;                /* p of p-Wasserstein, >= 1 (default 1) */
+    double approx;               /* 0 = exact (default); eps > 0: see below */
 } aura_tda_distance_opts;
 
 AURA_API aura_tda_distance_opts aura_tda_distance_opts_default(void);
 
-/* Exact distance between diagrams a and b (either may be empty), with the
+/* Distance between diagrams a and b (either may be empty), with the
  * L-infinity ground metric and points matched to the diagonal at distance
  * (death - birth) / 2, as GUDHI's bottleneck_distance and
  * wasserstein_distance (internal_p = inf) define them:
@@ -69,8 +70,14 @@ AURA_API aura_tda_distance_opts aura_tda_distance_opts_default(void);
  *   wasserstein = (min over matchings of the sum of cost^p)^(1/p).
  * Essential classes are matched among themselves by birth (sorted order,
  * which is optimal on a line); different numbers of them give INFINITY.
- * Cost: bottleneck O(N^2.5 log N), Wasserstein O(N^3) time and O(N^2)
- * memory, N = na + nb finite points. */
+ * With opts->approx = 0 the result is exact (up to floating-point
+ * rounding).  With approx = eps > 0 (finite) it is an upper bound within a
+ * factor 1 + eps:  d <= *out <= (1 + eps) d  (d the exact distance; d = 0
+ * gives 0), from a geometric bisection (bottleneck) or an auction
+ * certified by its dual bound (Wasserstein); docs/tda_diagram.md.
+ * Cost: bottleneck O(N^2.5 log N); Wasserstein successive shortest paths
+ * on a sparse graph of the pairs with |a - b|^p <= diag(a)^p + diag(b)^p,
+ * O(N E log N) worst case, memory O(N + E); N = na + nb finite points. */
 AURA_API aura_status aura_tda_diagram_distance(const aura_tda_distance_opts *opts,
                                                const aura_tda_interval *a, size_t na,
                                                const aura_tda_interval *b, size_t nb,
