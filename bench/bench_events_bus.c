@@ -486,8 +486,14 @@ static int single_thread(enum impl impl, uint64_t n)
             aura_events_bus_dispatch(r.bus, SIZE_MAX, 0, NULL);
         }
     }
-    printf("%s: %llu events, checksum %llu\n", impl_names[impl], (unsigned long long)r.got,
+    printf("%s: %llu events, checksum %llu", impl_names[impl], (unsigned long long)r.got,
            (unsigned long long)r.sum);
+    if (r.bus) {
+        aura_events_bus_stats st;
+        aura_events_bus_get_stats(r.bus, &st);
+        printf(", bias changes %llu", (unsigned long long)st.bias_changes);
+    }
+    printf("\n");
     teardown(&r);
     return 0;
 }

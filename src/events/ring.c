@@ -732,7 +732,10 @@ aura_status aura__ring_wait(aura__ring *r, int timeout_ms)
         uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
         struct timespec rel, *relp;
         int expired = !time_left(&w, &rel, &relp);
-        if (POS(t) != h) { /* claimed, not yet written */
+        if (POS(t) != h) { /* claimed: written meanwhile, or being written */
+            if (is_published(r, h)) {
+                return AURA_OK; /* the bias holder stores tail after the mark */
+            }
             if (expired) {
                 return AURA_E_TIMEOUT;
             }
