@@ -331,24 +331,26 @@ static void unbias(aura__ring *r, uintptr_t tok)
 }
 
 /* After a claim by CAS: counts claims in a row by this thread (a hint,
- * racy on purpose), and at AURA__RING_REBIAS takes the bias. */
-static inline void note_claim(aura__ring *r)
+ * racy on purpose), and at AURA__RING_REBIAS takes the bias.  Returns
+ * AURA_OK; out of line, so that publish1's fast path stays a leaf (it
+ * tail-calls this). */
+__attribute__((noinline)) static aura_status note_claim(aura__ring *r)
 {
     uintptr_t tok = my_token();
     if (atomic_load_explicit(&r->last_claimer, memory_order_relaxed) != tok) {
         atomic_store_explicit(&r->last_claimer, tok, memory_order_relaxed);
         atomic_store_explicit(&r->streak, 0, memory_order_relaxed);
-        return;
+        return AURA_OK;
     }
     uint32_t k = atomic_load_explicit(&r->streak, memory_order_relaxed) + 1;
     atomic_store_explicit(&r->streak, k, memory_order_relaxed);
     if (k < AURA__RING_REBIAS) {
-        return;
+        return AURA_OK;
     }
     uintptr_t zero = 0;
     if (!atomic_compare_exchange_strong_explicit(&r->bias, &zero, AURA__RING_BIAS_MOVING,
                                                  memory_order_acq_rel, memory_order_relaxed)) {
-        return;
+        return AURA_OK;
     }
     uint64_t t = tail_owned(r, 1);
     atomic_fetch_add_explicit(&r->bias_changes, 1, memory_order_relaxed);
@@ -356,6 +358,7 @@ static inline void note_claim(aura__ring *r)
     if (t & SLEEPING) {
         wake_consumer(r); /* it slept the unowned way: let it sleep again the owned way */
     }
+    return AURA_OK;
 }
 
 /* Claims up to `want` free slots (exactly `want` if all_or_nothing): by
@@ -565,10 +568,7 @@ aura_status aura__ring_publish1(aura__ring *r, const aura_events_event *ev)
                                                            memory_order_acq_rel,
                                                            memory_order_relaxed)) {
             fill(r, pos, ev, 1, t, 0);
-            if (r->bias_ok) {
-                note_claim(r);
-            }
-            return AURA_OK;
+            return r->bias_ok ? note_claim(r) : AURA_OK;
         }
     }
     return aura__ring_publish(r, ev, 1, NULL);
