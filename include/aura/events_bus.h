@@ -116,8 +116,9 @@ AURA_API void aura_events_bus_destroy(aura_events_bus *bus);
  *   AURA_E_FULL    REJECT policy and no room (counted in `rejected`);
  *   AURA_E_TIMEOUT BLOCK policy and no room within publish_timeout_ms;
  *   AURA_E_STATE   the bus is closed (also wakes a blocked publish).
- * Cost: one compare-and-swap (a plain store in single-producer mode) and a
- * 64-byte copy when there is room. */
+ * Cost: one compare-and-swap (plain stores in single-producer mode, and for
+ * a producer that holds the bias, see owner_bias) and a 64-byte copy when
+ * there is room. */
 AURA_API aura_status aura_events_bus_publish(aura_events_bus *bus, const aura_events_event *ev);
 
 /* Copies evs[0..n) into the ring, in order, with one claim per run of free

@@ -319,6 +319,11 @@ static void unbias(aura__ring *r, uintptr_t tok)
     }
     if (b != tok) {
         heavy_fence(r); /* the holder has left its section or will see MOVING */
+        /* producers take turns: earning the bias back gets harder each time */
+        uint32_t sh = atomic_load_explicit(&r->rebias_shift, memory_order_relaxed);
+        if (sh < AURA__RING_REBIAS_MAX_SHIFT) {
+            atomic_store_explicit(&r->rebias_shift, sh + 1, memory_order_relaxed);
+        }
     }
     waiter bw = {0};
     while (atomic_load_explicit(&r->busy, memory_order_acquire)) {
@@ -344,7 +349,8 @@ __attribute__((noinline)) static aura_status note_claim(aura__ring *r)
     }
     uint32_t k = atomic_load_explicit(&r->streak, memory_order_relaxed) + 1;
     atomic_store_explicit(&r->streak, k, memory_order_relaxed);
-    if (k < AURA__RING_REBIAS) {
+    if (k < (uint32_t)AURA__RING_REBIAS
+                 << atomic_load_explicit(&r->rebias_shift, memory_order_relaxed)) {
         return AURA_OK;
     }
     uintptr_t zero = 0;

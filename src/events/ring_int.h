@@ -20,6 +20,8 @@
  *
  * Bias (multi-producer mode, when membarrier(2) is available): a producer
  * that made AURA__RING_REBIAS claims in a row with nobody else claiming
+ * (twice as many after each revocation by another thread, up to 2^12
+ * times as many, so that producers taking turns stop paying for it)
  * takes the ring's bias (bias = its thread token, OWNED set in tail).
  * While it holds it, its claims are plain loads and stores, as in an SPSC
  * ring: no locked instruction per publish.  It brackets each claim-and-fill
@@ -86,7 +88,8 @@
 #define AURA__RING_POS(t) ((t) >> 2)      /* tail word -> position */
 #define AURA__RING_TAIL(pos) ((pos) << 2) /* position -> tail word, no bits */
 #define AURA__RING_BIAS_MOVING ((uintptr_t)1) /* bias being taken or revoked */
-#define AURA__RING_REBIAS 1024            /* claims in a row that earn the bias */
+#define AURA__RING_REBIAS 1024            /* claims in a row that earn the bias, */
+#define AURA__RING_REBIAS_MAX_SHIFT 12    /* doubled by each revocation, to 4M */
 #define AURA__RING_LINE 64
 
 typedef struct aura__ring {
@@ -111,6 +114,7 @@ typedef struct aura__ring {
     _Atomic uint32_t busy;        /* the owner is inside a claim-and-fill */
     _Atomic uint32_t streak;      /* claims in a row by last_claimer (a hint) */
     _Atomic uintptr_t last_claimer; /* token of the last CAS claimer (a hint) */
+    _Atomic uint32_t rebias_shift;  /* the bias takes REBIAS << this claims in a row */
     /* releasers' line (consumer; droppers under DROP_OLDEST) */
     _Alignas(AURA__RING_LINE) _Atomic uint64_t free;
     /* takers' line */
