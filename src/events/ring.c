@@ -64,8 +64,11 @@ typedef struct waiter {
     unsigned paused;       /* cpu pauses spent */
     int counted;           /* this wait is already in `waits` */
     int timed;             /* deadline is set */
+    int napped;            /* consumer: took its short nap before a full sleep */
     struct timespec deadline;
 } waiter;
+
+#define OWNED_NAP_NS 50000L /* consumer, ring owned: a nap before membarrier */
 
 static void deadline_set(waiter *w, int timeout_ms)
 {
@@ -695,6 +698,23 @@ static void consumer_sleep(aura__ring *r, uint64_t t, waiter *w)
         /* the holder's plain tail stores may wipe SLEEPING: announce the
          * sleep in cons_sleeping, which it checks after each fill */
         atomic_store(&r->cons_sleeping, 1);
+        if (!w->napped) {
+            /* First a short nap without membarrier (an IPI to the CPU
+             * running the holder): usually the holder sees cons_sleeping
+             * and wakes us, and if its check raced with our store, the
+             * nap ends by itself.  The full handshake comes next time. */
+            w->napped = 1;
+            struct timespec nap = {0, OWNED_NAP_NS};
+            if (relp && (relp->tv_sec < nap.tv_sec ||
+                         (relp->tv_sec == nap.tv_sec && relp->tv_nsec < nap.tv_nsec))) {
+                nap = *relp;
+            }
+            if (!is_published(r, POS(t)) && !atomic_load(&r->closed)) {
+                futex_wait(&r->cons_futex, key, &nap);
+            }
+            atomic_store(&r->cons_sleeping, 0);
+            return;
+        }
         heavy_fence(r);
         if (atomic_compare_exchange_strong_explicit(&r->tail, &t, t | SLEEPING,
                                                     memory_order_acq_rel, memory_order_relaxed) &&
