@@ -62,7 +62,9 @@
  *     the SLEEPING bit, so the consumer first stores cons_sleeping and runs
  *     membarrier(2), then sets SLEEPING (CAS, fails if anything was claimed
  *     meanwhile); the owner, after writing its marks, checks cons_sleeping
- *     behind a compiler barrier (the single-producer handshake).  Taking
+ *     behind a compiler barrier (the single-producer handshake).  Before
+ *     the first such sleep of a wait it naps 50 us with cons_sleeping set
+ *     and no membarrier (bounded, so a missed wake costs the nap).  Taking
  *     the bias sets OWNED by CAS and so sees a SLEEPING bit set without it,
  *     and wakes the consumer, which then sleeps again the owned way.
  *   - producer sleep (BLOCK): increment prod_waiters (seq_cst), re-check room
