@@ -1,7 +1,9 @@
 /* bench_events_bus.c -- throughput of aura_events_bus against two queues
- * written here for comparison: a plain SPSC ring (Lamport, cached indices,
- * busy-waiting) and a bounded mutex+condvar queue.  64-byte events; the
- * consumer reads every event (sums a field) in all three.
+ * written here for comparison, a plain SPSC ring (Lamport, cached indices,
+ * busy-waiting) and a bounded mutex+condvar queue, and against Concurrency
+ * Kit's ck_ring (SPSC and MPSC, busy-waiting; Debian libck-dev, compiled in
+ * when <ck_ring.h> is present).  64-byte events; the consumer reads every
+ * event (sums a field) in all of them.
  *
  * Cases:  1p1c   one producer, one consumer, pinned to CPUs 0 and 1
  *         2p1c   two producers, one consumer (not pinned)
@@ -24,6 +26,16 @@
 #include <unistd.h>
 
 #include "aura/events_bus.h"
+
+#if defined(__has_include)
+#if __has_include(<ck_ring.h>)
+#include <ck_ring.h>
+#define HAVE_CK 1
+#endif
+#endif
+#ifndef HAVE_CK
+#define HAVE_CK 0
+#endif
 
 #define CAP 8192      /* slots in every queue */
 #define PUB_BATCH 32  /* events per publish_batch call */
@@ -143,13 +155,61 @@ static size_t mq_pop(mq *q, uint64_t *sum)
     return n;
 }
 
+/* ---- Concurrency Kit's ring (typed: 64-byte entries in the buffer) ---- */
+
+#if HAVE_CK
+struct ckev {
+    aura_events_event e;
+};
+CK_RING_PROTOTYPE(ev, ckev)
+
+typedef struct ckq {
+    struct ck_ring ring;
+    _Alignas(64) struct ckev buf[CAP];
+} ckq;
+
+static void ck_push(ckq *q, const aura_events_event *ev, int mp)
+{
+    struct ckev e = {*ev};
+    while (!(mp ? ck_ring_enqueue_mpsc_ev(&q->ring, q->buf, &e)
+                : ck_ring_enqueue_spsc_ev(&q->ring, q->buf, &e))) {
+        cpu_pause();
+    }
+}
+
+static int ck_pop(ckq *q, uint64_t *sum)
+{
+    struct ckev e;
+    if (!ck_ring_dequeue_spsc_ev(&q->ring, q->buf, &e)) { /* single consumer: same code */
+        return 0;
+    }
+    *sum += (uint64_t)e.e.ts_us;
+    return 1;
+}
+#endif
+
 /* ---- one run ---- */
 
-enum impl { SPSC, MUTEX, BUS_ONE, BUS_BATCH, BUS_SP_ONE, N_IMPL };
-static const char *const impl_names[] = {"spsc ring (bench)", "mutex+condvar (bench)",
-                                         "aura bus, publish 1/call",
-                                         "aura bus, publish_batch 32",
-                                         "aura bus single-prod., 1/call"};
+enum impl {
+    SPSC,
+    MUTEX,
+    BUS_ONE,
+    BUS_BATCH,
+    BUS_SP_ONE,
+    BUS_ONE_NOBIAS,
+    CK_SPSC,
+    CK_MPSC,
+    N_IMPL
+};
+static const char *const impl_names[] = {
+    "spsc ring (bench)",          "mutex+condvar (bench)",      "aura bus, publish 1/call",
+    "aura bus, publish_batch 32", "aura bus single-prod., 1/call", "aura bus 1/call, no bias",
+    "ck_ring spsc (libck)",       "ck_ring mpsc (libck)"};
+
+static int is_ck(enum impl k)
+{
+    return k == CK_SPSC || k == CK_MPSC;
+}
 
 typedef struct run {
     enum impl impl;
@@ -158,6 +218,7 @@ typedef struct run {
     uint64_t per_prod;
     spsc *sq;
     mq *mq;
+    void *ck;
     aura_events_bus *bus;
     _Atomic int ready;
     _Atomic int go;
@@ -195,8 +256,17 @@ static void *producer(void *arg)
             mq_push(r->mq, &g_src[i & (PUB_BATCH - 1)]);
         }
         break;
+#if HAVE_CK
+    case CK_SPSC:
+    case CK_MPSC:
+        for (uint64_t i = 0; i < n; i++) {
+            ck_push(r->ck, &g_src[i & (PUB_BATCH - 1)], r->impl == CK_MPSC);
+        }
+        break;
+#endif
     case BUS_ONE:
     case BUS_SP_ONE:
+    case BUS_ONE_NOBIAS:
         for (uint64_t i = 0; i < n; i++) {
             aura_events_bus_publish(r->bus, &g_src[i & (PUB_BATCH - 1)]);
         }
@@ -240,11 +310,72 @@ static void consume(run *r, uint64_t total)
             r->got += mq_pop(r->mq, &r->sum);
         }
         break;
+#if HAVE_CK
+    case CK_SPSC:
+    case CK_MPSC:
+        while (r->got < total) {
+            if (ck_pop(r->ck, &r->sum)) {
+                r->got++;
+            } else {
+                cpu_pause();
+            }
+        }
+        break;
+#endif
     default:
         while (r->got < total) {
             aura_events_bus_dispatch(r->bus, SIZE_MAX, -1, NULL);
         }
         break;
+    }
+}
+
+/* Creates the queue of r->impl; 0 on success. */
+static int setup(run *r)
+{
+    enum impl impl = r->impl;
+    if (impl == SPSC) {
+        r->sq = aligned_alloc(64, sizeof(spsc));
+        memset(r->sq, 0, sizeof(spsc));
+    } else if (impl == MUTEX) {
+        r->mq = calloc(1, sizeof(mq));
+        pthread_mutex_init(&r->mq->mu, NULL);
+        pthread_cond_init(&r->mq->not_empty, NULL);
+        pthread_cond_init(&r->mq->not_full, NULL);
+    } else if (is_ck(impl)) {
+#if HAVE_CK
+        ckq *q = aligned_alloc(64, sizeof(ckq));
+        memset(q, 0, sizeof(ckq));
+        ck_ring_init(&q->ring, CAP);
+        r->ck = q;
+#else
+        return 1;
+#endif
+    } else {
+        aura_events_bus_opts o = aura_events_bus_opts_default();
+        o.capacity = CAP;
+        o.single_producer = impl == BUS_SP_ONE;
+        o.owner_bias = impl != BUS_ONE_NOBIAS;
+        uint64_t id;
+        if (aura_events_bus_create(&o, &r->bus) != AURA_OK ||
+            aura_events_bus_subscribe(r->bus, AURA_EVENTS_BUS_ALL_KINDS, sub_fn, r, &id) !=
+                AURA_OK) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void teardown(run *r)
+{
+    aura_events_bus_destroy(r->bus);
+    free(r->sq);
+    free(r->ck);
+    if (r->mq) {
+        pthread_mutex_destroy(&r->mq->mu);
+        pthread_cond_destroy(&r->mq->not_empty);
+        pthread_cond_destroy(&r->mq->not_full);
+        free(r->mq);
     }
 }
 
@@ -258,24 +389,8 @@ static double one_run(enum impl impl, int n_prod, int pinned, uint64_t n_total)
     r.pinned = pinned;
     r.per_prod = (n_total / (uint64_t)n_prod) / PUB_BATCH * PUB_BATCH;
     uint64_t total = r.per_prod * (uint64_t)n_prod;
-    if (impl == SPSC) {
-        r.sq = aligned_alloc(64, sizeof(spsc));
-        memset(r.sq, 0, sizeof(spsc));
-    } else if (impl == MUTEX) {
-        r.mq = calloc(1, sizeof(mq));
-        pthread_mutex_init(&r.mq->mu, NULL);
-        pthread_cond_init(&r.mq->not_empty, NULL);
-        pthread_cond_init(&r.mq->not_full, NULL);
-    } else {
-        aura_events_bus_opts o = aura_events_bus_opts_default();
-        o.capacity = CAP;
-        o.single_producer = impl == BUS_SP_ONE;
-        uint64_t id;
-        if (aura_events_bus_create(&o, &r.bus) != AURA_OK ||
-            aura_events_bus_subscribe(r.bus, AURA_EVENTS_BUS_ALL_KINDS, sub_fn, &r, &id) !=
-                AURA_OK) {
-            return 0;
-        }
+    if (setup(&r) != 0) {
+        return 0;
     }
     pin(pinned ? 1 : -1);
     pthread_t th[MAXP];
@@ -304,18 +419,12 @@ static double one_run(enum impl impl, int n_prod, int pinned, uint64_t n_total)
         aura_events_bus_get_stats(r.bus, &st);
         ok = ok && st.published == total && st.dispatched == total;
         if (getenv("BENCH_VERBOSE")) {
-            fprintf(stderr, "  [%s: waits %llu sleeps %llu]\n", impl_names[impl],
-                    (unsigned long long)st.waits, (unsigned long long)st.sleeps);
+            fprintf(stderr, "  [%s: waits %llu sleeps %llu bias changes %llu]\n",
+                    impl_names[impl], (unsigned long long)st.waits,
+                    (unsigned long long)st.sleeps, (unsigned long long)st.bias_changes);
         }
-        aura_events_bus_destroy(r.bus);
     }
-    free(r.sq);
-    if (r.mq) {
-        pthread_mutex_destroy(&r.mq->mu);
-        pthread_cond_destroy(&r.mq->not_empty);
-        pthread_cond_destroy(&r.mq->not_full);
-        free(r.mq);
-    }
+    teardown(&r);
     pin(-1);
     if (!ok) {
         fprintf(stderr, "bench: %s lost or corrupted events\n", impl_names[impl]);
@@ -341,21 +450,7 @@ static int single_thread(enum impl impl, uint64_t n)
     static run r;
     memset(&r, 0, sizeof r);
     r.impl = impl;
-    uint64_t id;
-    aura_events_bus_opts o = aura_events_bus_opts_default();
-    o.capacity = CAP;
-    o.single_producer = impl == BUS_SP_ONE;
-    if (impl == SPSC) {
-        r.sq = aligned_alloc(64, sizeof(spsc));
-        memset(r.sq, 0, sizeof(spsc));
-    } else if (impl == MUTEX) {
-        r.mq = calloc(1, sizeof(mq));
-        pthread_mutex_init(&r.mq->mu, NULL);
-        pthread_cond_init(&r.mq->not_empty, NULL);
-        pthread_cond_init(&r.mq->not_full, NULL);
-    } else if (aura_events_bus_create(&o, &r.bus) != AURA_OK ||
-               aura_events_bus_subscribe(r.bus, AURA_EVENTS_BUS_ALL_KINDS, sub_fn, &r, &id) !=
-                   AURA_OK) {
+    if (setup(&r) != 0) {
         return 1;
     }
     for (uint64_t i = 0; i < n; i += PUB_BATCH) {
@@ -364,7 +459,11 @@ static int single_thread(enum impl impl, uint64_t n)
                 spsc_push(r.sq, &g_src[j]);
             } else if (impl == MUTEX) {
                 mq_push(r.mq, &g_src[j]);
-            } else if (impl == BUS_ONE || impl == BUS_SP_ONE) {
+#if HAVE_CK
+            } else if (is_ck(impl)) {
+                ck_push(r.ck, &g_src[j], impl == CK_MPSC);
+#endif
+            } else if (impl != BUS_BATCH) {
                 aura_events_bus_publish(r.bus, &g_src[j]);
             }
         }
@@ -377,15 +476,25 @@ static int single_thread(enum impl impl, uint64_t n)
             }
         } else if (impl == MUTEX) {
             r.got += mq_pop(r.mq, &r.sum);
+#if HAVE_CK
+        } else if (is_ck(impl)) {
+            for (int j = 0; j < PUB_BATCH; j++) {
+                r.got += (uint64_t)ck_pop(r.ck, &r.sum);
+            }
+#endif
         } else {
             aura_events_bus_dispatch(r.bus, SIZE_MAX, 0, NULL);
         }
     }
-    printf("%s: %llu events, checksum %llu\n", impl_names[impl], (unsigned long long)r.got,
+    printf("%s: %llu events, checksum %llu", impl_names[impl], (unsigned long long)r.got,
            (unsigned long long)r.sum);
-    aura_events_bus_destroy(r.bus);
-    free(r.sq);
-    free(r.mq);
+    if (r.bus) {
+        aura_events_bus_stats st;
+        aura_events_bus_get_stats(r.bus, &st);
+        printf(", bias changes %llu", (unsigned long long)st.bias_changes);
+    }
+    printf("\n");
+    teardown(&r);
     return 0;
 }
 
@@ -421,6 +530,9 @@ static void report(const char *label, const enum impl *impls, int n_impl, int n_
     /* round robin, so that every implementation sees the same noise */
     for (int r = 0; r < runs; r++) {
         for (int i = 0; i < n_impl; i++) {
+            if (is_ck(impls[i]) && !HAVE_CK) {
+                continue;
+            }
             double v = one_run(impls[i], n_prod, pinned, n);
             unpin_main();
             rate[impls[i]] = v > rate[impls[i]] ? v : rate[impls[i]];
@@ -428,6 +540,11 @@ static void report(const char *label, const enum impl *impls, int n_impl, int n_
     }
     for (int i = 0; i < n_impl; i++) {
         enum impl k = impls[i];
+        if (is_ck(k) && !HAVE_CK) {
+            printf("%-5s  %-28s (not built: no <ck_ring.h>; apt-get install libck-dev)\n", label,
+                   impl_names[k]);
+            continue;
+        }
         printf("%-5s  %-28s %8.2f M/s", label, impl_names[k], rate[k] / 1e6);
         if (k != ref && rate[ref] > 0) {
             printf("   %5.2fx %s", rate[k] / rate[ref], ref == SPSC ? "spsc" : "mutex");
@@ -466,8 +583,8 @@ int main(int argc, char **argv)
     }
     printf("# 64-byte events, ring of %d slots, best of %d runs, %llu events a run\n", CAP, runs,
            (unsigned long long)n);
-    static const char *const st_names[] = {"st-spsc", "st-mutex", "st-bus1", "st-busbatch",
-                                           "st-bussp1"};
+    static const char *const st_names[] = {"st-spsc",   "st-mutex",  "st-bus1",  "st-busbatch",
+                                           "st-bussp1", "st-bus1nb", "st-ckspsc", "st-ckmpsc"};
     for (int k = 0; k < N_IMPL; k++) {
         if (strcmp(which, st_names[k]) == 0) {
             return single_thread((enum impl)k, n);
@@ -480,17 +597,18 @@ int main(int argc, char **argv)
         return 2;
     }
     if (all || strcmp(which, "1p1c") == 0) {
-        enum impl im[] = {SPSC, MUTEX, BUS_ONE, BUS_BATCH, BUS_SP_ONE};
-        report("1p1c", im, 5, 1, 1, n, runs, SPSC);
+        enum impl im[] = {SPSC,    CK_SPSC,   CK_MPSC,    MUTEX,
+                          BUS_ONE, BUS_BATCH, BUS_SP_ONE, BUS_ONE_NOBIAS};
+        report("1p1c", im, 8, 1, 1, n, runs, SPSC);
     }
     if (all || strcmp(which, "2p1c") == 0) {
-        enum impl im[] = {MUTEX, BUS_ONE, BUS_BATCH};
-        report("2p1c", im, 3, 2, 0, n, runs, MUTEX);
+        enum impl im[] = {MUTEX, CK_MPSC, BUS_ONE, BUS_BATCH, BUS_ONE_NOBIAS};
+        report("2p1c", im, 5, 2, 0, n, runs, MUTEX);
     }
     if (all || strcmp(which, "hog") == 0) {
         pid_t hog = start_hog();
-        enum impl im[] = {MUTEX, SPSC, BUS_ONE, BUS_BATCH, BUS_SP_ONE};
-        report("hog", im, 5, 1, 0, n / 4, runs, MUTEX);
+        enum impl im[] = {MUTEX, SPSC, CK_MPSC, BUS_ONE, BUS_BATCH, BUS_SP_ONE, BUS_ONE_NOBIAS};
+        report("hog", im, 7, 1, 0, n / 4, runs, MUTEX);
         stop_hog(hog);
     }
     return 0;

@@ -456,80 +456,10 @@ static void run_redis(int port, size_t n)
     aura_memory_store_destroy(s);
 }
 
-typedef struct consumed {
-    char ids[1000][32];
-    size_t n, total;
-} consumed;
-
-static int on_event(void *ctx, const aura_memory_stream_msg *m)
-{
-    consumed *c = ctx;
-    snprintf(c->ids[c->n++], sizeof c->ids[0], "%s", m->id);
-    c->total += m->len > 0;
-    return 0;
-}
-
-/* Event log end to end: a producer thread publishes n 64-byte events in
- * pipelined batches of 1000 while this thread consumes them through a
- * consumer group and acknowledges each batch. */
-typedef struct prod_arg {
-    int port;
-    size_t n;
-} prod_arg;
-
-static void *producer(void *p)
-{
-    prod_arg *a = p;
-    aura_memory_store *s = NULL;
-    check(aura_memory_store_open_redis("127.0.0.1", a->port, NULL, &s), "open redis");
-    static char ev[1000][64];
-    static const void *ptrs[1000];
-    static size_t lens[1000];
-    for (size_t i0 = 0; i0 < a->n; i0 += 1000) {
-        size_t m = a->n - i0 < 1000 ? a->n - i0 : 1000;
-        for (size_t j = 0; j < m; j++) {
-            lens[j] = (size_t)snprintf(ev[j], sizeof ev[j],
-                                       "{\"ts\":%zu,\"kind\":\"call\",\"src\":%zu,\"dst\":%zu}",
-                                       i0 + j, j % 50, (j * 7) % 50);
-            ptrs[j] = ev[j];
-        }
-        check(aura_memory_stream_publish(s, "bench-events", ptrs, lens, m, 0), "publish");
-    }
-    aura_memory_store_destroy(s);
-    return NULL;
-}
-
-static void run_redis_stream(int port, size_t n)
-{
-    aura_memory_store *s = NULL;
-    check(aura_memory_store_open_redis("127.0.0.1", port, NULL, &s), "open redis");
-    check(aura_memory_stream_group(s, "bench-events", "g"), "group");
-    static consumed c;
-    prod_arg pa = {port, n};
-    pthread_t th;
-    double t = now_s();
-    pthread_create(&th, NULL, producer, &pa);
-    while (c.total < n) {
-        size_t got = 0;
-        c.n = 0;
-        check(aura_memory_stream_read(s, "bench-events", "g", "c1", 1000, 100, on_event, &c, &got),
-              "read");
-        const char *ids[1000];
-        for (size_t i = 0; i < c.n; i++) {
-            ids[i] = c.ids[i];
-        }
-        check(aura_memory_stream_ack(s, "bench-events", "g", ids, c.n), "ack");
-    }
-    pthread_join(th, NULL);
-    report("redis", "stream e2e", "pipelined", n, now_s() - t);
-    aura_memory_store_destroy(s);
-}
-
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--redis") == 0) {
         run_redis(atoi(argv[2]), (size_t)atol(argv[3]));
-        run_redis_stream(atoi(argv[2]), 200000);
         return 0;
     }
     if (argc == 3 && strcmp(argv[2], "--lmdb-flips") == 0) {

@@ -18,6 +18,7 @@ BENCH_PKGS="$TEST_PKGS valgrind hyperfine time git"
 BENCH_PKGS="$BENCH_PKGS $BENCH_MEM_PKGS $BENCH_LNN_PKGS"
 FUZZ_PKGS="$BUILD_PKGS clang libclang-rt-14-dev"
 BENCH_PKGS="$BENCH_PKGS ripser"  # tda: Debian's Ripser, the fallback reference of bench/bench_tda.sh
+BENCH_PKGS="$BENCH_PKGS libck-dev"  # events: Concurrency Kit ck_ring, compared in bench/bench_events_bus.c
 
 case "${1:-build}" in
   build) want=$BUILD_PKGS ;;

@@ -62,6 +62,13 @@ typedef struct aura_events_bus_opts {
                                       then need no atomic read-modify-write, which
                                       makes one-event publishes several times
                                       faster (docs/events_bus.md).  Default 0. */
+    int owner_bias;                /* 1 (default): a producer that publishes alone
+                                      for a while (1024 claims in a row) takes
+                                      the ring's bias and then publishes without
+                                      atomic read-modify-writes until another
+                                      producer takes it away (one membarrier(2)
+                                      call).  0: every claim is a CAS.  Needs
+                                      Linux membarrier; off without it. */
 } aura_events_bus_opts;
 
 AURA_API aura_events_bus_opts aura_events_bus_opts_default(void);
@@ -89,6 +96,7 @@ typedef struct aura_events_bus_stats {
     uint64_t waits;      /* publish calls that had to wait for room (BLOCK,
                             and DROP_OLDEST waiting on the consumer's copy) */
     uint64_t sleeps;     /* futex sleeps, producers and consumer together */
+    uint64_t bias_changes; /* times a producer took or lost the ring's bias */
     uint64_t queued;     /* events in the ring now (published, not yet taken) */
     size_t capacity;     /* ring slots */
     uint32_t subscribers; /* live subscriptions */
@@ -108,8 +116,9 @@ AURA_API void aura_events_bus_destroy(aura_events_bus *bus);
  *   AURA_E_FULL    REJECT policy and no room (counted in `rejected`);
  *   AURA_E_TIMEOUT BLOCK policy and no room within publish_timeout_ms;
  *   AURA_E_STATE   the bus is closed (also wakes a blocked publish).
- * Cost: one compare-and-swap (a plain store in single-producer mode) and a
- * 64-byte copy when there is room. */
+ * Cost: one compare-and-swap (plain stores in single-producer mode, and for
+ * a producer that holds the bias, see owner_bias) and a 64-byte copy when
+ * there is room. */
 AURA_API aura_status aura_events_bus_publish(aura_events_bus *bus, const aura_events_event *ev);
 
 /* Copies evs[0..n) into the ring, in order, with one claim per run of free

@@ -259,53 +259,6 @@ AURA_API aura_status aura_memory_shape_scan(aura_memory_store *s, aura_memory_sh
 AURA_API aura_status aura_memory_signature_project(const float *features, size_t n_features,
                                                    uint64_t seed, float *out, size_t dim);
 
-/* ---- event log on Redis Streams (Redis stores only) ------------------- */
-
-/* A shared, durable log of records (e.g. the event bus's events as JSON
- * lines) that several AURA processes consume together with consumer
- * groups.  On a SQLite store these return AURA_E_UNSUPPORTED. */
-
-typedef struct aura_memory_stream_msg {
-    const char *id;      /* the stream id, e.g. "1732480000000-0" */
-    const void *data;    /* the record, a view valid during the callback */
-    size_t len;
-} aura_memory_stream_msg;
-
-typedef int (*aura_memory_stream_fn)(void *ctx, const aura_memory_stream_msg *m);
-
-/* Appends n records (copied) with pipelined XADDs.  maxlen > 0 trims the
- * stream to about that many entries (XADD MAXLEN ~). */
-AURA_API aura_status aura_memory_stream_publish(aura_memory_store *s, const char *stream,
-                                                const void *const *recs, const size_t *lens,
-                                                size_t n, size_t maxlen);
-
-/* Creates consumer group `group` reading `stream` from its start (and the
- * stream if missing); an existing group is fine. */
-AURA_API aura_status aura_memory_stream_group(aura_memory_store *s, const char *stream,
-                                              const char *group);
-
-/* Delivers up to `count` new records to `consumer` of `group`
- * (XREADGROUP ... >), waiting up to block_ms (0 = do not wait) when there
- * are none.  They stay pending until acknowledged.  *n_read (may be NULL)
- * gets the number delivered. */
-AURA_API aura_status aura_memory_stream_read(aura_memory_store *s, const char *stream,
-                                             const char *group, const char *consumer,
-                                             size_t count, int block_ms,
-                                             aura_memory_stream_fn fn, void *ctx, size_t *n_read);
-
-/* Acknowledges n delivered ids (XACK). */
-AURA_API aura_status aura_memory_stream_ack(aura_memory_store *s, const char *stream,
-                                            const char *group, const char *const *ids, size_t n);
-
-/* Takes over up to `count` records pending for longer than min_idle_ms
- * with any consumer (a dead one's), delivering them to `consumer`
- * (XAUTOCLAIM from the start of the pending list). */
-AURA_API aura_status aura_memory_stream_claim(aura_memory_store *s, const char *stream,
-                                              const char *group, const char *consumer,
-                                              int64_t min_idle_ms, size_t count,
-                                              aura_memory_stream_fn fn, void *ctx,
-                                              size_t *n_claimed);
-
 /* ---- exact cosine kNN over signatures (in memory) --------------------- */
 
 typedef struct aura_memory_knn aura_memory_knn;

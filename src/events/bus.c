@@ -50,6 +50,7 @@ aura_events_bus_opts aura_events_bus_opts_default(void)
     o.policy = AURA_EVENTS_BUS_BLOCK;
     o.publish_timeout_ms = -1;
     o.spin = 64;
+    o.owner_bias = 1;
     return o;
 }
 

@@ -16,6 +16,10 @@
 #include "core/core_int.h"
 
 #define PREFETCH_AHEAD 8    /* a producer asks for the slot 8 ahead of its write */
+#define OWNED AURA__RING_OWNED
+#define SLEEPING AURA__RING_SLEEPING
+#define POS AURA__RING_POS
+#define TAIL AURA__RING_TAIL
 #define POLL_BACKOFF_LOG2 4 /* an idle consumer polls at least every 2^4 pauses */
 
 /* ---- small platform helpers ---- */
@@ -60,8 +64,11 @@ typedef struct waiter {
     unsigned paused;       /* cpu pauses spent */
     int counted;           /* this wait is already in `waits` */
     int timed;             /* deadline is set */
+    int napped;            /* consumer: took its short nap before a full sleep */
     struct timespec deadline;
 } waiter;
+
+#define OWNED_NAP_NS 50000L /* consumer, ring owned: a nap before membarrier */
 
 static void deadline_set(waiter *w, int timeout_ms)
 {
@@ -153,8 +160,10 @@ aura_status aura__ring_init(aura__ring *r, const aura_allocator *a, const aura_e
     r->timeout_ms = o->publish_timeout_ms;
     r->spin = o->spin;
     r->single = o->single_producer != 0;
-    r->membarrier_ok = r->single && syscall(SYS_membarrier,
-                                            MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+    r->membarrier_ok =
+        (r->single || o->owner_bias) &&
+        syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+    r->bias_ok = !r->single && o->owner_bias && r->membarrier_ok;
     for (uint64_t i = 0; i < cap; i++) {
         /* slot i first holds position i: anything but i + 1 means unwritten */
         atomic_init(&r->seq[i], (uint32_t)i);
@@ -220,33 +229,178 @@ static void release_in_order(aura__ring *r, uint64_t from, uint64_t to)
 static inline int is_published(const aura__ring *r, uint64_t pos)
 {
     if (r->single) { /* the producer stores tail after writing the events */
-        return pos < atomic_load_explicit(&r->tail, memory_order_acquire) >> 1;
+        return pos < POS(atomic_load_explicit(&r->tail, memory_order_acquire));
     }
     return atomic_load_explicit(&r->seq[pos & r->mask], memory_order_acquire) == (uint32_t)(pos + 1);
 }
 
 /* ---- producer side ---- */
 
-/* Claims up to `want` free slots (exactly `want` if all_or_nothing) with
- * one CAS on tail.  Returns the count (0: no room), the first position and
- * the tail value replaced (for its SLEEPING bit). */
-static inline size_t claim(aura__ring *r, size_t want, int all_or_nothing, uint64_t *pos_out,
-                           uint64_t *old_tail)
+/* Free slots for a claim at pos: up to `want`, by the shared cache of free,
+ * or by free itself when the cache shows too little room. */
+static inline size_t room_for(aura__ring *r, uint64_t pos, size_t want)
+{
+    /* free_seen may be far behind (a producer stored an old value late):
+     * pos - free_seen can exceed cap, so never compute free_seen + cap -
+     * pos directly */
+    uint64_t used = pos - atomic_load_explicit(&r->free_seen, memory_order_acquire);
+    uint64_t room = used < r->cap ? r->cap - used : 0;
+    if (room < want && room < r->cap) { /* stale cache? look at the real one */
+        uint64_t f = atomic_load_explicit(&r->free, memory_order_acquire);
+        atomic_store_explicit(&r->free_seen, f, memory_order_release);
+        room = f + r->cap - pos; /* free <= read <= pos, and pos - free <= cap */
+    }
+    return (uint64_t)want < room ? want : (size_t)room;
+}
+
+/* ---- the bias: one producer claims without locked instructions ---- */
+
+static _Thread_local char tls_token; /* its address names this thread */
+
+static inline uintptr_t my_token(void)
+{
+    return (uintptr_t)&tls_token;
+}
+
+static void wake_consumer(aura__ring *r);
+static void heavy_fence(const aura__ring *r);
+
+/* The bias holder's way in: 1 if this thread holds the bias; it may then
+ * claim with plain stores until owner_exit.  A compiler barrier only: a
+ * revoker's membarrier(2) orders the busy store before the bias load. */
+static inline int owner_enter(aura__ring *r, uintptr_t tok)
+{
+    if (atomic_load_explicit(&r->bias, memory_order_relaxed) != tok) {
+        return 0;
+    }
+    atomic_store_explicit(&r->busy, 1, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&r->bias, memory_order_relaxed) == tok) {
+        return 1;
+    }
+    atomic_store_explicit(&r->busy, 0, memory_order_release);
+    return 0;
+}
+
+static inline void owner_exit(aura__ring *r)
+{
+    atomic_store_explicit(&r->busy, 0, memory_order_release);
+}
+
+/* Sets or clears OWNED in tail (CAS: the consumer may set SLEEPING). */
+static uint64_t tail_owned(aura__ring *r, int owned)
 {
     uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    uint64_t want;
+    do {
+        want = owned ? t | OWNED : t & ~OWNED;
+    } while (!atomic_compare_exchange_weak_explicit(&r->tail, &t, want, memory_order_acq_rel,
+                                                    memory_order_relaxed));
+    return t;
+}
+
+/* Called with tail showing OWNED: takes the bias from its holder (another
+ * thread, or this one before a claim by CAS), or waits for a move in
+ * progress.  On return the caller reloads tail and retries its claim. */
+static void unbias(aura__ring *r, uintptr_t tok)
+{
+    waiter w = {0};
+    uintptr_t b;
     for (;;) {
-        uint64_t pos = t >> 1;
-        /* free_seen may be far behind (a producer stored an old value
-         * late): pos - free_seen can exceed cap, so never compute
-         * free_seen + cap - pos directly */
-        uint64_t used = pos - atomic_load_explicit(&r->free_seen, memory_order_acquire);
-        uint64_t room = used < r->cap ? r->cap - used : 0;
-        if (room < want && room < r->cap) { /* stale cache? look at the real one */
-            uint64_t f = atomic_load_explicit(&r->free, memory_order_acquire);
-            atomic_store_explicit(&r->free_seen, f, memory_order_release);
-            room = f + r->cap - pos; /* free <= read <= pos, and pos - free <= cap */
+        b = atomic_load_explicit(&r->bias, memory_order_acquire);
+        if (b == 0) {
+            return; /* a stale OWNED: the move finished */
         }
-        size_t m = (uint64_t)want < room ? want : (size_t)room;
+        if (b == AURA__RING_BIAS_MOVING) {
+            short_wait(r, &w);
+            continue;
+        }
+        if (atomic_compare_exchange_strong_explicit(&r->bias, &b, AURA__RING_BIAS_MOVING,
+                                                    memory_order_acq_rel, memory_order_relaxed)) {
+            break;
+        }
+    }
+    if (b != tok) {
+        heavy_fence(r); /* the holder has left its section or will see MOVING */
+        /* producers take turns: earning the bias back gets harder each time */
+        uint32_t sh = atomic_load_explicit(&r->rebias_shift, memory_order_relaxed);
+        if (sh < AURA__RING_REBIAS_MAX_SHIFT) {
+            atomic_store_explicit(&r->rebias_shift, sh + 1, memory_order_relaxed);
+        }
+    }
+    waiter bw = {0};
+    while (atomic_load_explicit(&r->busy, memory_order_acquire)) {
+        short_wait(r, &bw); /* the holder is between claim and fill */
+    }
+    tail_owned(r, 0);
+    atomic_store_explicit(&r->streak, 0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&r->bias_changes, 1, memory_order_relaxed);
+    atomic_store_explicit(&r->bias, 0, memory_order_release);
+}
+
+/* After a claim by CAS: counts claims in a row by this thread (a hint,
+ * racy on purpose), and at AURA__RING_REBIAS takes the bias.  Returns
+ * AURA_OK; out of line, so that publish1's fast path stays a leaf (it
+ * tail-calls this). */
+__attribute__((noinline)) static aura_status note_claim(aura__ring *r)
+{
+    uintptr_t tok = my_token();
+    if (atomic_load_explicit(&r->last_claimer, memory_order_relaxed) != tok) {
+        atomic_store_explicit(&r->last_claimer, tok, memory_order_relaxed);
+        atomic_store_explicit(&r->streak, 0, memory_order_relaxed);
+        return AURA_OK;
+    }
+    uint32_t k = atomic_load_explicit(&r->streak, memory_order_relaxed) + 1;
+    atomic_store_explicit(&r->streak, k, memory_order_relaxed);
+    if (k < (uint32_t)AURA__RING_REBIAS
+                 << atomic_load_explicit(&r->rebias_shift, memory_order_relaxed)) {
+        return AURA_OK;
+    }
+    uintptr_t zero = 0;
+    if (!atomic_compare_exchange_strong_explicit(&r->bias, &zero, AURA__RING_BIAS_MOVING,
+                                                 memory_order_acq_rel, memory_order_relaxed)) {
+        return AURA_OK;
+    }
+    uint64_t t = tail_owned(r, 1);
+    atomic_fetch_add_explicit(&r->bias_changes, 1, memory_order_relaxed);
+    atomic_store_explicit(&r->bias, tok, memory_order_release);
+    if (t & SLEEPING) {
+        wake_consumer(r); /* it slept the unowned way: let it sleep again the owned way */
+    }
+    return AURA_OK;
+}
+
+/* Claims up to `want` free slots (exactly `want` if all_or_nothing): by
+ * one CAS on tail, or, for the bias holder, by plain loads (then *owned is
+ * set and the caller is inside owner_enter until fill).  Returns the count
+ * (0: no room), the first position and the tail value replaced (for its
+ * SLEEPING bit). */
+static inline size_t claim(aura__ring *r, size_t want, int all_or_nothing, uint64_t *pos_out,
+                           uint64_t *old_tail, int *owned)
+{
+    *owned = 0;
+    uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    for (;;) {
+        if (t & OWNED) {
+            uintptr_t tok = my_token();
+            if (owner_enter(r, tok)) {
+                t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+                size_t m = room_for(r, POS(t), want);
+                if (m == 0 || (all_or_nothing && m < want)) {
+                    owner_exit(r);
+                    return 0;
+                }
+                *pos_out = POS(t);
+                *old_tail = t;
+                *owned = 1;
+                return m;
+            }
+            unbias(r, tok);
+            t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+            continue;
+        }
+        uint64_t pos = POS(t);
+        size_t m = room_for(r, pos, want);
         if (m == 0 || (all_or_nothing && m < want)) {
             return 0;
         }
@@ -255,10 +409,13 @@ static inline size_t claim(aura__ring *r, size_t want, int all_or_nothing, uint6
             *old_tail = 0;
             return m;
         }
-        if (atomic_compare_exchange_weak_explicit(&r->tail, &t, (pos + m) << 1,
+        if (atomic_compare_exchange_weak_explicit(&r->tail, &t, TAIL(pos + m),
                                                   memory_order_acq_rel, memory_order_relaxed)) {
             *pos_out = pos;
             *old_tail = t;
+            if (r->bias_ok) {
+                note_claim(r);
+            }
             return m;
         }
     }
@@ -298,14 +455,25 @@ static inline void sp_wake_check(aura__ring *r)
 
 /* Writes the claimed run [pos, pos+m) and marks each slot published. */
 static inline void fill(aura__ring *r, uint64_t pos, const aura_events_event *evs, size_t m,
-                        uint64_t old_tail)
+                        uint64_t old_tail, int owned)
 {
     if (r->single) { /* like an SPSC ring: write, then publish the new tail */
         for (size_t i = 0; i < m; i++) {
             r->slots[(pos + i) & r->mask] = evs[i];
         }
-        atomic_store_explicit(&r->tail, (pos + m) << 1, memory_order_release);
+        atomic_store_explicit(&r->tail, TAIL(pos + m), memory_order_release);
         sp_wake_check(r);
+        return;
+    }
+    if (owned) { /* the bias holder: marks, then a plain store of tail */
+        for (size_t i = 0; i < m; i++) {
+            uint64_t p = pos + i;
+            r->slots[p & r->mask] = evs[i];
+            atomic_store_explicit(&r->seq[p & r->mask], (uint32_t)(p + 1), memory_order_release);
+        }
+        atomic_store_explicit(&r->tail, TAIL(pos + m) | OWNED, memory_order_relaxed);
+        owner_exit(r);
+        sp_wake_check(r); /* the consumer sleeps the owned way: cons_sleeping */
         return;
     }
     for (size_t i = 0; i < m; i++) {
@@ -317,14 +485,14 @@ static inline void fill(aura__ring *r, uint64_t pos, const aura_events_event *ev
         r->slots[p & r->mask] = evs[i];
         atomic_store_explicit(&r->seq[p & r->mask], (uint32_t)(p + 1), memory_order_release);
     }
-    if (old_tail & AURA__RING_SLEEPING) {
+    if (old_tail & SLEEPING) {
         wake_consumer(r);
     }
 }
 
 static int has_room(aura__ring *r)
 {
-    uint64_t pos = atomic_load(&r->tail) >> 1;
+    uint64_t pos = POS(atomic_load(&r->tail));
     return atomic_load(&r->free) + r->cap > pos;
 }
 
@@ -362,7 +530,7 @@ static aura_status wait_room(aura__ring *r, waiter *w)
 static void drop_oldest(aura__ring *r, size_t want, waiter *w)
 {
     uint64_t rd = atomic_load_explicit(&r->read, memory_order_acquire);
-    uint64_t pos = atomic_load_explicit(&r->tail, memory_order_relaxed) >> 1;
+    uint64_t pos = POS(atomic_load_explicit(&r->tail, memory_order_relaxed));
     if (rd + r->cap > pos) {
         if (!w->counted) {
             w->counted = 1;
@@ -390,17 +558,26 @@ aura_status aura__ring_publish1(aura__ring *r, const aura_events_event *ev)
 {
     /* fast path: room by the shared cache of free, one claim, one copy */
     uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    uint64_t pos = t >> 1;
+    uint64_t pos = POS(t);
     if (pos - atomic_load_explicit(&r->free_seen, memory_order_acquire) < r->cap &&
         !atomic_load_explicit(&r->closed, memory_order_relaxed)) {
         if (r->single) {
-            fill(r, pos, ev, 1, 0);
+            fill(r, pos, ev, 1, 0, 0);
             return AURA_OK;
         }
-        if (atomic_compare_exchange_strong_explicit(&r->tail, &t, (pos + 1) << 1,
-                                                    memory_order_acq_rel, memory_order_relaxed)) {
-            fill(r, pos, ev, 1, t);
-            return AURA_OK;
+        if (t & OWNED) {
+            /* Entering proves that nobody revoked since this thread took
+             * the bias (only it can set bias to its token), so pos, read
+             * above, is still the one it stored last. */
+            if (owner_enter(r, my_token())) {
+                fill(r, pos, ev, 1, 0, 1);
+                return AURA_OK;
+            }
+        } else if (atomic_compare_exchange_strong_explicit(&r->tail, &t, TAIL(pos + 1),
+                                                           memory_order_acq_rel,
+                                                           memory_order_relaxed)) {
+            fill(r, pos, ev, 1, t, 0);
+            return r->bias_ok ? note_claim(r) : AURA_OK;
         }
     }
     return aura__ring_publish(r, ev, 1, NULL);
@@ -422,9 +599,10 @@ aura_status aura__ring_publish(aura__ring *r, const aura_events_event *evs, size
             break;
         }
         uint64_t pos, old_tail;
-        size_t m = claim(r, n - done, reject, &pos, &old_tail);
+        int owned;
+        size_t m = claim(r, n - done, reject, &pos, &old_tail, &owned);
         if (m > 0) {
-            fill(r, pos, evs + done, m, old_tail);
+            fill(r, pos, evs + done, m, old_tail, owned);
             done += m;
         } else if (reject) {
             atomic_fetch_add_explicit(&r->rejected, n, memory_order_relaxed);
@@ -449,7 +627,7 @@ static size_t count_ready(const aura__ring *r, uint64_t h, size_t max)
     uint64_t to_end = r->cap - (h & r->mask);
     size_t lim = (uint64_t)max < to_end ? max : (size_t)to_end;
     if (r->single) {
-        uint64_t avail = (atomic_load_explicit(&r->tail, memory_order_acquire) >> 1) - h;
+        uint64_t avail = POS(atomic_load_explicit(&r->tail, memory_order_acquire)) - h;
         return avail < lim ? (size_t)avail : lim;
     }
     size_t k = 0;
@@ -506,18 +684,49 @@ static void consumer_sleep(aura__ring *r, uint64_t t, waiter *w)
     aura__ring_flush(r); /* no producer may sleep on a release it missed */
     uint32_t key = atomic_load(&r->cons_futex);
     if (r->single) {
-        uint64_t h = t >> 1;
+        uint64_t h = POS(t);
         atomic_store(&r->cons_sleeping, 1);
         heavy_fence(r);
-        if (!is_published(r, h) && (atomic_load(&r->tail) >> 1) == h && !atomic_load(&r->closed)) {
+        if (!is_published(r, h) && POS(atomic_load(&r->tail)) == h && !atomic_load(&r->closed)) {
             atomic_fetch_add_explicit(&r->sleeps, 1, memory_order_relaxed);
             futex_wait(&r->cons_futex, key, relp);
         }
         atomic_store(&r->cons_sleeping, 0);
         return;
     }
-    if (!(t & AURA__RING_SLEEPING) &&
-        !atomic_compare_exchange_strong_explicit(&r->tail, &t, t | AURA__RING_SLEEPING,
+    if (t & OWNED) {
+        /* the holder's plain tail stores may wipe SLEEPING: announce the
+         * sleep in cons_sleeping, which it checks after each fill */
+        atomic_store(&r->cons_sleeping, 1);
+        if (!w->napped) {
+            /* First a short nap without membarrier (an IPI to the CPU
+             * running the holder): usually the holder sees cons_sleeping
+             * and wakes us, and if its check raced with our store, the
+             * nap ends by itself.  The full handshake comes next time. */
+            w->napped = 1;
+            struct timespec nap = {0, OWNED_NAP_NS};
+            if (relp && (relp->tv_sec < nap.tv_sec ||
+                         (relp->tv_sec == nap.tv_sec && relp->tv_nsec < nap.tv_nsec))) {
+                nap = *relp;
+            }
+            if (!is_published(r, POS(t)) && !atomic_load(&r->closed)) {
+                futex_wait(&r->cons_futex, key, &nap);
+            }
+            atomic_store(&r->cons_sleeping, 0);
+            return;
+        }
+        heavy_fence(r);
+        if (atomic_compare_exchange_strong_explicit(&r->tail, &t, t | SLEEPING,
+                                                    memory_order_acq_rel, memory_order_relaxed) &&
+            !is_published(r, POS(t)) && !atomic_load(&r->closed)) {
+            atomic_fetch_add_explicit(&r->sleeps, 1, memory_order_relaxed);
+            futex_wait(&r->cons_futex, key, relp);
+        }
+        atomic_store(&r->cons_sleeping, 0);
+        return;
+    }
+    if (!(t & SLEEPING) &&
+        !atomic_compare_exchange_strong_explicit(&r->tail, &t, t | SLEEPING,
                                                  memory_order_acq_rel, memory_order_relaxed)) {
         return; /* a producer claimed meanwhile */
     }
@@ -549,7 +758,10 @@ aura_status aura__ring_wait(aura__ring *r, int timeout_ms)
         uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
         struct timespec rel, *relp;
         int expired = !time_left(&w, &rel, &relp);
-        if ((t >> 1) != h) { /* claimed, not yet written */
+        if (POS(t) != h) { /* claimed: written meanwhile, or being written */
+            if (is_published(r, h)) {
+                return AURA_OK; /* the bias holder stores tail after the mark */
+            }
             if (expired) {
                 return AURA_E_TIMEOUT;
             }
@@ -569,12 +781,13 @@ aura_status aura__ring_wait(aura__ring *r, int timeout_ms)
 void aura__ring_stats(const aura__ring *r, aura_events_bus_stats *st)
 {
     uint64_t rd = atomic_load(&r->read);
-    uint64_t pos = atomic_load(&r->tail) >> 1;
+    uint64_t pos = POS(atomic_load(&r->tail));
     st->published = pos;
     st->queued = pos >= rd ? pos - rd : 0;
     st->dropped = atomic_load(&r->dropped);
     st->rejected = atomic_load(&r->rejected);
     st->waits = atomic_load(&r->waits);
     st->sleeps = atomic_load(&r->sleeps);
+    st->bias_changes = atomic_load(&r->bias_changes);
     st->capacity = (size_t)r->cap;
 }

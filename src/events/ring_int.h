@@ -2,9 +2,11 @@
  *
  * Positions are 64-bit counters that never wrap in practice; slot = pos &
  * mask.  Four counters, each on its own cache line:
- *   tail  next position to claim, stored as pos << 1 | SLEEPING.  Producers
- *         claim runs of slots with one CAS; the consumer sets SLEEPING (CAS)
- *         before it sleeps, and the producer whose CAS clears it wakes it.
+ *   tail  next position to claim, stored as pos << 2 | OWNED | SLEEPING.
+ *         Producers claim runs of slots with one CAS; the consumer sets
+ *         SLEEPING (CAS) before it sleeps, and the producer whose CAS
+ *         clears it wakes it.  OWNED: one producer holds the ring's bias
+ *         (below) and claims with plain stores; nobody else CASes tail.
  *   read  next position the consumer (or, under DROP_OLDEST, a dropping
  *         producer) takes.  Plain consumer-owned counter unless DROP_OLDEST,
  *         where takers claim [read, read+k) by CAS.
@@ -15,6 +17,26 @@
  *         pos is written.  Lap-specific, so no reset is needed; 32 bits are
  *         enough because a slot cannot fall 2^32 positions behind (the ring
  *         cannot move past an unpublished slot).
+ *
+ * Bias (multi-producer mode, when membarrier(2) is available): a producer
+ * that made AURA__RING_REBIAS claims in a row with nobody else claiming
+ * (twice as many after each revocation by another thread, up to 2^12
+ * times as many, so that producers taking turns stop paying for it)
+ * takes the ring's bias (bias = its thread token, OWNED set in tail).
+ * While it holds it, its claims are plain loads and stores, as in an SPSC
+ * ring: no locked instruction per publish.  It brackets each claim-and-fill
+ * with busy = 1 ... busy = 0 and checks bias in between (a compiler barrier
+ * only).  Any other producer that finds OWNED revokes: it sets bias to
+ * AURA__RING_BIAS_MOVING (CAS; one revoker at a time), runs membarrier(2)
+ * (a full barrier on every running thread, so the owner has either left
+ * the section with busy visible or will see the revocation), waits for
+ * busy == 0 (acquire: the owner's last tail store is then visible),
+ * clears OWNED (CAS) and sets bias = 0.  Asymmetric Dekker: the owner pays
+ * no fence, the rare revoker pays the syscall.  Taking the bias goes
+ * through AURA__RING_BIAS_MOVING too (bias 0 -> MOVING, OWNED set by CAS,
+ * bias = token), and a claimer that finds OWNED with bias 0 or MOVING
+ * waits for the move to finish.  The consumer sees no difference: it reads
+ * the marks in both cases.
  *
  * Memory ordering (C11):
  *   - producer: room is computed from free (acquire), pairing with the
@@ -36,6 +58,15 @@
  *     re-check tail, sleep.  Producer: store tail, compiler barrier, load
  *     cons_sleeping.  Asymmetric Dekker: the producer pays no fence (a
  *     seq_cst fence on both sides if membarrier is unavailable).
+ *   - consumer sleep while OWNED: the owner's plain tail store may wipe
+ *     the SLEEPING bit, so the consumer first stores cons_sleeping and runs
+ *     membarrier(2), then sets SLEEPING (CAS, fails if anything was claimed
+ *     meanwhile); the owner, after writing its marks, checks cons_sleeping
+ *     behind a compiler barrier (the single-producer handshake).  Before
+ *     the first such sleep of a wait it naps 50 us with cons_sleeping set
+ *     and no membarrier (bounded, so a missed wake costs the nap).  Taking
+ *     the bias sets OWNED by CAS and so sees a SLEEPING bit set without it,
+ *     and wakes the consumer, which then sleeps again the owned way.
  *   - producer sleep (BLOCK): increment prod_waiters (seq_cst), re-check room
  *     (seq_cst load), sleep on prod_futex.  The consumer loads prod_waiters
  *     (relaxed, cheap) after each release, and, at the end of each dispatch
@@ -55,6 +86,12 @@
 #include "aura/events_bus.h"
 
 #define AURA__RING_SLEEPING ((uint64_t)1) /* tail bit: the consumer sleeps */
+#define AURA__RING_OWNED ((uint64_t)2)    /* tail bit: a producer holds the bias */
+#define AURA__RING_POS(t) ((t) >> 2)      /* tail word -> position */
+#define AURA__RING_TAIL(pos) ((pos) << 2) /* position -> tail word, no bits */
+#define AURA__RING_BIAS_MOVING ((uintptr_t)1) /* bias being taken or revoked */
+#define AURA__RING_REBIAS 1024            /* claims in a row that earn the bias, */
+#define AURA__RING_REBIAS_MAX_SHIFT 12    /* doubled by each revocation, to 4M */
 #define AURA__RING_LINE 64
 
 typedef struct aura__ring {
@@ -67,13 +104,19 @@ typedef struct aura__ring {
     int timeout_ms;               /* BLOCK: longest wait for room, -1 = none */
     unsigned spin;                /* pause budget before sleeping */
     int single;                   /* single-producer mode: claims are plain stores */
-    int membarrier_ok;            /* membarrier(2) registered (single mode) */
+    int membarrier_ok;            /* membarrier(2) registered */
+    int bias_ok;                  /* multi-producer mode with membarrier: bias on */
     _Atomic int closed;
     /* producers' line */
     _Alignas(AURA__RING_LINE) _Atomic uint64_t tail;
     _Atomic uint64_t free_seen;   /* some value free had: a lower bound that
                                      producers share, so that they read the
                                      consumer's line only when it shows no room */
+    _Atomic uintptr_t bias;       /* 0, BIAS_MOVING, or the owner's thread token */
+    _Atomic uint32_t busy;        /* the owner is inside a claim-and-fill */
+    _Atomic uint32_t streak;      /* claims in a row by last_claimer (a hint) */
+    _Atomic uintptr_t last_claimer; /* token of the last CAS claimer (a hint) */
+    _Atomic uint32_t rebias_shift;  /* the bias takes REBIAS << this claims in a row */
     /* releasers' line (consumer; droppers under DROP_OLDEST) */
     _Alignas(AURA__RING_LINE) _Atomic uint64_t free;
     /* takers' line */
@@ -88,6 +131,7 @@ typedef struct aura__ring {
     _Atomic uint64_t rejected;
     _Atomic uint64_t waits;
     _Atomic uint64_t sleeps;
+    _Atomic uint64_t bias_changes;
 } aura__ring;
 
 /* `size` bytes aligned to a cache line; *raw is what to free (NULL on

@@ -202,9 +202,8 @@ static aura_status publish_chunk(aura_events_stream *s, const aura_events_event 
         return st;
     }
     for (size_t i = 0; i < n; i++) {
-        redisReply *r = NULL;
-        if (redisGetReply(s->conn.c, (void **)&r) != REDIS_OK || !r) {
-            aura__redis_set_error(&s->conn, "connection lost during XADD");
+        redisReply *r = aura__redis_pipe_reply(&s->conn, "connection lost during XADD");
+        if (!r) {
             return AURA_E_CONN;
         }
         if (r->type == REDIS_REPLY_ERROR) {

@@ -90,14 +90,6 @@ aura_status aura__memory_redis_scan(aura_memory_store *s, const char *scope, int
                                     const char *prefix, aura_memory_record_fn fn, void *ctx);
 aura_status aura__memory_redis_expire(aura_memory_store *s, size_t *n_removed);
 aura_status aura__memory_redis_ping(aura_memory_store *s);
-/* For stream.c (hiredis types; db_mu held by the caller). */
-struct redisReply;
-struct redisContext;
-aura_status aura__memory_redis_connect(aura_memory_store *s);
-struct redisContext *aura__memory_redis_ctx(aura_memory_store *s);
-struct redisReply *aura__memory_redis_cmd(aura_memory_store *s, int argc, const char **argv,
-                                          const size_t *lens, aura_status *st);
-struct redisReply *aura__memory_redis_pipe_reply(aura_memory_store *s, aura_status *st);
 aura_status aura__memory_redis_shape_put(aura_memory_store *s, const char *label,
                                          const float *vec, size_t dim, const void *payload,
                                          size_t payload_len, int64_t *id_out);

@@ -9,19 +9,16 @@
  * and commits with a Lua script that applies it only if the version is
  * still the one read (optimistic concurrency; retried for put).
  * SPDX-License-Identifier: MIT */
-#include <hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
+#include "core/redis_int.h"
 #include "memory_int.h"
 
 struct aura__memory_redis {
-    redisContext *c;
-    char host[256];
-    int port;
-    int timeout_ms;
+    aura__redis conn; /* the shared connection helper (src/core/redis.c) */
     char prefix[64];
 };
 
@@ -40,45 +37,23 @@ static const char *const put_script =
 
 static aura_status connect(aura_memory_store *s)
 {
-    aura__memory_redis *r = s->redis;
-    if (r->c && !r->c->err) {
-        return AURA_OK;
+    aura_status st = aura__redis_ensure(&s->redis->conn);
+    if (st != AURA_OK) {
+        aura__memory_setmsg(s, "%s", s->redis->conn.errmsg);
     }
-    if (r->c) {
-        redisFree(r->c);
-        r->c = NULL;
-    }
-    struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
-    r->c = redisConnectWithTimeout(r->host, r->port, tv);
-    if (!r->c || r->c->err) {
-        aura__memory_setmsg(s, "redis %s:%d: %s", r->host, r->port,
-                            r->c ? r->c->errstr : "cannot allocate a context");
-        if (r->c) {
-            redisFree(r->c);
-            r->c = NULL;
-        }
-        return AURA_E_CONN;
-    }
-    redisSetTimeout(r->c, tv);
-    return AURA_OK;
+    return st;
 }
 
-/* One command; NULL (with *st and the message set) on a lost connection
- * or a Redis error reply. */
+/* One command, never retried (a write must not run twice); NULL (with *st
+ * and the message set) on a lost connection, which the next call
+ * re-establishes, or on a Redis error reply. */
 static redisReply *cmd(aura_memory_store *s, int argc, const char **argv, const size_t *lens,
                        aura_status *st)
 {
-    *st = connect(s);
-    if (*st != AURA_OK) {
-        return NULL;
-    }
-    aura__memory_redis *r = s->redis;
-    redisReply *rep = redisCommandArgv(r->c, argc, argv, lens);
+    aura__redis *c = &s->redis->conn;
+    redisReply *rep = aura__redis_command(c, argc, argv, lens);
     if (!rep) {
-        aura__memory_setmsg(s, "redis %s:%d: %s: %s", r->host, r->port, argv[0],
-                            r->c->errstr[0] ? r->c->errstr : "connection lost");
-        redisFree(r->c);  /* reconnect on the next call */
-        r->c = NULL;
+        aura__memory_setmsg(s, "%s", c->errmsg);
         *st = AURA_E_CONN;
         return NULL;
     }
@@ -87,6 +62,19 @@ static redisReply *cmd(aura_memory_store *s, int argc, const char **argv, const 
         *st = strncmp(rep->str, "OOM", 3) == 0 ? AURA_E_FULL : AURA_E_INTERNAL;
         freeReplyObject(rep);
         return NULL;
+    }
+    *st = AURA_OK;
+    return rep;
+}
+
+/* Reads one pipelined reply; NULL (connection dropped, message set) on
+ * failure. */
+static redisReply *pipe_reply(aura_memory_store *s, aura_status *st)
+{
+    redisReply *rep = aura__redis_pipe_reply(&s->redis->conn, "connection lost");
+    if (!rep) {
+        aura__memory_setmsg(s, "%s", s->redis->conn.errmsg);
+        *st = AURA_E_CONN;
     }
     return rep;
 }
@@ -134,11 +122,14 @@ aura_status aura_memory_store_open_redis(const char *host, int port, const aura_
     pthread_mutex_init(&s->q_mu, NULL);
     pthread_cond_init(&s->q_cv, NULL);
     pthread_cond_init(&s->sync_cv, NULL);
-    snprintf(r->host, sizeof r->host, "%s", host);
     snprintf(r->prefix, sizeof r->prefix, "%s", prefix);
-    r->port = port;
-    r->timeout_ms = o.redis_timeout_ms > 0 ? o.redis_timeout_ms : 2000;
-    aura_status st = aura__memory_redis_ping(s);
+    aura_status st = aura__redis_init(&r->conn, host, port,
+                                      o.redis_timeout_ms > 0 ? o.redis_timeout_ms : 2000, 0);
+    if (st != AURA_OK) {
+        aura__memory_setmsg(s, "%s", r->conn.errmsg);
+    } else {
+        st = aura__memory_redis_ping(s);
+    }
     if (st != AURA_OK) {
         aura__memory_open_failed(s->errmsg);
         aura_memory_store_destroy(s);
@@ -151,9 +142,7 @@ aura_status aura_memory_store_open_redis(const char *host, int port, const aura_
 void aura__memory_redis_free(aura_memory_store *s)
 {
     if (s->redis) {
-        if (s->redis->c) {
-            redisFree(s->redis->c);
-        }
+        aura__redis_close(&s->redis->conn);
         aura__free(s->alloc, s->redis);
         s->redis = NULL;
     }
@@ -434,19 +423,14 @@ static aura_status scan_scope(aura_memory_store *s, const char *scope, const cha
             size_t rkl = rec_key(r, scope, keys->element[i]->str, rk, sizeof rk);
             const char *a[] = {"HMGET", rk, "val", "ver", "exp", "upd", "crc"};
             size_t l[] = {5, rkl, 3, 3, 3, 3, 3};
-            redisAppendCommandArgv(r->c, 7, a, l);
+            redisAppendCommandArgv(r->conn.c, 7, a, l);
         }
         for (size_t i = i0; i < i1; i++) {
-            void *v = NULL;
-            if (redisGetReply(r->c, &v) != REDIS_OK || !v) {
-                aura__memory_setmsg(s, "redis %s:%d: HMGET: %s", r->host, r->port,
-                                    r->c->errstr[0] ? r->c->errstr : "connection lost");
-                redisFree(r->c);
-                r->c = NULL;
+            redisReply *rep = pipe_reply(s, &st);
+            if (!rep) {
                 freeReplyObject(keys);
-                return AURA_E_CONN;
+                return st;
             }
-            redisReply *rep = v;
             fields f;
             const char *key = keys->element[i]->str;
             if (st == AURA_OK && !*stop) {
@@ -537,22 +521,6 @@ aura_status aura__memory_redis_expire(aura_memory_store *s, size_t *n_removed)
     return st;
 }
 
-/* Reads one pipelined reply; NULL (connection dropped, message set) on
- * failure. */
-static redisReply *pipe_reply(aura_memory_store *s, aura_status *st)
-{
-    aura__memory_redis *r = s->redis;
-    void *v = NULL;
-    if (redisGetReply(r->c, &v) != REDIS_OK || !v) {
-        aura__memory_setmsg(s, "redis %s:%d: %s", r->host, r->port,
-                            r->c->errstr[0] ? r->c->errstr : "connection lost");
-        redisFree(r->c);
-        r->c = NULL;
-        *st = AURA_E_CONN;
-        return NULL;
-    }
-    return v;
-}
 
 /* Pipelined: every HMGET, then every version-checked EVAL; a record that
  * raced with another writer is retried on its own. */
@@ -569,7 +537,7 @@ static aura_status put_many_chunk(aura_memory_store *s, aura_memory_put *puts, s
         size_t rkl = rec_key(r, puts[i].scope ? puts[i].scope : "", puts[i].key, rk, sizeof rk);
         const char *a[] = {"HMGET", rk, "val", "ver", "exp", "upd", "crc"};
         size_t l[] = {5, rkl, 3, 3, 3, 3, 3};
-        redisAppendCommandArgv(r->c, 7, a, l);
+        redisAppendCommandArgv(r->conn.c, 7, a, l);
     }
     for (size_t i = 0; i < n; i++) {
         redisReply *rep = pipe_reply(s, &st);
@@ -606,7 +574,7 @@ static aura_status put_many_chunk(aura_memory_store *s, aura_memory_put *puts, s
         size_t lens[] = {4, strlen(put_script), 1, rkl, ikl, (size_t)skl, strlen(a_stored),
                          puts[i].value_len, strlen(a_exp), strlen(a_now), strlen(a_crc),
                          strlen(puts[i].key), strlen(scope)};
-        redisAppendCommandArgv(r->c, 13, argv, lens);
+        redisAppendCommandArgv(r->conn.c, 13, argv, lens);
     }
     long long ver[256];
     for (size_t i = 0; i < n; i++) {
@@ -786,7 +754,7 @@ static aura_status query_locked(aura_memory_store *s, int kind, const char *agen
         int el = snprintf(ek, sizeof ek, "%sje:%lld", r->prefix, (long long)rows[i].id);
         const char *h[] = {"HMGET", ek, "kind", "agent", "ts", "sum", "ctx", "crc"};
         size_t hl[] = {5, (size_t)el, 4, 5, 2, 3, 3, 3};
-        redisAppendCommandArgv(r->c, 8, h, hl);
+        redisAppendCommandArgv(r->conn.c, 8, h, hl);
     }
     freeReplyObject(ids);
     for (size_t i = 0; i < n; i++) {
@@ -952,7 +920,7 @@ aura_status aura__memory_redis_shapes(aura_memory_store *s, int64_t id, aura_mem
             int kl = snprintf(k, sizeof k, "%ssh:%lld", r->prefix, sid);
             const char *h[] = {"HMGET", k, "label", "ts", "dim", "vec", "payload", "crc"};
             size_t hl[] = {5, (size_t)kl, 5, 2, 3, 3, 7, 3};
-            redisAppendCommandArgv(r->c, 8, h, hl);
+            redisAppendCommandArgv(r->conn.c, 8, h, hl);
         }
         for (size_t i = i0; i < i1; i++) {
             redisReply *rep = pipe_reply(s, &st);
@@ -976,27 +944,4 @@ aura_status aura__memory_redis_shapes(aura_memory_store *s, int64_t id, aura_mem
     }
     pthread_mutex_unlock(&s->db_mu);
     return st;
-}
-
-/* ---- for stream.c ---- */
-
-aura_status aura__memory_redis_connect(aura_memory_store *s)
-{
-    return connect(s);
-}
-
-struct redisContext *aura__memory_redis_ctx(aura_memory_store *s)
-{
-    return s->redis->c;
-}
-
-struct redisReply *aura__memory_redis_cmd(aura_memory_store *s, int argc, const char **argv,
-                                          const size_t *lens, aura_status *st)
-{
-    return cmd(s, argc, argv, lens, st);
-}
-
-struct redisReply *aura__memory_redis_pipe_reply(aura_memory_store *s, aura_status *st)
-{
-    return pipe_reply(s, st);
 }

@@ -3,9 +3,12 @@
  * unsubscribe, close, OOM, and multi-producer stress with per-producer
  * sequence checks (no loss, no duplicate, order kept per producer).
  * SPDX-License-Identifier: MIT */
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "aura/events_bus.h"
 #include "test.h"
@@ -399,6 +402,60 @@ static void noop_fn(void *ctx, const aura_events_event *evs, size_t n)
     (void)ctx;
     (void)evs;
     (void)n;
+}
+
+/* One thread publishing alone takes the bias after 1024 claims in a row and
+ * keeps publishing through the owner's path (one at a time, batches, a
+ * full ring under REJECT, wrapping); owner_bias = 0 never takes it. */
+AURA_TEST(events_bus_lone_producer_takes_the_bias)
+{
+    long q = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    int avail = q > 0 && (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+    for (int bias = 0; bias <= 1; bias++) {
+        aura_events_bus_opts o = aura_events_bus_opts_default();
+        o.capacity = 2048;
+        o.batch = 512;
+        o.policy = AURA_EVENTS_BUS_REJECT;
+        o.owner_bias = bias;
+        aura_events_bus *bus = NULL;
+        ASSERT_OK(aura_events_bus_create(&o, &bus));
+        static rec r;
+        memset(&r, 0, sizeof r);
+        uint64_t id;
+        ASSERT_OK(aura_events_bus_subscribe(bus, AURA_EVENTS_BUS_ALL_KINDS, rec_fn, &r, &id));
+        int64_t seq = 0;
+        for (int round = 0; round < 2; round++) {
+            for (int i = 0; i < 1500; i++, seq++) {
+                aura_events_event e = mk(0, seq, AURA_EVENTS_CALL);
+                ASSERT_OK(aura_events_bus_publish(bus, &e));
+            }
+            aura_events_event b[600];
+            for (int i = 0; i < 600; i++) {
+                b[i] = mk(0, seq + i, AURA_EVENTS_CALL);
+            }
+            size_t done = 99;
+            ASSERT_STATUS(AURA_E_FULL, aura_events_bus_publish_batch(bus, b, 600, &done));
+            ASSERT_EQ(0, done); /* all or nothing, also for the owner */
+            ASSERT_OK(aura_events_bus_publish_batch(bus, b, 548, &done));
+            ASSERT_EQ(548, done);
+            seq += 548;
+            aura_events_event e = mk(0, seq, AURA_EVENTS_CALL);
+            ASSERT_STATUS(AURA_E_FULL, aura_events_bus_publish(bus, &e)); /* 2048 queued */
+            size_t n = 0;
+            ASSERT_OK(aura_events_bus_dispatch(bus, SIZE_MAX, 0, &n));
+            ASSERT_EQ(2048, n);
+            for (size_t i = 0; i < r.n; i++) {
+                ASSERT_EQ((int64_t)i + round * 2048, r.seen[i]);
+            }
+            r.n = 0;
+        }
+        aura_events_bus_stats st = stats(bus);
+        ASSERT_EQ(4096, st.published);
+        ASSERT_EQ(4096, st.dispatched);
+        ASSERT_EQ(2 * 601, st.rejected);
+        ASSERT_EQ(bias && avail ? 1 : 0, st.bias_changes);
+        aura_events_bus_destroy(bus);
+    }
 }
 
 AURA_TEST(events_bus_create_and_subscribe_survive_oom)

@@ -2,13 +2,17 @@
  * against one dispatcher for each backpressure policy, with per-producer
  * sequence numbers (no loss, no duplicate, per-producer order) and payload
  * checks (no torn event); sleeping consumers woken by publishes; close
- * waking blocked producers and a sleeping dispatcher.
+ * waking blocked producers and a sleeping dispatcher; the bias (one producer
+ * publishing alone takes it, others take it away) under all of these.
  * SPDX-License-Identifier: MIT */
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "aura/events_bus.h"
 #include "test.h"
@@ -55,7 +59,17 @@ typedef struct stress {
     int64_t got[MAXP];
     int64_t calls_seen;             /* filtered subscriber: CALL events */
     int bad;                        /* first failure code, 0 = none */
+    int one_at_a_time;              /* publish only, never publish_batch */
+    int stagger;                    /* producers > 0 start once producer 0 is half done */
+    _Atomic int released;
 } stress;
+
+/* 1 if the bus can use its bias here (membarrier private expedited). */
+static int bias_available(void)
+{
+    long q = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    return q > 0 && (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+}
 
 typedef struct prod_arg {
     stress *s;
@@ -69,9 +83,15 @@ static void *producer(void *arg)
     aura_events_event buf[40];
     uint64_t rng = 0x1234567 + pa->id;
     int64_t seq = 0;
+    while (s->stagger && pa->id > 0 && !atomic_load(&s->released)) {
+        sched_yield();
+    }
     while (seq < s->per_prod) {
+        if (pa->id == 0 && seq >= s->per_prod / 2) {
+            atomic_store(&s->released, 1);
+        }
         rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-        size_t n = 1 + (size_t)((rng >> 33) % 40);
+        size_t n = s->one_at_a_time ? 1 : 1 + (size_t)((rng >> 33) % 40);
         if ((int64_t)n > s->per_prod - seq) {
             n = (size_t)(s->per_prod - seq);
         }
@@ -96,6 +116,7 @@ static void *producer(void *arg)
         }
         seq += (int64_t)n;
     }
+    atomic_store(&s->released, 1);
     atomic_fetch_add(&s->finished, 1);
     return NULL;
 }
@@ -128,11 +149,16 @@ static void calls_fn(void *ctx, const aura_events_event *evs, size_t n)
     s->calls_seen += (int64_t)n;
 }
 
-static void run_stress(aura_events_bus_policy pol, size_t cap, int n_prod, int64_t per_prod,
-                       int single)
+/* Flags of run_stress_ex. */
+enum { ONE_AT_A_TIME = 1, STAGGER = 2 };
+
+static void run_stress_ex(aura_events_bus_policy pol, size_t cap, int n_prod, int64_t per_prod,
+                          int single, int flags, aura_events_bus_stats *out)
 {
     static stress s;
     memset(&s, 0, sizeof s);
+    s.one_at_a_time = (flags & ONE_AT_A_TIME) != 0;
+    s.stagger = (flags & STAGGER) != 0;
     s.policy = pol;
     s.n_prod = n_prod;
     s.per_prod = per_prod;
@@ -190,7 +216,19 @@ static void run_stress(aura_events_bus_policy pol, size_t cap, int n_prod, int64
     if (pol != AURA_EVENTS_BUS_REJECT) {
         ASSERT_EQ(0, st.rejected);
     }
+    if (single) {
+        ASSERT_EQ(0, st.bias_changes);
+    }
+    if (out) {
+        *out = st;
+    }
     aura_events_bus_destroy(s.bus);
+}
+
+static void run_stress(aura_events_bus_policy pol, size_t cap, int n_prod, int64_t per_prod,
+                       int single)
+{
+    run_stress_ex(pol, cap, n_prod, per_prod, single, 0, NULL);
 }
 
 AURA_TEST(events_bus_mt_block_no_loss_no_dup_in_order)
@@ -213,6 +251,27 @@ AURA_TEST(events_bus_mt_one_producer_large_ring)
     run_stress(AURA_EVENTS_BUS_BLOCK, 4096, 1, 500000, 0);
 }
 
+/* Producer 0 publishes half its events alone (it takes the bias after
+ * 1024 claims in a row), then the others start and take the bias away;
+ * one-event publishes (the owner's fast path) and batches, each policy. */
+AURA_TEST(events_bus_mt_bias_taken_and_revoked_each_policy)
+{
+    static const aura_events_bus_policy pols[] = {AURA_EVENTS_BUS_BLOCK, AURA_EVENTS_BUS_REJECT,
+                                                  AURA_EVENTS_BUS_DROP_OLDEST};
+    for (int flags = STAGGER; flags <= (STAGGER | ONE_AT_A_TIME); flags += ONE_AT_A_TIME) {
+        for (int i = 0; i < 3; i++) {
+            aura_events_bus_stats st;
+            size_t cap = pols[i] == AURA_EVENTS_BUS_DROP_OLDEST ? 32 : 256;
+            run_stress_ex(pols[i], cap, 3, 60000, 0, flags, &st);
+            if (bias_available() && pols[i] == AURA_EVENTS_BUS_BLOCK) {
+                /* taken while producer 0 was alone; given up to the others
+                 * at the latest when producer 0 finished */
+                ASSERT_TRUE(st.bias_changes >= 1);
+            }
+        }
+    }
+}
+
 AURA_TEST(events_bus_mt_single_producer_mode_each_policy)
 {
     run_stress(AURA_EVENTS_BUS_BLOCK, 64, 1, 200000, 1);
@@ -224,7 +283,7 @@ AURA_TEST(events_bus_mt_single_producer_mode_each_policy)
 
 typedef struct trickle {
     aura_events_bus *bus;
-    int64_t next;
+    int64_t next, total;
     int bad;
 } trickle;
 
@@ -241,7 +300,7 @@ static void trickle_fn(void *ctx, const aura_events_event *evs, size_t n)
 static void *trickle_consumer(void *arg)
 {
     trickle *t = arg;
-    while (t->next < 200) {
+    while (t->next < t->total) {
         size_t n;
         if (aura_events_bus_dispatch(t->bus, SIZE_MAX, -1, &n) != AURA_OK) {
             t->bad = 2;
@@ -251,7 +310,10 @@ static void *trickle_consumer(void *arg)
     return NULL;
 }
 
-static void trickle_run(int single)
+/* `burst` events at full speed first (enough claims in a row to take the
+ * bias in multi-producer mode), then 200 with pauses, so that the consumer
+ * sleeps between them. */
+static void trickle_run(int single, int burst)
 {
     aura_events_bus_opts o = aura_events_bus_opts_default();
     o.capacity = 64;
@@ -260,32 +322,37 @@ static void trickle_run(int single)
     o.single_producer = single;
     static trickle t;
     memset(&t, 0, sizeof t);
+    t.total = burst + 200;
     ASSERT_OK(aura_events_bus_create(&o, &t.bus));
     uint64_t id;
     ASSERT_OK(aura_events_bus_subscribe(t.bus, AURA_EVENTS_BUS_ALL_KINDS, trickle_fn, &t, &id));
     pthread_t th;
     ASSERT_EQ(0, pthread_create(&th, NULL, trickle_consumer, &t));
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < t.total; i++) {
         aura_events_event e = make_event(0, i);
         ASSERT_OK(aura_events_bus_publish(t.bus, &e));
-        if (i % 10 == 0) {
+        if (i >= burst && i % 10 == 0) {
             struct timespec ts = {0, 200000};
             nanosleep(&ts, NULL);
         }
     }
     pthread_join(th, NULL); /* hangs (test timeout) if a wake-up is lost */
     ASSERT_EQ(0, t.bad);
-    ASSERT_EQ(200, t.next);
+    ASSERT_EQ(t.total, t.next);
     aura_events_bus_stats st;
     aura_events_bus_get_stats(t.bus, &st);
-    ASSERT_EQ(200, st.published);
+    ASSERT_EQ(t.total, st.published);
+    if (!single && burst > 0 && bias_available()) {
+        ASSERT_EQ(1, st.bias_changes); /* taken, never lost: the owned sleep was used */
+    }
     aura_events_bus_destroy(t.bus);
 }
 
 AURA_TEST(events_bus_mt_sleeping_consumer_is_woken)
 {
-    trickle_run(0);
-    trickle_run(1); /* the membarrier handshake of single-producer mode */
+    trickle_run(0, 0);
+    trickle_run(1, 0); /* the membarrier handshake of single-producer mode */
+    trickle_run(0, 5000); /* the bias holder's handshake (cons_sleeping) */
 }
 
 /* ---- close ---- */

@@ -1,15 +1,12 @@
 /* test_memory_redis.c -- the context store on Redis: same semantics as on
  * SQLite, and Redis going away and coming back (clear errors, reconnect,
  * nothing acknowledged lost under appendfsync always).  Each test starts
- * its own redis-server on a free loopback port in a temporary directory
- * and stops it by process id; skipped if redis-server is not installed.
+ * its own redis-server (AOF, appendfsync always) on a free loopback port
+ * in a temporary directory with the shared helpers of tests/test_redis.c,
+ * and stops it by process id.
  * SPDX-License-Identifier: MIT */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
-#include <fcntl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -18,70 +15,9 @@
 #include "aura/memory.h"
 #include "test.h"
 
-static const char *redis_bin(void)
-{
-    static const char *const cands[] = {"/usr/bin/redis-server", "/usr/local/bin/redis-server"};
-    for (size_t i = 0; i < 2; i++) {
-        if (access(cands[i], X_OK) == 0) {
-            return cands[i];
-        }
-    }
-    return NULL;
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    ASSERT_TRUE(fd >= 0);
-    ASSERT_EQ(0, bind(fd, (struct sockaddr *)&a, sizeof a));
-    ASSERT_EQ(0, getsockname(fd, (struct sockaddr *)&a, &len));
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void sleep_ms(int ms)
 {
     nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
-}
-
-/* Starts redis-server with AOF and appendfsync always in `dir`; waits
- * until it answers. */
-static pid_t start_redis(int port, const char *dir)
-{
-    char portbuf[16];
-    snprintf(portbuf, sizeof portbuf, "%d", port);
-    pid_t pid = fork();
-    ASSERT_TRUE(pid >= 0);
-    if (pid == 0) {
-        int devnull = open("/dev/null", 1);
-        dup2(devnull, 1);
-        dup2(devnull, 2);
-        execl(redis_bin(), "redis-server", "--port", portbuf, "--bind", "127.0.0.1", "--dir",
-              dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-              "--daemonize", "no", (char *)NULL);
-        _exit(127);
-    }
-    aura_memory_opts o = aura_memory_opts_default();
-    o.redis_timeout_ms = 500;
-    for (int i = 0; i < 200; i++) {
-        aura_memory_store *s = NULL;
-        if (aura_memory_store_open_redis("127.0.0.1", port, &o, &s) == AURA_OK) {
-            aura_memory_store_destroy(s);
-            return pid;
-        }
-        sleep_ms(25);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    AURA_FAIL_("redis-server on port %d did not answer", port);
-}
-
-static void stop_redis(pid_t pid, int sig)
-{
-    kill(pid, sig);
-    waitpid(pid, NULL, 0);
 }
 
 static int collect(void *ctx, const aura_memory_record *r)
@@ -111,14 +47,11 @@ static int collect_entry(void *ctx, const aura_memory_entry *e)
 
 AURA_TEST(memory_redis_same_semantics_as_sqlite)
 {
-    if (!redis_bin()) {
-        AURA_SKIP("redis-server not installed");
-    }
-    int port = free_port();
+    int port = test_free_port();
     char dir[512];
     snprintf(dir, sizeof dir, "%s/redis-a", test_tmpdir());
     ASSERT_EQ(0, mkdir(dir, 0755));
-    pid_t pid = start_redis(port, dir);
+    int pid = test_redis_start(port, dir, 1);
     aura_memory_store *s = NULL;
     ASSERT_OK(aura_memory_store_open_redis("127.0.0.1", port, NULL, &s));
     uint64_t v = 0;
@@ -263,7 +196,7 @@ AURA_TEST(memory_redis_same_semantics_as_sqlite)
     ASSERT_EQ(0, pclose(p));
     ASSERT_EQ(6, lines);
     ASSERT_EQ(3, dumped);
-    stop_redis(pid, SIGTERM);
+    test_redis_stop(pid, 0);
 }
 
 typedef struct inc_arg {
@@ -312,14 +245,11 @@ static void *inc_thread(void *p)
 
 AURA_TEST(memory_redis_cas_across_connections)
 {
-    if (!redis_bin()) {
-        AURA_SKIP("redis-server not installed");
-    }
-    int port = free_port();
+    int port = test_free_port();
     char dir[512];
     snprintf(dir, sizeof dir, "%s/redis-c", test_tmpdir());
     ASSERT_EQ(0, mkdir(dir, 0755));
-    pid_t pid = start_redis(port, dir);
+    int pid = test_redis_start(port, dir, 1);
     enum { T = 3, N = 40 };
     pthread_t th[T];
     inc_arg args[T];
@@ -339,19 +269,16 @@ AURA_TEST(memory_redis_cas_across_connections)
     buf[n] = 0;
     ASSERT_STREQ("120", buf);
     aura_memory_store_destroy(s);
-    stop_redis(pid, SIGTERM);
+    test_redis_stop(pid, 0);
 }
 
 AURA_TEST(memory_redis_goes_away_and_comes_back)
 {
-    if (!redis_bin()) {
-        AURA_SKIP("redis-server not installed");
-    }
-    int port = free_port();
+    int port = test_free_port();
     char dir[512];
     snprintf(dir, sizeof dir, "%s/redis-b", test_tmpdir());
     ASSERT_EQ(0, mkdir(dir, 0755));
-    pid_t pid = start_redis(port, dir);
+    int pid = test_redis_start(port, dir, 1);
     aura_memory_opts o = aura_memory_opts_default();
     o.redis_timeout_ms = 500;
     aura_memory_store *s = NULL;
@@ -369,7 +296,7 @@ AURA_TEST(memory_redis_goes_away_and_comes_back)
         ASSERT_OK(aura_memory_journal_append(s, &e, NULL));
     }
     /* The server dies (SIGKILL: no clean shutdown, only the AOF). */
-    stop_redis(pid, SIGKILL);
+    test_redis_stop(pid, 1);
     aura_status st = aura_memory_kv_put(s, "a", "lost", "x", 1, 0, NULL);
     ASSERT_STATUS(AURA_E_CONN, st);
     ASSERT_TRUE(strstr(aura_memory_store_errmsg(s), "redis 127.0.0.1:") != NULL);
@@ -377,7 +304,7 @@ AURA_TEST(memory_redis_goes_away_and_comes_back)
     ASSERT_STATUS(AURA_E_CONN, aura_memory_kv_get(s, "a", "k0", NULL, 0, &n, NULL));
     /* It comes back on the same port and directory: the same store object
      * reconnects, and every acknowledged write is there. */
-    pid = start_redis(port, dir);
+    pid = test_redis_start(port, dir, 1);
     for (int i = 0; i < acked; i++) {
         char key[32], buf[32];
         snprintf(key, sizeof key, "k%d", i);
@@ -390,7 +317,7 @@ AURA_TEST(memory_redis_goes_away_and_comes_back)
     ASSERT_TRUE(strstr(jb, "a@1000:deny ") == jb);
     ASSERT_TRUE(strstr(jb, "a@1019:deny ") != NULL);
     aura_memory_store_destroy(s);
-    stop_redis(pid, SIGTERM);
+    test_redis_stop(pid, 0);
     /* nobody listening at all: a clear error at open */
     s = NULL;
     ASSERT_STATUS(AURA_E_CONN, aura_memory_store_open_redis("127.0.0.1", port, &o, &s));
@@ -398,86 +325,3 @@ AURA_TEST(memory_redis_goes_away_and_comes_back)
     ASSERT_TRUE(strstr(aura_memory_last_open_error(), "Connection refused") != NULL);
 }
 
-typedef struct seen {
-    unsigned char *count;  /* per record index */
-    char ids[600][32];     /* ids of the current batch, to acknowledge */
-    size_t n_ids;
-    size_t total;
-} seen;
-
-static int on_msg(void *ctx, const aura_memory_stream_msg *m)
-{
-    seen *sn = ctx;
-    int idx = atoi((const char *)m->data + 4);  /* "rec-<i>" */
-    sn->count[idx]++;
-    snprintf(sn->ids[sn->n_ids++], sizeof sn->ids[0], "%s", m->id);
-    sn->total++;
-    return 0;
-}
-
-static void ack_all(aura_memory_store *s, seen *sn)
-{
-    const char *ids[600];
-    for (size_t i = 0; i < sn->n_ids; i++) {
-        ids[i] = sn->ids[i];
-    }
-    ASSERT_OK(aura_memory_stream_ack(s, "events", "monitors", ids, sn->n_ids));
-    sn->n_ids = 0;
-}
-
-AURA_TEST(memory_redis_stream_consumer_groups_and_claim)
-{
-    if (!redis_bin()) {
-        AURA_SKIP("redis-server not installed");
-    }
-    int port = free_port();
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/redis-s", test_tmpdir());
-    ASSERT_EQ(0, mkdir(dir, 0755));
-    pid_t pid = start_redis(port, dir);
-    aura_memory_store *s = NULL;
-    ASSERT_OK(aura_memory_store_open_redis("127.0.0.1", port, NULL, &s));
-    enum { N = 3000 };
-    static char recs[N][16];
-    static const void *ptrs[N];
-    static size_t lens[N];
-    for (int i = 0; i < N; i++) {
-        lens[i] = (size_t)snprintf(recs[i], sizeof recs[i], "rec-%d", i);
-        ptrs[i] = recs[i];
-    }
-    ASSERT_OK(aura_memory_stream_group(s, "events", "monitors"));
-    ASSERT_OK(aura_memory_stream_group(s, "events", "monitors"));  /* exists: fine */
-    ASSERT_OK(aura_memory_stream_publish(s, "events", ptrs, lens, N, 0));
-    static unsigned char count_a[N], count_b[N];
-    static seen a = {count_a, {{0}}, 0, 0}, b = {count_b, {{0}}, 0, 0};
-    /* consumer A takes 100 and dies without acknowledging */
-    size_t got = 0;
-    ASSERT_OK(aura_memory_stream_read(s, "events", "monitors", "A", 100, 0, on_msg, &a, &got));
-    ASSERT_EQ(100, got);
-    /* consumer B reads and acknowledges the rest */
-    do {
-        ASSERT_OK(aura_memory_stream_read(s, "events", "monitors", "B", 500, 0, on_msg, &b, &got));
-        ack_all(s, &b);
-    } while (got > 0);
-    ASSERT_EQ(N - 100, b.total);
-    /* nothing new: a blocking read times out with nothing */
-    ASSERT_OK(aura_memory_stream_read(s, "events", "monitors", "B", 10, 50, on_msg, &b, &got));
-    ASSERT_EQ(0, got);
-    /* B takes over A's pending records */
-    ASSERT_OK(aura_memory_stream_claim(s, "events", "monitors", "B", 0, 500, on_msg, &b, &got));
-    ASSERT_EQ(100, got);
-    ack_all(s, &b);
-    ASSERT_OK(aura_memory_stream_claim(s, "events", "monitors", "B", 0, 500, on_msg, &b, &got));
-    ASSERT_EQ(0, got);  /* nothing pending any more */
-    for (int i = 0; i < N; i++) {
-        ASSERT_EQ(1, count_b[i]);  /* every record processed once by B */
-    }
-    /* bad names, and streams on a SQLite store */
-    ASSERT_STATUS(AURA_E_RANGE, aura_memory_stream_group(s, "", "g"));
-    aura_memory_store_destroy(s);
-    s = NULL;
-    ASSERT_OK(aura_memory_store_open(test_path("%s/sq", test_tmpdir()), NULL, &s));
-    ASSERT_STATUS(AURA_E_UNSUPPORTED, aura_memory_stream_publish(s, "events", ptrs, lens, 1, 0));
-    aura_memory_store_destroy(s);
-    stop_redis(pid, SIGTERM);
-}
