@@ -63,10 +63,13 @@ AURA_API const char *aura_monitor_action_name(aura_monitor_action a);
 
 /* Features.  Per agent, AURA_MONITOR_AGENT_FEATURES floats; per system,
  * AURA_MONITOR_SYSTEM_FEATURES floats.  Names: aura_monitor_*_feature_name.
- * The first AURA_MONITOR_*_BASE entries are the graph/behaviour features
- * computed here; later modules (tda) append after them. */
-#define AURA_MONITOR_AGENT_FEATURES 18
-#define AURA_MONITOR_SYSTEM_FEATURES 16
+ * Agents: 18 graph/behaviour features, then 4 trends over a longer window
+ * (load, latency, errors: fast minus slow average) and failing neighbours.
+ * System: 16 graph/load features, then 16 topological features from the
+ * `tda` module (persistence of the live graph's health and shortest-path
+ * filtrations and of the agents' state-space point cloud; docs/monitor.md). */
+#define AURA_MONITOR_AGENT_FEATURES 22
+#define AURA_MONITOR_SYSTEM_FEATURES 32
 
 AURA_API const char *aura_monitor_agent_feature_name(size_t i);
 AURA_API const char *aura_monitor_system_feature_name(size_t i);
@@ -98,7 +101,22 @@ typedef struct aura_monitor_opts {
                                     smoothed over ticks (8) */
     uint64_t seed;               /* for the betweenness sample (1) */
     const aura_monitor_model *model; /* NULL = the rule baseline; borrowed */
+    int policy;                  /* aura_monitor_policy (AURA_MONITOR_POLICY_AUTO) */
+    double early_threshold;      /* graded policy: risk from which early, cheap actions
+                                    are taken when a gradual cause shows (0.3) */
 } aura_monitor_opts;
+
+/* Which decision policy acts on the risk.  RULES: act on agents with risk
+ * >= threshold (docs/monitor.md).  GRADED (for the learned risk): the same
+ * above the threshold, and from early_threshold up early, cheap actions
+ * when a gradual cause shows (restart a leaking agent, throttle a rising
+ * load, add a provider beside a loaded articulation point, drain a silent
+ * agent); nothing otherwise.  AUTO: GRADED when a model is set, else RULES. */
+typedef enum aura_monitor_policy {
+    AURA_MONITOR_POLICY_AUTO = 0,
+    AURA_MONITOR_POLICY_RULES = 1,
+    AURA_MONITOR_POLICY_GRADED = 2
+} aura_monitor_policy;
 
 AURA_API aura_monitor_opts aura_monitor_opts_default(void);
 
@@ -114,8 +132,9 @@ typedef struct aura_monitor_stats {
     int64_t ticks;        /* ticks closed */
     int64_t gap_ticks;    /* closed ticks that had no events */
     /* wall time spent in tick_close so far, per stage, in ms: window
-     * update, graph measures, features, risk, decisions */
-    double stage_ms[5];
+     * update, graph measures, features, risk, decisions, topological
+     * features */
+    double stage_ms[6];
 } aura_monitor_stats;
 
 /* Creates a monitor (opts NULL = defaults).  AURA_E_INVAL for bad options. */
