@@ -343,9 +343,8 @@ static void print_table(const demo *d, const summary *sm, int n_arms, const arm 
     }
     printf("\nRisk rows score the rule monitor's risk: in arm \"none\" it runs in shadow\n"
            "(scores, never acts); in arm \"rules\" its own interventions change the outcomes;\n"
-           "in arm \"aura\" the CfC risk model (aura train-risk) scores and drives the graded\n"
-           "policy (the rule actions above the threshold, early cheap ones from 0.3 on a\n"
-           "gradual cause), and its risk is the one scored.\n"
+           "in arm \"aura\" the CfC risk model (aura train-risk) scores and drives the same\n"
+           "decision policy, and its risk is the one scored.\n"
            "Monitor cost per tick (%u agents, first run): p50 %.3f ms, p99 %.3f ms; %.0f events/s\n"
            "end to end (simulator included).\n",
            d->n, run0[0].tick_ms_p50, run0[0].tick_ms_p99,
@@ -587,7 +586,7 @@ static int write_report(const demo *d, const summary *sm, const arm *arms, int n
     fprintf(f, "<p>%u agents, %s topology, seeds %llu..%llu, %d ticks each, faults: %s. Arm "
                "<b>none</b>: no monitor acts (the rule monitor scores in shadow). Arm "
                "<b>rules</b>: the rule monitor's interventions feed back into the same "
-               "simulation (same seeds). Arm <b>aura</b> (when present): the graded policy driven "
+               "simulation (same seeds). Arm <b>aura</b> (when present): the same policy driven "
                "by the CfC risk model (docs/monitor_risk.md).</p>\n"
                "<table><tr><th>summed over runs</th>",
             d->n, aura_monitor_topology_name(d->so.topology), (unsigned long long)d->so.seed,

@@ -43,9 +43,9 @@ static void usage(FILE *f)
                "of seen and unseen sizes/topologies; prints a markdown table.  Defaults: 3 seeds\n"
                "per scenario, 300 ticks, thresholds 0.5.  --quick: 1 seed, 150 ticks, no\n"
                "1000-agent scenario.  --seed-base: first seed (default 900000, the evaluation\n"
-               "seeds; tuning used 700000).  --policy: the aura arm's decision policy (default graded,\n"
-               "early actions from --early-threshold, default 0.3; rules: the rule policy driven\n"
-               "by the CfC risk).\n");
+               "seeds; tuning used 700000).  --policy: the aura arm's decision policy (default rules:\n"
+               "the rule policy driven by the CfC risk; graded: plus early actions from\n"
+               "--early-threshold, default 0.3).\n");
 }
 
 static int parse_num(const char *s, double lo, double hi, double *out)

@@ -101,21 +101,22 @@ typedef struct aura_monitor_opts {
                                     smoothed over ticks (8) */
     uint64_t seed;               /* for the betweenness sample (1) */
     const aura_monitor_model *model; /* NULL = the rule baseline; borrowed */
-    int policy;                  /* aura_monitor_policy (AURA_MONITOR_POLICY_AUTO) */
-    double early_threshold;      /* graded policy: risk from which early, cheap actions
-                                    are taken when a gradual cause shows (0.3) */
+    int policy;                  /* aura_monitor_policy (AURA_MONITOR_POLICY_RULES) */
+    double early_threshold;      /* graded policy: risk from which early actions are
+                                    taken when a gradual cause shows (0.3) */
 } aura_monitor_opts;
 
-/* Which decision policy acts on the risk.  RULES: act on agents with risk
- * >= threshold (docs/monitor.md).  GRADED (for the learned risk): the same
- * above the threshold, and from early_threshold up early, cheap actions
- * when a gradual cause shows (restart a leaking agent, throttle a rising
- * load, add a provider beside a loaded articulation point, drain a silent
- * agent); nothing otherwise.  AUTO: GRADED when a model is set, else RULES. */
+/* Which decision policy acts on the risk (with either risk score).  RULES:
+ * act on agents with risk >= threshold (docs/monitor.md).  GRADED: the
+ * same above the threshold, and from early_threshold up early actions
+ * where a gradual cause shows (restart an agent whose load has risen for 6
+ * ticks to above 0.8, add a provider beside an articulation point loaded
+ * above 0.8, drain a silent agent's callers); nothing otherwise.  GRADED
+ * did not beat RULES on the tuning seeds (docs/monitor_risk.md), so RULES
+ * is the default for the learned risk too. */
 typedef enum aura_monitor_policy {
-    AURA_MONITOR_POLICY_AUTO = 0,
-    AURA_MONITOR_POLICY_RULES = 1,
-    AURA_MONITOR_POLICY_GRADED = 2
+    AURA_MONITOR_POLICY_RULES = 0,
+    AURA_MONITOR_POLICY_GRADED = 1
 } aura_monitor_policy;
 
 AURA_API aura_monitor_opts aura_monitor_opts_default(void);

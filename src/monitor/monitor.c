@@ -136,7 +136,7 @@ aura_monitor_opts aura_monitor_opts_default(void)
                                .betweenness_samples = 8,
                                .seed = 1,
                                .model = NULL,
-                               .policy = AURA_MONITOR_POLICY_AUTO,
+                               .policy = AURA_MONITOR_POLICY_RULES,
                                .early_threshold = 0.3};
 }
 
@@ -146,7 +146,7 @@ aura_status aura_monitor_create(const aura_monitor_opts *opts, aura_monitor **ou
     aura_monitor_opts o = opts ? *opts : aura_monitor_opts_default();
     if (!(o.tick_ms > 0.0) || o.tick_ms > 1e9 || o.window_ticks < 1 || o.horizon < 1 ||
         !(o.threshold >= 0.0 && o.threshold <= 1.0) || o.cooldown < 0 || o.max_actions < 0 ||
-        o.max_agents < 1 || o.betweenness_samples < 1 || o.policy < AURA_MONITOR_POLICY_AUTO ||
+        o.max_agents < 1 || o.betweenness_samples < 1 || o.policy < AURA_MONITOR_POLICY_RULES ||
         o.policy > AURA_MONITOR_POLICY_GRADED ||
         !(o.early_threshold >= 0.0 && o.early_threshold <= 1.0)) {
         return AURA_E_INVAL;
@@ -1029,8 +1029,7 @@ static int early_action(aura_monitor *m, uint32_t i, aura_monitor_decision *d)
                  (double)f[F_SILENCE]);
         return 1;
     }
-    if (m->ag[i].rising >= RISING_TICKS - 2.0f && f[F_UTIL] > 0.75f &&
-        callers_can_do_without(m, i)) {
+    if (m->ag[i].rising >= RISING_TICKS && f[F_UTIL] > 0.8f && callers_can_do_without(m, i)) {
         d->action = AURA_MONITOR_ISOLATE;
         snprintf(d->reason, sizeof d->reason,
                  "load rising for %.0f ticks to %.2f (a leak or drift): restart early",
@@ -1038,18 +1037,12 @@ static int early_action(aura_monitor *m, uint32_t i, aura_monitor_decision *d)
         return 1;
     }
     uint32_t peer;
-    if (f[F_AP] > 0.0f && f[F_UTIL] > 0.75f && (peer = spare_peer(m, i)) != NONE) {
+    if (f[F_AP] > 0.0f && f[F_UTIL] > 0.8f && (peer = spare_peer(m, i)) != NONE) {
         d->action = AURA_MONITOR_ADD_LINK;
         d->target = peer;
         snprintf(d->reason, sizeof d->reason,
                  "articulation point at risk (load %.2f): add a redundant provider early",
                  (double)f[F_UTIL]);
-        return 1;
-    }
-    if (f[F_UTIL] > 0.8f || (f[F_UTIL] > 0.7f && f[F_UTILTREND] > 0.05f)) {
-        d->action = AURA_MONITOR_THROTTLE;
-        snprintf(d->reason, sizeof d->reason, "load %.2f and rising (%+.2f): shed load early",
-                 (double)f[F_UTIL], (double)f[F_UTILTREND]);
         return 1;
     }
     return 0;
@@ -1075,8 +1068,7 @@ static aura_status decide(aura_monitor *m)
     if (!m->o.act || m->o.max_actions == 0) {
         return AURA_OK;
     }
-    int graded = m->o.policy == AURA_MONITOR_POLICY_GRADED ||
-                 (m->o.policy == AURA_MONITOR_POLICY_AUTO && m->o.model);
+    int graded = m->o.policy == AURA_MONITOR_POLICY_GRADED;
     float from = (float)(graded && m->o.early_threshold < m->o.threshold ? m->o.early_threshold
                                                                          : m->o.threshold);
     cand top[64];
