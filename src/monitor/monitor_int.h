@@ -54,8 +54,9 @@ typedef struct aura__monitor_tda {
     size_t cap_iv;
     float *pts;
     size_t cap_pts;
-    uint32_t *dist, *heap, *pos, *land, *entd; /* path search scratch */
-    size_t cap_dist, cap_heap, cap_pos, cap_land, cap_entd;
+    uint32_t *dist, *land;                 /* path lengths (quarters); sampled agents */
+    uint32_t *q_node, *q_next, *q_dist;    /* bucket-queue entries */
+    size_t cap_dist, cap_land, cap_q_node, cap_q_next, cap_q_dist;
     float prev[3];
     int has_prev;
 } aura__monitor_tda;

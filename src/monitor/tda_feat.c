@@ -44,7 +44,8 @@ void aura__monitor_tda_free(aura__monitor_tda *t)
     if (!t) {
         return;
     }
-    void *p[] = {t->edges, t->pairs, t->iv, t->pts, t->dist, t->heap, t->pos, t->land, t->entd};
+    void *p[] = {t->edges, t->pairs, t->iv,     t->pts,    t->dist,
+                 t->land,  t->q_node, t->q_next, t->q_dist};
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) {
         aura__free(t->alloc, p[i]);
     }
@@ -250,11 +251,11 @@ aura_status aura__monitor_tda_compute(aura__monitor_tda *t, const aura__monitor_
     if (st == AURA_OK &&
         (!need(t->alloc, (void **)&t->land, &t->cap_land, (L > P ? L : P) + 1, sizeof(uint32_t)) ||
          !need(t->alloc, (void **)&t->dist, &t->cap_dist, (size_t)g->n + 1, sizeof(uint32_t)) ||
-         !need(t->alloc, (void **)&t->heap, &t->cap_heap, (size_t)g->off[g->n] + 1,
+         !need(t->alloc, (void **)&t->q_node, &t->cap_q_node, (size_t)g->off[g->n] + 1,
                sizeof(uint32_t)) ||
-         !need(t->alloc, (void **)&t->pos, &t->cap_pos, (size_t)g->off[g->n] + 1,
+         !need(t->alloc, (void **)&t->q_next, &t->cap_q_next, (size_t)g->off[g->n] + 1,
                sizeof(uint32_t)) ||
-         !need(t->alloc, (void **)&t->entd, &t->cap_entd, (size_t)g->off[g->n] + 1,
+         !need(t->alloc, (void **)&t->q_dist, &t->cap_q_dist, (size_t)g->off[g->n] + 1,
                sizeof(uint32_t)) ||
          !need(t->alloc, (void **)&t->edges, &t->cap_edges, (size_t)L * L / 2 + 1,
                sizeof(aura_tda_edge)) ||
@@ -265,7 +266,7 @@ aura_status aura__monitor_tda_compute(aura__monitor_tda *t, const aura__monitor_
         uint32_t nl = sample(g, L, t->land);
         size_t ne = 0;
         for (uint32_t a = 0; a < nl; a++) {
-            shortest(g, t->land[a], t->dist, t->heap, t->pos, t->entd);
+            shortest(g, t->land[a], t->dist, t->q_node, t->q_next, t->q_dist);
             for (uint32_t b = 0; b < a; b++) {
                 uint32_t d = t->dist[t->land[b]];
                 if (d != UINT32_MAX) {
