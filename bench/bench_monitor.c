@@ -76,10 +76,10 @@ int main(int argc, char **argv)
                tk[nt / 2], tk[(nt * 99) / 100 < nt ? (nt * 99) / 100 : nt - 1], wall);
         aura_monitor_stats st;
         aura_monitor_get_stats(m, &st);
-        printf("         per tick, mean ms: window %.3f, graph %.3f, features %.3f, risk %.3f,"
-               " decisions %.3f\n",
-               st.stage_ms[0] / nt, st.stage_ms[1] / nt, st.stage_ms[2] / nt, st.stage_ms[3] / nt,
-               st.stage_ms[4] / nt);
+        printf("         per tick, mean ms: window %.3f, graph %.3f, features %.3f, tda %.3f,"
+               " risk %.3f, decisions %.3f\n",
+               st.stage_ms[0] / nt, st.stage_ms[1] / nt, st.stage_ms[2] / nt, st.stage_ms[5] / nt,
+               st.stage_ms[3] / nt, st.stage_ms[4] / nt);
         aura_monitor_destroy(m);
         aura_monitor_sim_destroy(sim);
         free(all);

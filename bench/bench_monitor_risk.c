@@ -35,7 +35,8 @@ static double risk_ms(aura_monitor_risk_cfc *cfc, const aura_events_event *all, 
     aura_monitor_get_stats(m, &st);
     double nt = st.ticks > 0 ? (double)st.ticks : 1.0;
     *tick_ms =
-        (st.stage_ms[0] + st.stage_ms[1] + st.stage_ms[2] + st.stage_ms[3] + st.stage_ms[4]) / nt;
+        (st.stage_ms[0] + st.stage_ms[1] + st.stage_ms[2] + st.stage_ms[3] + st.stage_ms[4] +
+         st.stage_ms[5]) / nt;
     aura_monitor_risk_cfc_attach(cfc, NULL);
     aura_monitor_destroy(m);
     return st.stage_ms[3] / nt;

@@ -63,10 +63,13 @@ AURA_API const char *aura_monitor_action_name(aura_monitor_action a);
 
 /* Features.  Per agent, AURA_MONITOR_AGENT_FEATURES floats; per system,
  * AURA_MONITOR_SYSTEM_FEATURES floats.  Names: aura_monitor_*_feature_name.
- * The first AURA_MONITOR_*_BASE entries are the graph/behaviour features
- * computed here; later modules (tda) append after them. */
-#define AURA_MONITOR_AGENT_FEATURES 18
-#define AURA_MONITOR_SYSTEM_FEATURES 16
+ * Agents: 18 graph/behaviour features, then 4 trends over a longer window
+ * (load, latency, errors: fast minus slow average) and failing neighbours.
+ * System: 16 graph/load features, then 16 topological features from the
+ * `tda` module (persistence of the live graph's health and shortest-path
+ * filtrations and of the agents' state-space point cloud; docs/monitor.md). */
+#define AURA_MONITOR_AGENT_FEATURES 22
+#define AURA_MONITOR_SYSTEM_FEATURES 32
 
 AURA_API const char *aura_monitor_agent_feature_name(size_t i);
 AURA_API const char *aura_monitor_system_feature_name(size_t i);
@@ -100,7 +103,23 @@ typedef struct aura_monitor_opts {
     const aura_monitor_model *model; /* NULL = the rule baseline; borrowed */
     struct aura_monitor_recall *recall; /* NULL = no recall of past situations;
                                            borrowed (see "Recall" below) */
+    int policy;                  /* aura_monitor_policy (AURA_MONITOR_POLICY_RULES) */
+    double early_threshold;      /* graded policy: risk from which early actions are
+                                    taken when a gradual cause shows (0.3) */
 } aura_monitor_opts;
+
+/* Which decision policy acts on the risk (with either risk score).  RULES:
+ * act on agents with risk >= threshold (docs/monitor.md).  GRADED: the
+ * same above the threshold, and from early_threshold up early actions
+ * where a gradual cause shows (restart an agent whose load has risen for 6
+ * ticks to above 0.8, add a provider beside an articulation point loaded
+ * above 0.8, drain a silent agent's callers); nothing otherwise.  GRADED
+ * did not beat RULES on the tuning seeds (docs/monitor_risk.md), so RULES
+ * is the default for the learned risk too. */
+typedef enum aura_monitor_policy {
+    AURA_MONITOR_POLICY_RULES = 0,
+    AURA_MONITOR_POLICY_GRADED = 1
+} aura_monitor_policy;
 
 AURA_API aura_monitor_opts aura_monitor_opts_default(void);
 
@@ -116,8 +135,9 @@ typedef struct aura_monitor_stats {
     int64_t ticks;        /* ticks closed */
     int64_t gap_ticks;    /* closed ticks that had no events */
     /* wall time spent in tick_close so far, per stage, in ms: window
-     * update, graph measures, features, risk, decisions */
-    double stage_ms[5];
+     * update, graph measures, features, risk, decisions, topological
+     * features */
+    double stage_ms[6];
 } aura_monitor_stats;
 
 /* Creates a monitor (opts NULL = defaults).  AURA_E_INVAL for bad options. */

@@ -37,7 +37,7 @@
      AURA_MONITOR_SYSTEM_FEATURES)
 
 typedef struct aura_monitor_risk_config {
-    int units;           /* CfC hidden units (16) */
+    int units;           /* CfC hidden units (24) */
     int backbone_units;  /* CfC backbone width (32) */
     int backbone_layers; /* (1) */
     int horizon;         /* H the model is trained for (10) */
@@ -55,7 +55,7 @@ AURA_API aura_status aura_monitor_risk_cfc_create(const aura_allocator *alloc,
 
 /* Loads a model file (safetensors: the CfC's tensors and config, plus
  * "risk.norm_mean", "risk.norm_std" (AURA_MONITOR_RISK_INPUTS each) and
- * "risk.meta" = [format 2, agent features, system features, horizon]).
+ * "risk.meta" = [format 3, agent features, system features, horizon]).
  * AURA_E_IO if unreadable, AURA_E_FORMAT / AURA_E_NUMERIC for a bad file,
  * with a message naming the file and the problem in err. */
 AURA_API aura_status aura_monitor_risk_cfc_load(const aura_allocator *alloc, const char *path,
@@ -97,6 +97,13 @@ typedef struct aura_monitor_risk_run {
     uint32_t failed_agents; /* distinct agents that failed */
     uint32_t interventions; /* decisions applied (act = 1) */
     uint64_t events;
+    /* failures with no precursor in the events: the agent's features showed
+     * no clear sign of trouble (load < 0.9, errors < 0.3, latency < 2x its
+     * baseline, no silence, trusted, no failing neighbour, no rising load or
+     * errors) in every one of the H ticks before; and the risk scores
+     * without their positive samples */
+    uint32_t sudden;
+    double auroc_predictable, pr_auc_predictable;
 } aura_monitor_risk_run;
 
 /* Runs one simulation of so->ticks ticks with a monitor scoring it: with
@@ -107,6 +114,14 @@ AURA_API aura_status aura_monitor_risk_run_sim(const aura_monitor_sim_opts *so,
                                                aura_monitor_risk_cfc *model, int act,
                                                double threshold, float *risk_out,
                                                aura_monitor_risk_run *out);
+
+/* The same with the monitor's options given (act, threshold, policy,
+ * early_threshold, cooldown, max_actions ...; opts->model is replaced by
+ * `model`); opts->threshold also sets the lead-time threshold. */
+AURA_API aura_status aura_monitor_risk_run_sim_opts(const aura_monitor_sim_opts *so,
+                                                    aura_monitor_risk_cfc *model,
+                                                    const aura_monitor_opts *opts,
+                                                    float *risk_out, aura_monitor_risk_run *out);
 
 /* ======================================================================
  * Training

@@ -20,6 +20,7 @@
 #define NONE UINT32_MAX
 #define FAST 0.6f
 #define RISING_TICKS 6.0f
+#define SLOW(a) ((a) / 3.0f) /* averages over about three windows, for trends */
 
 typedef struct mon_acc { /* counters of the open tick */
     uint32_t in_calls, in_fail, out_calls, out_fail, errors, n_lat;
@@ -31,6 +32,7 @@ typedef struct mon_acc { /* counters of the open tick */
 typedef struct mon_agent { /* window state */
     float util, in_err, in_err_now, lat_now, lat_base, out_err, own_err, silence, trust;
     float prev_util, prev_in_err;
+    float util_slow, lat_slow, err_slow; /* averages over 3 windows (trends) */
     float rising; /* consecutive ticks of rising load (a leak or a drift) */
     int64_t cooldown_until;
     uint8_t seen, has_lat, has_util, last_action; /* last_action: aura_monitor_action + 1, 0 = none */
@@ -65,6 +67,8 @@ struct aura_monitor {
     uint32_t *off, *adj, *bdeg, *comp, *callers;
     uint8_t *is_ap;
     float *clust, *betw, *betw_now; /* betw: EMA over ticks of betw_now */
+    float *wadj, *pair_err;         /* edge lengths per adjacency entry; error per pair */
+    aura__monitor_tda tda;
     size_t cap_adj;
     aura_monitor_decision *dec;
     size_t n_dec, cap_dec;
@@ -79,20 +83,25 @@ static const char *const action_names[AURA_MONITOR_ACTION_COUNT] = {
 static const char *const agent_feature_names[AURA_MONITOR_AGENT_FEATURES] = {
     "util", "d_util", "in_err", "in_err_now", "d_in_err", "lat_ratio", "d_lat_ratio",
     "out_err", "own_err", "silence", "degree", "callers", "articulation", "bridges",
-    "clustering", "betweenness", "dep_err", "trust"};
+    "clustering", "betweenness", "dep_err", "trust", "util_trend", "lat_trend", "err_trend",
+    "failing_neighbours"};
 
 static const char *const system_feature_names[AURA_MONITOR_SYSTEM_FEATURES] = {
     "agents", "components", "articulation_points", "bridges", "mean_degree", "load_mean",
     "load_std", "load_max", "frac_overloaded", "frac_low_trust", "frac_loaded_ap",
-    "frac_failing", "mean_in_err", "max_betweenness", "d_frac_failing", "d_load_mean"};
+    "frac_failing", "mean_in_err", "max_betweenness", "d_frac_failing", "d_load_mean",
+    /* 16.. from the tda module (tda_feat.c) */
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    NULL};
 
 enum { /* agent feature indices */
     F_UTIL, F_DUTIL, F_INERR, F_INERR_NOW, F_DINERR, F_LAT, F_DLAT, F_OUTERR, F_OWNERR,
-    F_SILENCE, F_DEG, F_CALLERS, F_AP, F_BRIDGES, F_CLUST, F_BETW, F_DEPERR, F_TRUST
+    F_SILENCE, F_DEG, F_CALLERS, F_AP, F_BRIDGES, F_CLUST, F_BETW, F_DEPERR, F_TRUST,
+    F_UTILTREND, F_LATTREND, F_ERRTREND, F_NBFAIL
 };
 enum {
     S_AGENTS, S_COMP, S_AP, S_BRIDGES, S_MEANDEG, S_LOADMEAN, S_LOADSTD, S_LOADMAX, S_OVER,
-    S_LOWTRUST, S_LOADEDAP, S_FAILING, S_MEANERR, S_MAXBETW, S_DFAILING, S_DLOAD
+    S_LOWTRUST, S_LOADEDAP, S_FAILING, S_MEANERR, S_MAXBETW, S_DFAILING, S_DLOAD, S_TDA
 };
 
 const char *aura_monitor_action_name(aura_monitor_action a)
@@ -107,6 +116,9 @@ const char *aura_monitor_agent_feature_name(size_t i)
 
 const char *aura_monitor_system_feature_name(size_t i)
 {
+    if (i >= S_TDA && i < AURA_MONITOR_SYSTEM_FEATURES) {
+        return aura__monitor_tda_feature_name(i - S_TDA);
+    }
     return i < AURA_MONITOR_SYSTEM_FEATURES ? system_feature_names[i] : NULL;
 }
 
@@ -123,7 +135,9 @@ aura_monitor_opts aura_monitor_opts_default(void)
                                .max_agents = 1u << 20,
                                .betweenness_samples = 8,
                                .seed = 1,
-                               .model = NULL};
+                               .model = NULL,
+                               .policy = AURA_MONITOR_POLICY_RULES,
+                               .early_threshold = 0.3};
 }
 
 aura_status aura_monitor_create(const aura_monitor_opts *opts, aura_monitor **out)
@@ -132,7 +146,9 @@ aura_status aura_monitor_create(const aura_monitor_opts *opts, aura_monitor **ou
     aura_monitor_opts o = opts ? *opts : aura_monitor_opts_default();
     if (!(o.tick_ms > 0.0) || o.tick_ms > 1e9 || o.window_ticks < 1 || o.horizon < 1 ||
         !(o.threshold >= 0.0 && o.threshold <= 1.0) || o.cooldown < 0 || o.max_actions < 0 ||
-        o.max_agents < 1 || o.betweenness_samples < 1) {
+        o.max_agents < 1 || o.betweenness_samples < 1 || o.policy < AURA_MONITOR_POLICY_RULES ||
+        o.policy > AURA_MONITOR_POLICY_GRADED ||
+        !(o.early_threshold >= 0.0 && o.early_threshold <= 1.0)) {
         return AURA_E_INVAL;
     }
     aura_monitor *m = aura__calloc(o.alloc, 1, sizeof *m);
@@ -142,6 +158,7 @@ aura_status aura_monitor_create(const aura_monitor_opts *opts, aura_monitor **ou
     m->o = o;
     m->alloc = o.alloc;
     m->open_tick = -1;
+    m->tda.alloc = o.alloc;
     *out = m;
     return AURA_OK;
 }
@@ -152,9 +169,10 @@ void aura_monitor_destroy(aura_monitor *m)
         return;
     }
     const aura_allocator *al = m->alloc;
+    aura__monitor_tda_free(&m->tda);
     void *ptrs[] = {m->acc, m->ag, m->risk, m->tmp, m->feat, m->seen, m->edges, m->dup, m->pairs,
                     m->off, m->adj, m->bdeg, m->comp, m->callers, m->is_ap, m->clust, m->betw, m->betw_now,
-                    m->dec};
+                    m->dec, m->wadj, m->pair_err};
     for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++) {
         aura__free(al, ptrs[i]);
     }
@@ -463,11 +481,13 @@ static void update_agents(aura_monitor *m)
             g->prev_util = g->has_util ? g->prev_util : g->util;
             g->has_util = 1;
             g->rising = g->util > g->prev_util + 0.005f ? g->rising + 1.0f : 0.0f;
+            g->util_slow = ema(g->util_slow, g->util, SLOW(a));
         }
         if (c->in_calls > 0) {
             float r = (float)c->in_fail / (float)c->in_calls;
             g->in_err = ema(g->in_err, r, a);
             g->in_err_now = ema(g->in_err_now, r, FAST);
+            g->err_slow = ema(g->err_slow, r, SLOW(a));
         } else if (!c->alive) {
             g->in_err_now = ema(g->in_err_now, 0.0f, a); /* nothing observed */
         }
@@ -527,6 +547,20 @@ static aura_status update_edges(aura_monitor *m)
 
 /* ---- the graph of the window ---- */
 
+/* Error rate of the calls src makes to dst (0 if there is no such edge). */
+static float edge_err(const aura_monitor *m, uint32_t src, uint32_t dst)
+{
+    if (m->cap_edges == 0) {
+        return 0.0f;
+    }
+    uint64_t key = (uint64_t)src << 32 | dst;
+    size_t h = mix64(key) & (m->cap_edges - 1);
+    while (m->edges[h].used && m->edges[h].key != key) {
+        h = (h + 1) & (m->cap_edges - 1);
+    }
+    return m->edges[h].used ? m->edges[h].err : 0.0f;
+}
+
 static int u32pair_cmp(const void *x, const void *y)
 {
     const uint32_t *a = x, *b = y;
@@ -541,13 +575,15 @@ static aura_status collect_pairs(aura_monitor *m)
 {
     size_t need = m->n_edges ? m->n_edges : 1;
     if (need > m->cap_pairs) {
-        if (!grow(m->alloc, (void **)&m->pairs, need, 2 * sizeof(uint32_t))) {
+        if (!grow(m->alloc, (void **)&m->pairs, need, 2 * sizeof(uint32_t)) ||
+            !grow(m->alloc, (void **)&m->pair_err, need, sizeof(float))) {
             return AURA_E_NOMEM;
         }
         m->cap_pairs = need;
     }
     if (2 * need > m->cap_adj) {
-        if (!grow(m->alloc, (void **)&m->adj, 2 * need, sizeof(uint32_t))) {
+        if (!grow(m->alloc, (void **)&m->adj, 2 * need, sizeof(uint32_t)) ||
+            !grow(m->alloc, (void **)&m->wadj, 2 * need, sizeof(float))) {
             return AURA_E_NOMEM;
         }
         m->cap_adj = 2 * need;
@@ -598,6 +634,10 @@ static aura_status build_graph(aura_monitor *m)
     memcpy(fill, m->off, sizeof(uint32_t) * m->n);
     for (size_t i = 0; i < u; i++) {
         uint32_t a = m->pairs[2 * i], b = m->pairs[2 * i + 1];
+        float ea = edge_err(m, a, b), eb = edge_err(m, b, a);
+        float err = ea > eb ? ea : eb;
+        m->pair_err[i] = err;
+        m->wadj[fill[a]] = m->wadj[fill[b]] = 1.0f + 4.0f * err; /* failing links are long */
         m->adj[fill[a]++] = b;
         m->adj[fill[b]++] = a;
     }
@@ -640,13 +680,14 @@ static void agent_features(aura_monitor *m, uint32_t i)
     if (g->has_lat && g->lat_base > 1e-3f) {
         lat_ratio = clampf(log2f(g->lat_now / g->lat_base), -4.0f, 8.0f);
     }
-    float dep_err = 0.0f;
+    float dep_err = 0.0f, nb_fail = 0.0f;
     for (uint32_t e = m->off[i]; e < m->off[i + 1]; e++) {
         uint32_t j = m->adj[e];
         /* a neighbour i calls: its failing shows in i's calls to it */
         if (j != i && m->ag[j].in_err_now > dep_err) {
             dep_err = m->ag[j].in_err_now;
         }
+        nb_fail += j != i && (m->ag[j].in_err_now > 0.5f || m->ag[j].silence >= 2.0f);
     }
     f[F_UTIL] = clampf(g->util, 0.0f, 10.0f);
     f[F_DUTIL] = g->util - g->prev_util;
@@ -666,6 +707,12 @@ static void agent_features(aura_monitor *m, uint32_t i)
     f[F_BETW] = m->betw[i];
     f[F_DEPERR] = dep_err;
     f[F_TRUST] = g->trust;
+    /* trends: fast average minus one over about three windows */
+    f[F_UTILTREND] = g->util - g->util_slow;
+    f[F_LATTREND] = lat_ratio - g->lat_slow;
+    f[F_ERRTREND] = g->in_err_now - g->err_slow;
+    f[F_NBFAIL] = nb_fail;
+    m->ag[i].lat_slow = ema(g->lat_slow, lat_ratio, SLOW(2.0f / (float)(m->o.window_ticks + 1)));
 }
 
 static void system_features(aura_monitor *m)
@@ -704,6 +751,22 @@ static void system_features(aura_monitor *m)
     s[S_MAXBETW] = (float)mb;
     s[S_DFAILING] = s[S_FAILING] - prev_fail;
     s[S_DLOAD] = s[S_LOADMEAN] - prev_load;
+}
+
+/* The topological system features (tda_feat.c) from the live graph and
+ * the agents' states. */
+static aura_status tda_features(aura_monitor *m)
+{
+    if (m->n == 0) {
+        return AURA_OK;
+    }
+    aura__monitor_tda_graph g = {
+        .n = m->n, .seen = m->seen, .off = m->off, .adj = m->adj, .w = m->wadj,
+        .pairs = m->pairs, .pair_err = m->pair_err, .n_pairs = m->n_pairs, .feat = m->feat,
+        .stride = AURA_MONITOR_AGENT_FEATURES,
+        .state_idx = {F_UTIL, F_INERR_NOW, F_LAT, F_OUTERR, F_OWNERR},
+        .state_scale = {1.0f, 1.0f, 0.25f, 1.0f, 1.0f}};
+    return aura__monitor_tda_compute(&m->tda, &g, &m->sys[S_TDA]);
 }
 
 /* ---- the rule baseline ---- */
@@ -957,6 +1020,37 @@ static void choose_action(aura_monitor *m, uint32_t i, aura_monitor_decision *d)
     }
 }
 
+/* The graded policy below the threshold: an early, cheap action when a
+ * gradual cause shows; 0 (no decision) otherwise. */
+static int early_action(aura_monitor *m, uint32_t i, aura_monitor_decision *d)
+{
+    const float *f = &m->feat[(size_t)i * AURA_MONITOR_AGENT_FEATURES];
+    d->target = AURA_EVENTS_NO_AGENT;
+    if (f[F_SILENCE] >= 2.0f) {
+        d->action = AURA_MONITOR_REBALANCE;
+        snprintf(d->reason, sizeof d->reason, "silent for %.0f ticks: drain its callers early",
+                 (double)f[F_SILENCE]);
+        return 1;
+    }
+    if (m->ag[i].rising >= RISING_TICKS && f[F_UTIL] > 0.8f && callers_can_do_without(m, i)) {
+        d->action = AURA_MONITOR_ISOLATE;
+        snprintf(d->reason, sizeof d->reason,
+                 "load rising for %.0f ticks to %.2f (a leak or drift): restart early",
+                 (double)m->ag[i].rising, (double)f[F_UTIL]);
+        return 1;
+    }
+    uint32_t peer;
+    if (f[F_AP] > 0.0f && f[F_UTIL] > 0.8f && (peer = spare_peer(m, i)) != NONE) {
+        d->action = AURA_MONITOR_ADD_LINK;
+        d->target = peer;
+        snprintf(d->reason, sizeof d->reason,
+                 "articulation point at risk (load %.2f): add a redundant provider early",
+                 (double)f[F_UTIL]);
+        return 1;
+    }
+    return 0;
+}
+
 typedef struct cand {
     float risk;
     uint32_t agent;
@@ -977,10 +1071,13 @@ static aura_status decide(aura_monitor *m)
     if (!m->o.act || m->o.max_actions == 0) {
         return AURA_OK;
     }
+    int graded = m->o.policy == AURA_MONITOR_POLICY_GRADED;
+    float from = (float)(graded && m->o.early_threshold < m->o.threshold ? m->o.early_threshold
+                                                                         : m->o.threshold);
     cand top[64];
     size_t nt = 0, lim = (size_t)m->o.max_actions < 64 ? (size_t)m->o.max_actions : 64;
     for (uint32_t i = 0; i < m->n; i++) {
-        if (!m->seen[i] || m->risk[i] < (float)m->o.threshold ||
+        if (!m->seen[i] || m->risk[i] < from ||
             m->ag[i].cooldown_until > m->open_tick) {
             continue;
         }
@@ -1003,7 +1100,12 @@ static aura_status decide(aura_monitor *m)
         d->agent = i;
         d->risk = m->risk[i];
         d->confidence = m->risk[i];
-        choose_action(m, i, d);
+        if (m->risk[i] >= (float)m->o.threshold) {
+            choose_action(m, i, d);
+        } else if (!early_action(m, i, d)) {
+            m->n_dec--; /* below the threshold and no gradual cause: wait */
+            continue;
+        }
         m->ag[i].last_action = (uint8_t)(d->action + 1);
         m->ag[i].cooldown_until = m->open_tick + m->o.cooldown;
         m->st.decisions++;
@@ -1045,6 +1147,10 @@ aura_status aura_monitor_tick_close(aura_monitor *m)
         }
         system_features(m);
     }
+    double t3a = now_ms();
+    if (st == AURA_OK) {
+        st = tda_features(m);
+    }
     double t3 = now_ms();
     if (st == AURA_OK) {
         st = score(m);
@@ -1070,8 +1176,8 @@ aura_status aura_monitor_tick_close(aura_monitor *m)
     if (st != AURA_OK) {
         return st;
     }
-    const double lap[5] = {t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4};
-    for (int k = 0; k < 5; k++) {
+    const double lap[6] = {t1 - t0, t2 - t1, t3a - t2, t4 - t3, t5 - t4, t3 - t3a};
+    for (int k = 0; k < 6; k++) {
         m->st.stage_ms[k] += lap[k];
     }
     m->st.ticks++;

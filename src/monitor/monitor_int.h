@@ -58,4 +58,54 @@ size_t aura__monitor_recall_take_incidents(struct aura_monitor_recall *rc, int64
 /* The monitor's recall (opts.recall), or NULL. */
 struct aura_monitor_recall *aura__monitor_recall_of(const aura_monitor *m);
 
+/* ---- topological features (tda_feat.c) ---- */
+
+#define AURA__MONITOR_TDA_FEATURES 16 /* appended to the system features */
+#define AURA__MONITOR_TDA_LANDMARKS 16 /* shortest-path filtration sample */
+#define AURA__MONITOR_TDA_POINTS 48    /* state-space point cloud sample */
+#define AURA__MONITOR_TDA_DIM 5        /* coordinates of a state point */
+#define AURA__MONITOR_TDA_SAMPLES 16   /* landscape samples */
+
+/* The live graph as tda_feat.c reads it (all borrowed). */
+typedef struct aura__monitor_tda_graph {
+    uint32_t n;              /* agents [0, n) */
+    const uint8_t *seen;     /* n */
+    const uint32_t *off;     /* n + 1, CSR of the undirected graph */
+    const uint32_t *adj;     /* off[n] */
+    const float *w;          /* off[n]: edge length of each adjacency entry */
+    const uint32_t *pairs;   /* n_pairs undirected pairs (i < j) */
+    const float *pair_err;   /* n_pairs: error rate over the pair */
+    size_t n_pairs;
+    const float *feat;       /* n x stride agent features */
+    size_t stride;
+    int state_idx[AURA__MONITOR_TDA_DIM];     /* feature indices of a state point */
+    float state_scale[AURA__MONITOR_TDA_DIM]; /* and their scales */
+} aura__monitor_tda_graph;
+
+/* Scratch and the previous tick's values (zero-initialise; free with
+ * aura__monitor_tda_free). */
+typedef struct aura__monitor_tda {
+    const aura_allocator *alloc;
+    struct aura_tda_edge *edges;
+    size_t cap_edges;
+    struct aura_tda_pair *pairs;
+    size_t cap_pairs;
+    struct aura_tda_interval *iv;
+    size_t cap_iv;
+    float *pts;
+    size_t cap_pts;
+    uint32_t *dist, *land;                 /* path lengths (quarters); sampled agents */
+    uint32_t *q_node, *q_next, *q_dist;    /* bucket-queue entries */
+    size_t cap_dist, cap_land, cap_q_node, cap_q_next, cap_q_dist;
+    float prev[3];
+    int has_prev;
+} aura__monitor_tda;
+
+/* Computes the AURA__MONITOR_TDA_FEATURES system features into out
+ * (untouched on failure). */
+aura_status aura__monitor_tda_compute(aura__monitor_tda *t, const aura__monitor_tda_graph *g,
+                                      float *out);
+void aura__monitor_tda_free(aura__monitor_tda *t);
+const char *aura__monitor_tda_feature_name(size_t i);
+
 #endif /* AURA_MONITOR_INT_H */

@@ -16,7 +16,7 @@
 aura_monitor_risk_config aura_monitor_risk_config_default(void)
 {
     return (aura_monitor_risk_config){
-        .units = 16, .backbone_units = 32, .backbone_layers = 1, .horizon = 10};
+        .units = 24, .backbone_units = 32, .backbone_layers = 1, .horizon = 10};
 }
 
 static float squash(float v)
@@ -82,6 +82,11 @@ void aura__monitor_risk_raw(const float *f, const float *prev_sq, const float *n
     rs[1] = sys[1] / agents; /* components */
     rs[2] = sys[2] / agents; /* articulation points */
     rs[3] = sys[3] / agents; /* bridges */
+    /* the health filtration of the whole graph: components, total
+     * persistence and cycles as shares of the agents as well */
+    rs[16] = sys[16] / agents;
+    rs[17] = sys[17] / agents;
+    rs[18] = sys[18] / agents;
 }
 
 void aura__monitor_risk_norm(const float *mean, const float *inv_std, const float *raw, float *x)

@@ -15,7 +15,7 @@
 #define RISK_NB AURA_MONITOR_RISK_NEIGHBOUR_INPUTS
 #define RISK_C AURA_MONITOR_RISK_INPUTS
 #define RISK_CLAMP 8.0f
-#define RISK_FORMAT 2
+#define RISK_FORMAT 3
 
 struct aura_monitor_risk_cfc {
     const aura_allocator *alloc;

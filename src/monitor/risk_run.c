@@ -131,20 +131,66 @@ aura_status aura__monitor_risk_simulate(const aura_monitor_sim_opts *so,
 
 typedef struct risk_rows {
     float *risk;
+    uint8_t *quiet; /* ticks x n: 1 = nothing abnormal in the agent's features */
     uint32_t n;
 } risk_rows;
+
+/* 1 if an agent's features show no clear sign of trouble: load below 0.9,
+ * under 30 % errors in, out and of its own, latency under twice its
+ * baseline, reporting, trusted, no failing neighbour, and no rising load
+ * or errors.  A failure preceded only by such ticks had no precursor in
+ * the events (feature indices as in monitor.c). */
+static int quiet(const float *f)
+{
+    return f[0] < 0.9f && f[3] < 0.3f && f[7] < 0.3f && f[8] < 0.3f && f[9] < 1.0f &&
+           f[5] < 1.0f && f[16] < 0.5f && f[17] > 0.8f && f[21] < 1.0f && f[18] < 0.1f &&
+           f[20] < 0.1f;
+}
 
 static aura_status store_risk(void *ctx, int64_t tick, aura_monitor *mon)
 {
     risk_rows *rr = ctx;
-    const float *risk;
+    const float *risk, *feat, *sys;
     const uint8_t *seen;
-    uint32_t n;
+    uint32_t n, nf;
     aura_status st = aura_monitor_risk(mon, &risk, &seen, &n);
+    if (st == AURA_OK) {
+        st = aura_monitor_features(mon, &feat, &sys, &nf);
+    }
     for (uint32_t i = 0; st == AURA_OK && i < rr->n; i++) {
         rr->risk[(size_t)tick * rr->n + i] = i < n && seen[i] ? risk[i] : -1.0f;
+        rr->quiet[(size_t)tick * rr->n + i] =
+            (uint8_t)(i < nf && i < n && seen[i] ? quiet(&feat[(size_t)i * AURA_MONITOR_AGENT_FEATURES])
+                                                 : 1);
     }
     return st;
+}
+
+/* Marks the failures with no precursor (the agent quiet in every tick of
+ * the H before it) and hides their positive samples from the risk (-1),
+ * so that the AUROC of the rest is that of the predictable failures. */
+static uint32_t mask_sudden(float *risk, const uint8_t *q, int32_t T, uint32_t n, int H,
+                            const aura_monitor_label *l, size_t nl)
+{
+    uint32_t sudden = 0;
+    for (size_t k = 0; k < nl; k++) {
+        if (l[k].event != AURA_MONITOR_LABEL_FAIL || l[k].agent >= n || l[k].tick >= T) {
+            continue;
+        }
+        uint32_t i = l[k].agent;
+        int32_t t0 = l[k].tick - H > 0 ? l[k].tick - H : 0, all_quiet = 1;
+        for (int32_t t = t0; t < l[k].tick && all_quiet; t++) {
+            all_quiet = q[(size_t)t * n + i];
+        }
+        if (!all_quiet) {
+            continue;
+        }
+        sudden++;
+        for (int32_t t = t0; t < l[k].tick; t++) {
+            risk[(size_t)t * n + i] = -1.0f;
+        }
+    }
+    return sudden;
 }
 
 static uint32_t count_failed_agents(const aura_monitor_label *l, size_t nl, uint32_t n)
@@ -165,25 +211,41 @@ aura_status aura_monitor_risk_run_sim(const aura_monitor_sim_opts *so, aura_moni
                                       int act, double threshold, float *risk_out,
                                       aura_monitor_risk_run *out)
 {
-    AURA_CHECK_ARG(so && out && so->ticks > 0 && so->n_agents > 0);
+    aura_monitor_opts mo = aura_monitor_opts_default();
+    mo.act = act;
+    mo.threshold = threshold;
+    return aura_monitor_risk_run_sim_opts(so, model, &mo, risk_out, out);
+}
+
+aura_status aura_monitor_risk_run_sim_opts(const aura_monitor_sim_opts *so,
+                                           aura_monitor_risk_cfc *model,
+                                           const aura_monitor_opts *base, float *risk_out,
+                                           aura_monitor_risk_run *out)
+{
+    AURA_CHECK_ARG(so && base && out && so->ticks > 0 && so->n_agents > 0);
+    double threshold = base->threshold;
     if (!(threshold > 0.0 && threshold <= 1.0)) {
         return AURA_E_INVAL;
     }
     uint32_t n = so->n_agents;
     risk_rows rr = {.risk = risk_out, .n = n};
+    rr.quiet = aura__alloc(NULL, (size_t)so->ticks * n);
     if (!rr.risk) {
         rr.risk = aura__alloc_array(NULL, (size_t)so->ticks * n, sizeof(float));
-        if (!rr.risk) {
-            return AURA_E_NOMEM;
+    }
+    if (!rr.risk || !rr.quiet) {
+        if (rr.risk != risk_out) {
+            aura__free(NULL, rr.risk);
         }
+        aura__free(NULL, rr.quiet);
+        return AURA_E_NOMEM;
     }
     for (size_t c = 0; c < (size_t)so->ticks * n; c++) {
         rr.risk[c] = -1.0f;
     }
     aura_monitor_model mm;
-    aura_monitor_opts mo = aura_monitor_opts_default();
-    mo.act = act;
-    mo.threshold = threshold;
+    aura_monitor_opts mo = *base;
+    mo.model = NULL;
     aura_monitor_eval_opts eo = aura_monitor_eval_opts_default();
     eo.threshold = threshold;
     if (model) {
@@ -203,6 +265,30 @@ aura_status aura_monitor_risk_run_sim(const aura_monitor_sim_opts *so, aura_moni
         st = aura_monitor_eval_compute(&eo, rr.risk, so->ticks, n, labels, nl, edges, ne, &out->ev);
         out->failed_agents = count_failed_agents(labels, nl, n);
     }
+    if (st == AURA_OK) {
+        /* the same score without the failures that had no precursor */
+        float *rm = rr.risk;
+        if (rm == risk_out) { /* keep the caller's copy whole */
+            rm = aura__alloc_array(NULL, (size_t)so->ticks * n, sizeof(float));
+            if (rm) {
+                memcpy(rm, risk_out, (size_t)so->ticks * n * sizeof(float));
+            }
+        }
+        st = rm ? AURA_OK : AURA_E_NOMEM;
+        aura_monitor_eval ep;
+        if (st == AURA_OK) {
+            out->sudden = mask_sudden(rm, rr.quiet, so->ticks, n, eo.horizon, labels, nl);
+            st = aura_monitor_eval_compute(&eo, rm, so->ticks, n, labels, nl, edges, ne, &ep);
+        }
+        if (st == AURA_OK) {
+            out->auroc_predictable = ep.auroc;
+            out->pr_auc_predictable = ep.pr_auc;
+        }
+        if (rm != rr.risk) {
+            aura__free(NULL, rm);
+        }
+    }
+    aura__free(NULL, rr.quiet);
     aura__free(NULL, labels);
     aura__free(NULL, edges);
     if (rr.risk != risk_out) {

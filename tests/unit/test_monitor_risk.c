@@ -179,6 +179,10 @@ AURA_TEST(monitor_risk_trained_beats_constant_on_heldout)
                 aura_monitor_topology_name(topo[k]), run.ev.auroc, run.ev.pr_auc, run.ev.base_rate);
         /* a constant predictor has AUROC 0.5 and PR-AUC = base rate */
         ASSERT_TRUE(run.ev.pr_auc > run.ev.base_rate);
+        /* failures without a precursor are a subset; scoring without them
+         * keeps every negative sample */
+        ASSERT_TRUE(run.sudden <= run.ev.failures);
+        ASSERT_TRUE(run.sudden < run.ev.failures ? !isnan(run.auroc_predictable) : 1);
         sum += run.ev.auroc;
         n++;
     }
@@ -354,7 +358,9 @@ AURA_TEST(monitor_risk_fuzz_model_file)
         loaded++;
         enum { N = 6, T = 5 };
         float risk[N * T];
+        uint64_t keep = rs; /* score_seq reseeds the generator: keep mutating */
         score_seq(r, N, T, 3, risk);
+        rs = keep;
         for (int k = 0; k < N * T; k++) {
             ASSERT_TRUE(risk[k] >= 0.0f && risk[k] <= 1.0f);
         }
