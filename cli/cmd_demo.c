@@ -421,14 +421,16 @@ static void print_table(const demo *d, const summary *sm, int n_arms, const arm 
         }
     }
     if (d->requests > 0.0 || d->recall) {
-        printf("\nArms fcfs / admit: the rules plus answers to the agents' resource requests\n"
-               "(fcfs: approve while the budget lasts; admit: the admission policy); arm\n"
-               "recall: the rules plus recall of similar past situations (docs/monitor.md).\n");
+        printf("\nArm aura is the whole system: the CfC risk driving the decision policy, the\n"
+               "admission policy answering resource requests, and recall of similar past\n"
+               "situations. The other arms take it apart: cfc (the CfC risk alone), fcfs and\n"
+               "admit (the rules plus answers to the requests: approve while the budget lasts,\n"
+               "or the admission policy), recall (the rules plus recall). See docs/monitor.md.\n");
     }
     printf("\nRisk rows score the rule monitor's risk: in arm \"none\" it runs in shadow\n"
            "(scores, never acts); in arm \"rules\" its own interventions change the outcomes;\n"
-           "in arm \"aura\" the CfC risk model (aura train-risk) scores and drives the same\n"
-           "decision policy, and its risk is the one scored.\n"
+           "in arms \"aura\" and \"cfc\" the CfC risk model (aura train-risk) scores and\n"
+           "drives the decision policy, and its risk is the one scored.\n"
            "Monitor cost per tick (%u agents, first run): p50 %.3f ms, p99 %.3f ms; %.0f events/s\n"
            "end to end (simulator included).\n",
            d->n, run0[0].tick_ms_p50, run0[0].tick_ms_p99,
@@ -438,7 +440,7 @@ static void print_table(const demo *d, const summary *sm, int n_arms, const arm 
 /* ---- the HTML report ---- */
 
 static const char *const arm_colour[] = {"#d62728", "#1f77b4", "#2ca02c",
-                                         "#9467bd", "#ff7f0e", "#8c564b"};
+                                         "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"};
 
 static void svg_failures(FILE *f, const demo *d, const arm *arms, int n_arms)
 {
@@ -671,8 +673,10 @@ static int write_report(const demo *d, const summary *sm, const arm *arms, int n
     fprintf(f, "<p>%u agents, %s topology, seeds %llu..%llu, %d ticks each, faults: %s. Arm "
                "<b>none</b>: no monitor acts (the rule monitor scores in shadow). Arm "
                "<b>rules</b>: the rule monitor's interventions feed back into the same "
-               "simulation (same seeds). Arm <b>aura</b> (when present): the same policy driven "
-               "by the CfC risk model (docs/monitor_risk.md).</p>\n"
+               "simulation (same seeds). Arm <b>aura</b> (when present): the whole system, the "
+               "same policy driven by the CfC risk model (docs/monitor_risk.md), with the "
+               "admission policy and recall when the run has requests and recall; arm "
+               "<b>cfc</b>: the CfC risk alone.</p>\n"
                "<table><tr><th>summed over runs</th>",
             d->n, aura_monitor_topology_name(d->so.topology), (unsigned long long)d->so.seed,
             (unsigned long long)d->so.seed + (unsigned long long)d->runs - 1, d->ticks,
@@ -747,11 +751,14 @@ static void usage_demo_extra(FILE *f)
                "  --model M       the CfC risk model of arm \"aura\" (default\n"
                "                  " CLI_RISK_DEFAULT_MODEL ", skipped with a note if absent;\n"
                "                  none: no aura arm)\n"
-               "  --requests R    agents ask for capacity (rate R, e.g. 1): arms \"fcfs\"\n"
-               "                  (approve while the budget lasts) and \"admit\" (the\n"
-               "                  admission policy) join; --budget UNITS (default N/20)\n"
-               "  --recall        arm \"recall\": rules + recall of similar past situations\n"
-               "                  (memory kept across the runs)\n");
+               "  --requests R    agents ask for capacity (rate R, e.g. 1): arm \"aura\"\n"
+               "                  answers them with the admission policy, and arms \"fcfs\"\n"
+               "                  (rules, approve while the budget lasts), \"admit\" (rules\n"
+               "                  and the admission policy) and \"cfc\" (the CfC risk alone)\n"
+               "                  join; --budget UNITS (default N/20)\n"
+               "  --recall        arm \"aura\" recalls similar past situations, and arm\n"
+               "                  \"recall\" (rules + recall) joins (memory kept across the\n"
+               "                  runs of an arm)\n");
 }
 
 static int parse_args(int argc, char **argv, demo *d)
@@ -842,7 +849,12 @@ int cmd_demo(int argc, char **argv)
     d.ticks = d.so.ticks;
     d.n = d.so.n_agents;
     d.progress = cli_stderr_is_tty();
-    static const char *const names[6] = {"none", "rules", "aura", "fcfs", "admit", "recall"};
+    /* kinds: 0 none, 1 rules, 2 cfc (the CfC risk driving the rule policy),
+     * 3 fcfs, 4 admit, 5 recall (rules + recall), 6 aura: the whole system
+     * (the CfC risk, plus the admission policy when there are requests and
+     * recall when --recall) */
+    static const char *const names[7] = {"none", "rules", "cfc",  "fcfs",
+                                         "admit", "recall", "aura"};
     aura_monitor_risk_cfc *cfc = NULL;
     int n_arms = 2;
     if (!d.model) {
@@ -861,16 +873,22 @@ int cmd_demo(int argc, char **argv)
         }
         n_arms = 3;
     }
-    /* arms beyond none, rules (and aura): admission, recall */
-    int kinds[6] = {0, 1, 2, 3, 4, 5}, n_kinds = n_arms;
+    /* arms beyond none, rules (and aura): admission, recall, and the CfC
+     * alone when aura has more than the CfC */
+    int kinds[7] = {0, 1, 6, 0, 0, 0, 0}, n_kinds = n_arms;
+    if (cfc && (d.requests > 0.0 || d.recall)) {
+        kinds[n_kinds++] = 2;
+    }
     if (d.requests > 0.0) {
         kinds[n_kinds++] = 3;
         kinds[n_kinds++] = 4;
     }
-    aura_monitor_recall *recall = NULL;
+    aura_monitor_recall *recall = NULL, *recall_aura = NULL;
     if (d.recall) {
         aura_monitor_recall_opts ro = aura_monitor_recall_opts_default();
-        if (aura_monitor_recall_create(&ro, &recall) != AURA_OK) {
+        if (aura_monitor_recall_create(&ro, &recall) != AURA_OK ||
+            (cfc && aura_monitor_recall_create(&ro, &recall_aura) != AURA_OK)) {
+            aura_monitor_recall_destroy(recall);
             aura_monitor_risk_cfc_destroy(cfc);
             cli_errorf(CMD, "cannot create the recall");
             return CLI_EXIT_FAIL;
@@ -878,8 +896,8 @@ int cmd_demo(int argc, char **argv)
         kinds[n_kinds++] = 5;
     }
     n_arms = n_kinds;
-    arm run0[6], cur[6];
-    summary sm[6];
+    arm run0[7], cur[7];
+    summary sm[7];
     memset(run0, 0, sizeof run0);
     memset(sm, 0, sizeof sm);
     uint64_t seed0 = d.so.seed;
@@ -890,9 +908,9 @@ int cmd_demo(int argc, char **argv)
         for (int k = 0; k < n_arms && st == AURA_OK; k++) {
             cur[k].name = names[kinds[k]];
             cur[k].act = kinds[k] > 0;
-            cur[k].model = kinds[k] == 2 ? cfc : NULL;
-            cur[k].admit = kinds[k] == 3 ? 2 : kinds[k] == 4 ? 1 : 0;
-            cur[k].recall = kinds[k] == 5 ? recall : NULL;
+            cur[k].model = kinds[k] == 2 || kinds[k] == 6 ? cfc : NULL;
+            cur[k].admit = kinds[k] == 3 ? 2 : (kinds[k] == 4 || (kinds[k] == 6 && d.requests > 0.0));
+            cur[k].recall = kinds[k] == 5 ? recall : kinds[k] == 6 ? recall_aura : NULL;
             st = run_arm(&d, &cur[k]);
         }
         for (int k = 0; k < n_arms && st == AURA_OK; k++) {
@@ -921,6 +939,7 @@ int cmd_demo(int argc, char **argv)
     }
     free_arms(run0, n_arms);
     aura_monitor_recall_destroy(recall);
+    aura_monitor_recall_destroy(recall_aura);
     aura_monitor_risk_cfc_destroy(cfc);
     return rc;
 }
