@@ -395,6 +395,57 @@ AURA_TEST(events_bus_unsubscribe_from_inside_a_callback_is_deferred)
     aura_events_bus_destroy(bus);
 }
 
+/* The consumer takes the bias away when it has to sleep while the ring is
+ * owned AURA__RING_OWNED_SLEEP_RUN (4) times in a row, each within two laps
+ * of the last: here 4 timed dispatches on the empty ring, at the same
+ * position.  Three are not enough; the lone producer earns the bias back. */
+AURA_TEST(events_bus_consumer_sleeping_often_revokes_the_bias)
+{
+    long q = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    if (!(q > 0 && (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED))) {
+        return; /* no bias without membarrier */
+    }
+    aura_events_bus_opts o = aura_events_bus_opts_default();
+    o.capacity = 2048;
+    aura_events_bus *bus = NULL;
+    ASSERT_OK(aura_events_bus_create(&o, &bus));
+    static rec r;
+    memset(&r, 0, sizeof r);
+    uint64_t id;
+    ASSERT_OK(aura_events_bus_subscribe(bus, AURA_EVENTS_BUS_ALL_KINDS, rec_fn, &r, &id));
+    int64_t seq = 0;
+    for (int phase = 0; phase < 2; phase++) {
+        for (int i = 0; i < 1500; i++, seq++) {
+            aura_events_event e = mk(0, seq, AURA_EVENTS_CALL);
+            ASSERT_OK(aura_events_bus_publish(bus, &e));
+        }
+        ASSERT_EQ((uint64_t)(2 * phase + 1), stats(bus).bias_changes); /* taken */
+        size_t n = 0;
+        ASSERT_OK(aura_events_bus_dispatch(bus, SIZE_MAX, 0, &n));
+        ASSERT_EQ(1500, n);
+        for (int k = 0; k < 4; k++) {
+            ASSERT_EQ((uint64_t)(2 * phase + 1), stats(bus).bias_changes); /* still held */
+            ASSERT_OK(aura_events_bus_dispatch(bus, SIZE_MAX, 1, &n)); /* sleeps, times out */
+            ASSERT_EQ(0, n);
+        }
+        ASSERT_EQ((uint64_t)(2 * phase + 2), stats(bus).bias_changes); /* revoked */
+    }
+    aura_events_event e = mk(0, seq, AURA_EVENTS_CALL); /* the unowned path after it */
+    ASSERT_OK(aura_events_bus_publish(bus, &e));
+    size_t n = 0;
+    ASSERT_OK(aura_events_bus_dispatch(bus, SIZE_MAX, 0, &n));
+    ASSERT_EQ(1, n);
+    ASSERT_EQ(3001, r.n);
+    for (size_t i = 0; i < r.n; i++) {
+        ASSERT_EQ((int64_t)i, r.seen[i]);
+    }
+    aura_events_bus_stats st = stats(bus);
+    ASSERT_EQ(3001, st.published);
+    ASSERT_EQ(3001, st.dispatched);
+    ASSERT_EQ(4, st.bias_changes);
+    aura_events_bus_destroy(bus);
+}
+
 /* ---- OOM ---- */
 
 static void noop_fn(void *ctx, const aura_events_event *evs, size_t n)
