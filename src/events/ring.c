@@ -676,25 +676,6 @@ void aura__ring_done(aura__ring *r, size_t k)
     wake_producers(r, 0);
 }
 
-/* The consumer, about to sleep while a producer holds the bias, at
- * position pos: 1 (it should revoke) if this is the AURA__RING_OWNED_SLEEP_RUN-th
- * owned sleep in a row each less than AURA__RING_OWNED_SLEEP_LAPS laps of
- * the ring after the one before; otherwise notes pos and returns 0. */
-static int owned_sleeps_often(aura__ring *r, uint64_t pos)
-{
-    uint64_t last = atomic_load_explicit(&r->owned_sleep_at, memory_order_relaxed);
-    uint32_t run = atomic_load_explicit(&r->owned_sleep_run, memory_order_relaxed);
-    run = last != 0 && pos + 1 - last < AURA__RING_OWNED_SLEEP_LAPS * r->cap ? run + 1 : 1;
-    if (run >= AURA__RING_OWNED_SLEEP_RUN) {
-        atomic_store_explicit(&r->owned_sleep_at, 0, memory_order_relaxed);
-        atomic_store_explicit(&r->owned_sleep_run, 0, memory_order_relaxed);
-        return 1;
-    }
-    atomic_store_explicit(&r->owned_sleep_at, pos + 1, memory_order_relaxed);
-    atomic_store_explicit(&r->owned_sleep_run, run, memory_order_relaxed);
-    return 0;
-}
-
 /* The consumer's sleep: announce it in tail (only if the ring is empty, so
  * that the next claim sees the bit), then sleep on cons_futex. */
 static void consumer_sleep(aura__ring *r, uint64_t t, waiter *w)
@@ -717,15 +698,6 @@ static void consumer_sleep(aura__ring *r, uint64_t t, waiter *w)
         return;
     }
     if (t & OWNED) {
-        if (!w->napped && owned_sleeps_often(r, POS(t))) {
-            /* The holder is not outrunning us in a hot loop (we keep
-             * running dry): the bias saves it nothing, and our owned-way
-             * sleeps (nap, membarrier, two wake-ups) cost more than the
-             * unowned way.  Take the bias away (as a producer would: it
-             * then takes twice as long to earn back) and sleep unowned. */
-            unbias(r, my_token());
-            return; /* the caller looks at the ring again */
-        }
         /* the holder's plain tail stores may wipe SLEEPING: announce the
          * sleep in cons_sleeping, which it checks after each fill */
         atomic_store(&r->cons_sleeping, 1);

@@ -92,8 +92,6 @@
 #define AURA__RING_BIAS_MOVING ((uintptr_t)1) /* bias being taken or revoked */
 #define AURA__RING_REBIAS 1024            /* claims in a row that earn the bias, */
 #define AURA__RING_REBIAS_MAX_SHIFT 12    /* doubled by each revocation, to 4M */
-#define AURA__RING_OWNED_SLEEP_RUN 4  /* consumer sleeps while owned, this many */
-#define AURA__RING_OWNED_SLEEP_LAPS 2 /* each within 2 laps of the last: it revokes */
 #define AURA__RING_LINE 64
 
 typedef struct aura__ring {
@@ -123,9 +121,6 @@ typedef struct aura__ring {
     _Alignas(AURA__RING_LINE) _Atomic uint64_t free;
     /* takers' line */
     _Alignas(AURA__RING_LINE) _Atomic uint64_t read;
-    _Atomic uint64_t owned_sleep_at; /* consumer: 1 + position of its last sleep
-                                        while the bias was held, 0 none */
-    _Atomic uint32_t owned_sleep_run; /* consumer: such sleeps close together */
     /* sleeping and waking */
     _Alignas(AURA__RING_LINE) _Atomic uint32_t cons_futex; /* bumped to wake the consumer */
     _Atomic uint32_t cons_sleeping; /* single mode: the consumer sleeps (or is about to) */
