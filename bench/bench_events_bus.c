@@ -11,7 +11,7 @@
  *         hogpin (only when asked for) the producer and the CPU-bound process
  *                pinned to CPU 0, the consumer to CPU 1
  * Each figure is the best of --runs runs (the machine is shared).
- * Usage: bench_events_bus [--n EVENTS] [--runs R] [--case 1p1c|2p1c|hog|all]
+ * Usage: bench_events_bus [--n EVENTS] [--runs R] [--case 1p1c|2p1c|hog|hogpin|all]
  * SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
 #include <pthread.h>
