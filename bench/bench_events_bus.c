@@ -8,8 +8,10 @@
  * Cases:  1p1c   one producer, one consumer, pinned to CPUs 0 and 1
  *         2p1c   two producers, one consumer (not pinned)
  *         hog    1p1c not pinned, with a CPU-bound process sharing the cores
+ *         hogpin (only when asked for) the producer and the CPU-bound process
+ *                pinned to CPU 0, the consumer to CPU 1
  * Each figure is the best of --runs runs (the machine is shared).
- * Usage: bench_events_bus [--n EVENTS] [--runs R] [--case 1p1c|2p1c|hog|all]
+ * Usage: bench_events_bus [--n EVENTS] [--runs R] [--case 1p1c|2p1c|hog|hogpin|all]
  * SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -433,14 +435,11 @@ static double one_run(enum impl impl, int n_prod, int pinned, uint64_t n_total)
     return (double)total / dt;
 }
 
+static cpu_set_t g_start_cpus; /* the affinity the benchmark started with (taskset) */
+
 static void unpin_main(void)
 {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    for (int c = 0; c < CPU_SETSIZE && c < 64; c++) {
-        CPU_SET(c, &set);
-    }
-    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof g_start_cpus, &g_start_cpus);
 }
 
 /* Single-threaded round trips (32 in, 32 out) for instruction counts under
@@ -498,7 +497,8 @@ static int single_thread(enum impl impl, uint64_t n)
     return 0;
 }
 
-static pid_t start_hog(void)
+/* A CPU-bound child process; on CPU `cpu` if cpu >= 0. */
+static pid_t start_hog(int cpu)
 {
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -507,6 +507,7 @@ static pid_t start_hog(void)
         if (getppid() != parent) {
             _exit(0);
         }
+        pin(cpu);
         volatile uint64_t x = 0;
         for (;;) {
             x++;
@@ -523,6 +524,29 @@ static void stop_hog(pid_t pid)
     }
 }
 
+static const char *const st_names[] = {"st-spsc",   "st-mutex",  "st-bus1",  "st-busbatch",
+                                       "st-bussp1", "st-bus1nb", "st-ckspsc", "st-ckmpsc"};
+
+/* BENCH_ONLY=bus1,bus1nb,mutex (names of --case st-*, without "st-"):
+ * runs only those queues (profiling one at a time). */
+static int selected(enum impl k)
+{
+    const char *only = getenv("BENCH_ONLY");
+    if (!only || !*only) {
+        return 1;
+    }
+    const char *name = st_names[k] + 3;
+    size_t len = strlen(name);
+    for (const char *p = only; *p;) {
+        size_t w = strcspn(p, ",");
+        if (w == len && strncmp(p, name, len) == 0) {
+            return 1;
+        }
+        p += w + (p[w] == ',');
+    }
+    return 0;
+}
+
 static void report(const char *label, const enum impl *impls, int n_impl, int n_prod, int pinned,
                    uint64_t n, int runs, enum impl ref)
 {
@@ -530,16 +554,23 @@ static void report(const char *label, const enum impl *impls, int n_impl, int n_
     /* round robin, so that every implementation sees the same noise */
     for (int r = 0; r < runs; r++) {
         for (int i = 0; i < n_impl; i++) {
-            if (is_ck(impls[i]) && !HAVE_CK) {
+            if ((is_ck(impls[i]) && !HAVE_CK) || !selected(impls[i])) {
                 continue;
             }
             double v = one_run(impls[i], n_prod, pinned, n);
+            if (getenv("BENCH_VERBOSE")) {
+                fprintf(stderr, "  %s run %d %-28s %8.2f M/s\n", label, r, impl_names[impls[i]],
+                        v / 1e6);
+            }
             unpin_main();
             rate[impls[i]] = v > rate[impls[i]] ? v : rate[impls[i]];
         }
     }
     for (int i = 0; i < n_impl; i++) {
         enum impl k = impls[i];
+        if (!selected(k)) {
+            continue;
+        }
         if (is_ck(k) && !HAVE_CK) {
             printf("%-5s  %-28s (not built: no <ck_ring.h>; apt-get install libck-dev)\n", label,
                    impl_names[k]);
@@ -567,11 +598,12 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--case") == 0) {
             which = argv[i + 1];
         } else {
-            fprintf(stderr, "usage: %s [--n EVENTS] [--runs R] [--case 1p1c|2p1c|hog|all]\n",
+            fprintf(stderr, "usage: %s [--n EVENTS] [--runs R] [--case 1p1c|2p1c|hog|hogpin|all]\n",
                     argv[0]);
             return 2;
         }
     }
+    pthread_getaffinity_np(pthread_self(), sizeof g_start_cpus, &g_start_cpus);
     if (n < 1000 || runs < 1) {
         fprintf(stderr, "bench: --n must be >= 1000 and --runs >= 1\n");
         return 2;
@@ -583,8 +615,6 @@ int main(int argc, char **argv)
     }
     printf("# 64-byte events, ring of %d slots, best of %d runs, %llu events a run\n", CAP, runs,
            (unsigned long long)n);
-    static const char *const st_names[] = {"st-spsc",   "st-mutex",  "st-bus1",  "st-busbatch",
-                                           "st-bussp1", "st-bus1nb", "st-ckspsc", "st-ckmpsc"};
     for (int k = 0; k < N_IMPL; k++) {
         if (strcmp(which, st_names[k]) == 0) {
             return single_thread((enum impl)k, n);
@@ -592,7 +622,7 @@ int main(int argc, char **argv)
     }
     int all = strcmp(which, "all") == 0;
     if (!all && strcmp(which, "1p1c") != 0 && strcmp(which, "2p1c") != 0 &&
-        strcmp(which, "hog") != 0) {
+        strcmp(which, "hog") != 0 && strcmp(which, "hogpin") != 0) {
         fprintf(stderr, "bench: unknown case '%s'\n", which);
         return 2;
     }
@@ -606,9 +636,15 @@ int main(int argc, char **argv)
         report("2p1c", im, 5, 2, 0, n, runs, MUTEX);
     }
     if (all || strcmp(which, "hog") == 0) {
-        pid_t hog = start_hog();
+        pid_t hog = start_hog(-1);
         enum impl im[] = {MUTEX, SPSC, CK_MPSC, BUS_ONE, BUS_BATCH, BUS_SP_ONE, BUS_ONE_NOBIAS};
         report("hog", im, 7, 1, 0, n / 4, runs, MUTEX);
+        stop_hog(hog);
+    }
+    if (strcmp(which, "hogpin") == 0) { /* the hog case's worst placement, fixed */
+        pid_t hog = start_hog(0);
+        enum impl im[] = {MUTEX, SPSC, CK_MPSC, BUS_ONE, BUS_BATCH, BUS_SP_ONE, BUS_ONE_NOBIAS};
+        report("hogp", im, 7, 1, 1, n / 4, runs, MUTEX);
         stop_hog(hog);
     }
     return 0;

@@ -5,7 +5,8 @@
 # machine is shared) and ratios; then, if valgrind is installed, callgrind
 # instruction counts per event of each queue on one thread (noise-free path
 # lengths, no cache effects).
-# Usage: bench/bench_events_bus.sh [BUILD_DIR]   env: RUNS N NICE CASE
+# Usage: bench/bench_events_bus.sh [BUILD_DIR]   env: RUNS N NICE CASE (1p1c 2p1c hog hogpin all)
+# BENCH_ONLY=bus1,bus1nb,mutex (queues by --case st-* name) BENCH_VERBOSE=1 (per-run rates, counters)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-build}

@@ -413,10 +413,7 @@ static inline size_t claim(aura__ring *r, size_t want, int all_or_nothing, uint6
                                                   memory_order_acq_rel, memory_order_relaxed)) {
             *pos_out = pos;
             *old_tail = t;
-            if (r->bias_ok) {
-                note_claim(r);
-            }
-            return m;
+            return m; /* the caller fills, then calls note_claim */
         }
     }
 }
@@ -604,6 +601,12 @@ aura_status aura__ring_publish(aura__ring *r, const aura_events_event *evs, size
         if (m > 0) {
             fill(r, pos, evs + done, m, old_tail, owned);
             done += m;
+            if (!owned && !r->single && r->bias_ok) {
+                /* after the fill: taking the bias (a CAS, maybe a wake-up
+                 * system call) between claim and fill would leave a claimed
+                 * slot unwritten meanwhile, and the consumer waiting on it */
+                note_claim(r);
+            }
         } else if (reject) {
             atomic_fetch_add_explicit(&r->rejected, n, memory_order_relaxed);
             st = AURA_E_FULL;
@@ -710,6 +713,7 @@ static void consumer_sleep(aura__ring *r, uint64_t t, waiter *w)
                 nap = *relp;
             }
             if (!is_published(r, POS(t)) && !atomic_load(&r->closed)) {
+                atomic_fetch_add_explicit(&r->sleeps, 1, memory_order_relaxed);
                 futex_wait(&r->cons_futex, key, &nap);
             }
             atomic_store(&r->cons_sleeping, 0);
@@ -740,6 +744,7 @@ static void consumer_sleep(aura__ring *r, uint64_t t, waiter *w)
 aura_status aura__ring_wait(aura__ring *r, int timeout_ms)
 {
     waiter w = {0};
+    waiter ww = {0}; /* for a slot being written: its own spin budget */
     deadline_set(&w, timeout_ms);
     for (;;) {
         uint64_t h = atomic_load_explicit(&r->read, memory_order_acquire);
@@ -765,7 +770,9 @@ aura_status aura__ring_wait(aura__ring *r, int timeout_ms)
             if (expired) {
                 return AURA_E_TIMEOUT;
             }
-            short_wait(r, &w);
+            /* its producer writes it within nanoseconds unless preempted:
+             * spin first (the polling above spent w's budget), then nap */
+            short_wait(r, &ww);
             continue;
         }
         if (atomic_load(&r->closed)) {

@@ -395,6 +395,40 @@ AURA_TEST(events_bus_unsubscribe_from_inside_a_callback_is_deferred)
     aura_events_bus_destroy(bus);
 }
 
+/* A lone producer that only calls publish_batch (the general claim path)
+ * takes the bias too, after its fills, and keeps order through it. */
+AURA_TEST(events_bus_batch_only_producer_takes_the_bias)
+{
+    long q = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    int avail = q > 0 && (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+    aura_events_bus_opts o = aura_events_bus_opts_default();
+    o.capacity = 2048;
+    aura_events_bus *bus = NULL;
+    ASSERT_OK(aura_events_bus_create(&o, &bus));
+    static rec r;
+    memset(&r, 0, sizeof r);
+    uint64_t id;
+    ASSERT_OK(aura_events_bus_subscribe(bus, AURA_EVENTS_BUS_ALL_KINDS, rec_fn, &r, &id));
+    for (int64_t seq = 0; seq < 1500; seq++) {
+        aura_events_event e = mk(0, seq, AURA_EVENTS_CALL);
+        size_t done = 0;
+        ASSERT_OK(aura_events_bus_publish_batch(bus, &e, 1, &done));
+        ASSERT_EQ(1, done);
+        if (seq == 1000) {
+            ASSERT_EQ(0, stats(bus).bias_changes); /* 1,024 claims in a row first */
+        }
+    }
+    ASSERT_EQ(avail ? 1 : 0, stats(bus).bias_changes);
+    size_t n = 0;
+    ASSERT_OK(aura_events_bus_dispatch(bus, SIZE_MAX, 0, &n));
+    ASSERT_EQ(1500, n);
+    ASSERT_EQ(1500, r.n);
+    for (size_t i = 0; i < r.n; i++) {
+        ASSERT_EQ((int64_t)i, r.seen[i]);
+    }
+    aura_events_bus_destroy(bus);
+}
+
 /* ---- OOM ---- */
 
 static void noop_fn(void *ctx, const aura_events_event *evs, size_t n)
