@@ -11,8 +11,10 @@
  * diameter, then largest index).  Coefficients live in Z/pZ.
  * SPDX-License-Identifier: MIT */
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
+#include "tda/par_int.h"
 #include "tda/tda_int.h"
 
 #define MAXV (TDA_MAX_DIM + 3)
@@ -55,6 +57,8 @@ typedef struct pmap {
     size_t cap, n; /* cap is a power of two */
 } pmap;
 
+typedef struct work work;
+
 typedef struct work {
     const aura_allocator *a;
     aura_status st;
@@ -75,6 +79,8 @@ typedef struct work {
     pmap map;
     cob c_main;
     aura_tda_result *res;
+    tda_pool *pool; /* NULL: serial; else see "parallel phases" */
+    work *thr;      /* per-thread clones, pool size many */
 } work;
 
 /* ---------------------------------------------------------------- helpers */
@@ -737,6 +743,13 @@ static int record(work *w, float birth, float death, int64_t bsimp, int64_t dsim
     return 1;
 }
 
+/* ------------------------------------------------ parallel phases (defined at the end) */
+
+static int sort_entries(work *w, entry *p, size_t n);
+static int apparent_edges_par(work *w, uint8_t **app);
+static int assemble_par(work *w, int dim);
+static int compute_pairs_par(work *w, int dim);
+
 /* ------------------------------------------------ dimension 0 */
 
 static int64_t uf_find(int32_t *parent, int64_t x)
@@ -776,7 +789,9 @@ static int collect_edges(work *w)
             }
         }
     }
-    sort_columns(e->p, e->n);
+    if (!sort_entries(w, e->p, e->n)) {
+        return 0;
+    }
     reverse(e->p, e->n); /* increasing diameter, then decreasing index */
     return 1;
 }
@@ -790,6 +805,8 @@ static int dim0_pairs(work *w)
     if (!parent || !rank) {
         w->st = AURA_E_NOMEM;
     }
+    uint8_t *app = NULL; /* with a pool: edge q is in an apparent pair */
+    ok = ok && (!w->pool || w->dim_max == 0 || apparent_edges_par(w, &app));
     for (int64_t i = 0; ok && i < n; i++) {
         parent[i] = (int32_t)i;
     }
@@ -810,7 +827,8 @@ static int dim0_pairs(work *w)
                 rank[lives]++;
             }
         } else if (w->dim_max > 0 &&
-                   zero_apparent_cofacet_v(w, (int64_t[2]){lo, hi}, e, 1).index == -1) {
+                   (app ? !app[q]
+                        : zero_apparent_cofacet_v(w, (int64_t[2]){lo, hi}, e, 1).index == -1)) {
             ok = evec_push(w, &w->columns, e);
         }
     }
@@ -824,6 +842,7 @@ static int dim0_pairs(work *w)
     }
     aura__free(w->a, parent);
     aura__free(w->a, rank);
+    aura__free(w->a, app);
     if (w->dim_max < 2) {
         evec_free(w, &w->simplices);
     }
@@ -955,6 +974,9 @@ static int reduce_column(work *w, size_t col, int dim)
 
 static int compute_pairs(work *w, int dim)
 {
+    if (w->pool) {
+        return compute_pairs_par(w, dim);
+    }
     size_t ncols = w->columns.n;
     if (ncols > w->bounds_cap) {
         size_t *b = aura__realloc_array(w->a, w->bounds, ncols, sizeof(size_t));
@@ -975,33 +997,48 @@ static int compute_pairs(work *w, int dim)
     return 1;
 }
 
+/* The cofacets of the (dim-1)-simplex s within the threshold: all go to
+ * next (if dim < dim_max), those neither cleared nor in an apparent pair
+ * to cols. */
+static int assemble_one(work *w, entry s, int dim, evec *cols, evec *next)
+{
+    cob *c = &w->c_main;
+    s.coef = 1;
+    cob_set(w, c, s, dim - 1);
+    while (cob_has_next(w, c, 0)) {
+        entry e = cob_next(w, c);
+        if (e.diam > w->threshold) {
+            continue;
+        }
+        if (dim < w->dim_max && !evec_push(w, next, e)) {
+            return 0;
+        }
+        if (pmap_find(w, e.index)) {
+            continue;
+        }
+        int64_t ev[MAXV];
+        cob_last_vertices(w, c, ev);
+        if (zero_apparent_cofacet_v(w, ev, e, dim).index == -1 &&
+            zero_apparent_facet_v(w, ev, e, dim).index == -1 && !evec_push(w, cols, e)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Columns of dimension dim: cofacets of the (dim-1)-simplices, minus those
  * in apparent pairs and those cleared (pivots of dimension dim-1). */
 static int assemble_columns(work *w, int dim)
 {
     w->columns.n = 0;
     w->next_simplices.n = 0;
-    cob *c = &w->c_main;
-    for (size_t q = 0; q < w->simplices.n; q++) {
-        entry s = w->simplices.p[q];
-        s.coef = 1;
-        cob_set(w, c, s, dim - 1);
-        while (cob_has_next(w, c, 0)) {
-            entry e = cob_next(w, c);
-            if (e.diam > w->threshold) {
-                continue;
-            }
-            if (dim < w->dim_max && !evec_push(w, &w->next_simplices, e)) {
-                return 0;
-            }
-            if (pmap_find(w, e.index)) {
-                continue;
-            }
-            int64_t ev[MAXV];
-            cob_last_vertices(w, c, ev);
-            if (zero_apparent_cofacet_v(w, ev, e, dim).index == -1 &&
-                zero_apparent_facet_v(w, ev, e, dim).index == -1 &&
-                !evec_push(w, &w->columns, e)) {
+    if (w->pool) {
+        if (!assemble_par(w, dim)) {
+            return 0;
+        }
+    } else {
+        for (size_t q = 0; q < w->simplices.n; q++) {
+            if (!assemble_one(w, w->simplices.p[q], dim, &w->columns, &w->next_simplices)) {
                 return 0;
             }
         }
@@ -1014,8 +1051,7 @@ static int assemble_columns(work *w, int dim)
         evec_free(w, &w->simplices);
         evec_free(w, &w->next_simplices);
     }
-    sort_columns(w->columns.p, w->columns.n);
-    return 1;
+    return sort_entries(w, w->columns.p, w->columns.n);
 }
 
 /* ------------------------------------------------ set-up */
@@ -1070,8 +1106,12 @@ static void work_free(work *w)
     aura__free(w->a, w->B);
 }
 
+static int par_start(work *w, int threads);
+static void par_stop(work *w);
+
 aura_status aura__tda_run(const aura_allocator *a, const tda_space *sp, int max_dim,
-                          float threshold, float ratio, uint32_t modulus, aura_tda_result *res)
+                          float threshold, float ratio, uint32_t modulus, int threads,
+                          aura_tda_result *res)
 {
     work *w = aura__calloc(a, 1, sizeof(work));
     if (!w) {
@@ -1080,7 +1120,7 @@ aura_status aura__tda_run(const aura_allocator *a, const tda_space *sp, int max_
     *w = (work){.a = a, .st = AURA_OK, .n = sp->n, .dim_max = max_dim, .threshold = threshold,
                 .ratio = ratio, .p = modulus, .lower = sp->lower, .nbr = sp->nbr, .off = sp->off, .sparse = sp->nbr != NULL,
                 .res = res};
-    int ok = make_tables(w);
+    int ok = (threads < 2 || par_start(w, threads)) && make_tables(w);
     res->n_dims = max_dim + 1;
     res->dim_off[0] = 0;
     ok = ok && dim0_pairs(w);
@@ -1100,6 +1140,433 @@ aura_status aura__tda_run(const aura_allocator *a, const tda_space *sp, int max_
         w->B = NULL;
     }
     work_free(w);
+    par_stop(w);
     aura__free(a, w);
     return st;
+}
+
+/* ------------------------------------------------ parallel phases */
+/* With a pool of threads the engine runs its heavy phases in parallel: the
+ * sorts, the apparent-pair test of the edges in dimension 0, the assembly
+ * of the columns and the reduction.  Each produces exactly what the serial
+ * code produces, in the same order (the reduction: the same pairs, pivots
+ * and reduced columns), so the barcode and its printed order depend neither
+ * on the number of threads nor on scheduling.  Each thread works on its own
+ * clone of `work` (w->thr[tid]): its own heaps and enumerator, the shared
+ * tables and matrices read-only. */
+
+typedef int (*par_task)(work *t, size_t task, void *arg);
+
+typedef struct par_run {
+    work *w;
+    par_task fn;
+    void *arg;
+    size_t n_tasks;
+    atomic_size_t next; /* next task to hand out */
+    atomic_int failed;
+} par_run;
+
+static void par_thread(void *ctx, int tid)
+{
+    par_run *r = ctx;
+    work *t = &r->w->thr[tid];
+    while (!atomic_load_explicit(&r->failed, memory_order_relaxed)) {
+        size_t k = atomic_fetch_add_explicit(&r->next, 1, memory_order_relaxed);
+        if (k >= r->n_tasks) {
+            break;
+        }
+        if (!r->fn(t, k, r->arg)) {
+            atomic_store(&r->failed, 1);
+            break;
+        }
+    }
+}
+
+/* Runs fn(clone, k, arg) for k in [0, n_tasks), tasks handed out in order
+ * to whichever thread is free.  Returns 0 (w->st set) if a task failed. */
+static int par_for(work *w, size_t n_tasks, par_task fn, void *arg)
+{
+    int nt = aura__tda_pool_size(w->pool);
+    for (int i = 0; i < nt; i++) {
+        work *t = &w->thr[i];
+        evec hc = t->heap_cob, hr = t->heap_red, cf = t->cofacets;
+        *t = *w; /* the shared state as it is now */
+        t->heap_cob = hc;
+        t->heap_red = hr;
+        t->cofacets = cf;
+        t->st = AURA_OK;
+        t->pool = NULL;
+        t->thr = NULL;
+    }
+    par_run r = {.w = w, .fn = fn, .arg = arg, .n_tasks = n_tasks};
+    atomic_init(&r.next, 0);
+    atomic_init(&r.failed, 0);
+    aura__tda_pool_run(w->pool, par_thread, &r);
+    if (!atomic_load(&r.failed)) {
+        return 1;
+    }
+    for (int i = 0; i < nt && w->st == AURA_OK; i++) {
+        w->st = w->thr[i].st;
+    }
+    if (w->st == AURA_OK) {
+        w->st = AURA_E_INTERNAL;
+    }
+    return 0;
+}
+
+static int par_start(work *w, int threads)
+{
+    aura_status st = aura__tda_pool_create(w->a, threads, &w->pool);
+    if (st != AURA_OK) {
+        w->st = st;
+        return 0;
+    }
+    int nt = aura__tda_pool_size(w->pool);
+    if (nt >= 2) {
+        w->thr = aura__calloc(w->a, (size_t)nt, sizeof(work));
+    }
+    if (!w->thr) {
+        /* no second thread (or no memory for the clones): run serially */
+        aura__tda_pool_destroy(w->pool);
+        w->pool = NULL;
+        if (nt >= 2) {
+            w->st = AURA_E_NOMEM;
+            return 0;
+        }
+        return 1;
+    }
+    w->a = aura__tda_pool_alloc(w->pool);
+    return 1;
+}
+
+static void par_stop(work *w)
+{
+    if (!w->pool) {
+        return;
+    }
+    for (int i = 0; i < aura__tda_pool_size(w->pool); i++) {
+        evec_free(w, &w->thr[i].heap_cob);
+        evec_free(w, &w->thr[i].heap_red);
+        evec_free(w, &w->thr[i].cofacets);
+    }
+    aura__free(w->a, w->thr);
+    w->thr = NULL;
+    aura__tda_pool_destroy(w->pool);
+    w->pool = NULL;
+}
+
+/* ---- sorting: parts sorted in parallel, then merged pairwise; each merge
+ * is split in two tasks, one filling the output from the front, one from
+ * the back (keys are unique, so both agree on the order). */
+
+typedef struct sort_job {
+    entry *src, *dst;
+    size_t *bound; /* run r is src[bound[r] .. bound[r+1]) */
+    size_t runs;
+} sort_job;
+
+static int sort_part_task(work *t, size_t k, void *arg)
+{
+    (void)t;
+    sort_job *j = arg;
+    sort_columns(j->src + j->bound[k], j->bound[k + 1] - j->bound[k]);
+    return 1;
+}
+
+static int merge_task(work *t, size_t k, void *arg)
+{
+    (void)t;
+    sort_job *j = arg;
+    size_t r = 2 * (k / 2);
+    size_t lo = j->bound[r];
+    if (r + 1 >= j->runs) { /* odd run out: copy */
+        if (k % 2 == 0) {
+            memcpy(j->dst + lo, j->src + lo, (j->bound[r + 1] - lo) * sizeof(entry));
+        }
+        return 1;
+    }
+    const entry *a = j->src + lo, *b = j->src + j->bound[r + 1];
+    size_t na = j->bound[r + 1] - lo, nb = j->bound[r + 2] - j->bound[r + 1];
+    entry *out = j->dst + lo;
+    size_t half = (na + nb) / 2;
+    if (k % 2 == 0) {
+        size_t i = 0, q = 0;
+        for (size_t o = 0; o < half; o++) {
+            out[o] = (q >= nb || (i < na && col_less(a[i], b[q]))) ? a[i++] : b[q++];
+        }
+    } else {
+        size_t i = na, q = nb;
+        for (size_t o = na + nb; o > half; o--) {
+            out[o - 1] = (q == 0 || (i > 0 && col_less(b[q - 1], a[i - 1]))) ? a[--i] : b[--q];
+        }
+    }
+    return 1;
+}
+
+/* sort_columns(p, n), in parallel when there is a pool and enough work. */
+static int sort_entries(work *w, entry *p, size_t n)
+{
+    size_t parts = w->pool ? (size_t)aura__tda_pool_size(w->pool) : 1;
+    if (parts < 2 || n < 8192) {
+        sort_columns(p, n);
+        return 1;
+    }
+    size_t *bound = aura__alloc_array(w->a, parts + 1, sizeof(size_t));
+    entry *tmp = aura__alloc_array(w->a, n, sizeof(entry));
+    if (!bound || !tmp) {
+        aura__free(w->a, bound);
+        aura__free(w->a, tmp);
+        w->st = AURA_E_NOMEM;
+        return 0;
+    }
+    for (size_t r = 0; r <= parts; r++) {
+        bound[r] = n * r / parts;
+    }
+    sort_job j = {p, tmp, bound, parts};
+    int ok = par_for(w, parts, sort_part_task, &j);
+    while (ok && j.runs > 1) {
+        ok = par_for(w, 2 * ((j.runs + 1) / 2), merge_task, &j);
+        size_t runs = 0;
+        for (size_t r = 0; r < j.runs; r += 2) {
+            bound[runs++] = bound[r];
+        }
+        bound[runs] = n;
+        j.runs = runs;
+        entry *x = j.src;
+        j.src = j.dst;
+        j.dst = x;
+    }
+    if (ok && j.src != p) {
+        memcpy(p, j.src, n * sizeof(entry));
+    }
+    aura__free(w->a, bound);
+    aura__free(w->a, tmp);
+    return ok;
+}
+
+/* ---- dimension 0: which edges are in an apparent pair (the test the
+ * union-find loop makes for each edge that closes a cycle) */
+
+#define EDGE_CHUNK 4096
+
+typedef struct edge_job {
+    uint8_t *app;
+} edge_job;
+
+static int apparent_edges_task(work *t, size_t k, void *arg)
+{
+    edge_job *j = arg;
+    size_t hi = (k + 1) * EDGE_CHUNK < t->simplices.n ? (k + 1) * EDGE_CHUNK : t->simplices.n;
+    for (size_t q = k * EDGE_CHUNK; q < hi; q++) {
+        entry e = t->simplices.p[q];
+        int64_t v1 = max_vertex(t, e.index, 2, t->n - 1);
+        int64_t v0 = e.index - binom(t, v1, 2);
+        j->app[q] = zero_apparent_cofacet_v(t, (int64_t[2]){v0, v1}, e, 1).index != -1;
+    }
+    return 1;
+}
+
+static int apparent_edges_par(work *w, uint8_t **app)
+{
+    size_t n = w->simplices.n;
+    edge_job j = {aura__alloc(w->a, n ? n : 1)};
+    if (!j.app) {
+        w->st = AURA_E_NOMEM;
+        return 0;
+    }
+    if (!par_for(w, (n + EDGE_CHUNK - 1) / EDGE_CHUNK, apparent_edges_task, &j)) {
+        aura__free(w->a, j.app);
+        return 0;
+    }
+    *app = j.app;
+    return 1;
+}
+
+/* ---- assembly: the simplices in chunks, each chunk's columns and next
+ * simplices in their own vectors, concatenated in chunk order */
+
+typedef struct asm_job {
+    size_t chunk;
+    int dim;
+    evec *cols, *next; /* per chunk */
+} asm_job;
+
+static int assemble_task(work *t, size_t k, void *arg)
+{
+    asm_job *j = arg;
+    size_t lo = k * j->chunk, hi = lo + j->chunk;
+    hi = hi < t->simplices.n ? hi : t->simplices.n;
+    for (size_t q = lo; q < hi; q++) {
+        if (!assemble_one(t, t->simplices.p[q], j->dim, &j->cols[k], &j->next[k])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int concat(work *w, evec *dst, const evec *parts, size_t n_parts)
+{
+    size_t total = dst->n;
+    for (size_t k = 0; k < n_parts; k++) {
+        total += parts[k].n;
+    }
+    if (!evec_reserve(w, dst, total)) {
+        return 0;
+    }
+    for (size_t k = 0; k < n_parts; k++) {
+        if (parts[k].n) {
+            memcpy(dst->p + dst->n, parts[k].p, parts[k].n * sizeof(entry));
+            dst->n += parts[k].n;
+        }
+    }
+    return 1;
+}
+
+static int assemble_par(work *w, int dim)
+{
+    size_t n = w->simplices.n, nt = (size_t)aura__tda_pool_size(w->pool);
+    asm_job j = {.chunk = n / (nt * 64), .dim = dim};
+    j.chunk = j.chunk < 16 ? 16 : j.chunk;
+    size_t n_chunks = n ? (n + j.chunk - 1) / j.chunk : 0;
+    j.cols = aura__calloc(w->a, n_chunks ? n_chunks : 1, sizeof(evec));
+    j.next = aura__calloc(w->a, n_chunks ? n_chunks : 1, sizeof(evec));
+    int ok = j.cols && j.next;
+    if (!ok) {
+        w->st = AURA_E_NOMEM;
+    }
+    ok = ok && par_for(w, n_chunks, assemble_task, &j);
+    ok = ok && concat(w, &w->columns, j.cols, n_chunks) &&
+         concat(w, &w->next_simplices, j.next, n_chunks);
+    for (size_t k = 0; j.cols && j.next && k < n_chunks; k++) {
+        evec_free(w, &j.cols[k]);
+        evec_free(w, &j.next[k]);
+    }
+    aura__free(w->a, j.cols);
+    aura__free(w->a, j.next);
+    return ok;
+}
+
+/* ---- reduction, block-synchronous.  Columns go in blocks of RED_BLOCK.
+ * Phase 1 (parallel): each column of the block is reduced against the
+ * pivots of the columns before the block (the map is only read) until its
+ * pivot is not among them; that is exactly the serial computation up to
+ * that point, because the serial one sees those same pivots first.  Phase
+ * 2 (serial, in column order): a column whose pivot is now taken by an
+ * earlier column of the block is reduced again from scratch by the serial
+ * code (the serial computation would have gone on from there); the others
+ * are final, and are recorded and entered into the map as the serial code
+ * would.  Same pairs, same reduced columns, same order. */
+
+#define RED_BLOCK 256
+
+typedef struct colres {
+    entry pivot; /* NONE: the column reduced to zero */
+    evec v;      /* the reduction column (what finish_column stores) */
+} colres;
+
+typedef struct red_job {
+    size_t base;
+    int dim;
+    colres *r;
+} red_job;
+
+static int reduce_snapshot(work *t, size_t col, int dim, colres *r)
+{
+    entry s = t->columns.p[col];
+    s.coef = 1;
+    t->heap_cob.n = 0;
+    t->heap_red.n = 0;
+    r->v.n = 0;
+    r->pivot = NONE;
+    entry pivot = init_coboundary(t, s, dim);
+    while (t->st == AURA_OK) {
+        if (pivot.index == -1) {
+            return 1;
+        }
+        const pslot *other = pmap_find(t, pivot.index);
+        entry e;
+        if (other) {
+            uint32_t f = t->p - (uint32_t)pivot.coef * t->inv[other->coef] % t->p;
+            if (!add_column(t, other->col, (uint16_t)f, dim)) {
+                return 0;
+            }
+        } else if ((e = zero_apparent_facet(t, pivot, dim + 1)).index != -1) {
+            e.coef = (uint16_t)(t->p - e.coef);
+            if (!add_simplex_coboundary(t, e, dim)) {
+                return 0;
+            }
+        } else {
+            r->pivot = pivot;
+            while ((e = pop_pivot(t, &t->heap_red)).index != -1) {
+                if (!evec_push(t, &r->v, e)) {
+                    return 0;
+                }
+            }
+            return 1;
+        }
+        pivot = get_pivot(t, &t->heap_cob);
+    }
+    return 0;
+}
+
+static int reduce_task(work *t, size_t k, void *arg)
+{
+    red_job *j = arg;
+    return reduce_snapshot(t, j->base + k, j->dim, &j->r[k]);
+}
+
+static int commit_column(work *w, size_t col, int dim, const colres *r)
+{
+    entry s = w->columns.p[col];
+    if (r->pivot.index == -1) {
+        return record(w, s.diam, INFINITY, s.index, -1);
+    }
+    if (pmap_find(w, r->pivot.index)) {
+        return reduce_column(w, col, dim);
+    }
+    if (r->pivot.diam > s.diam * w->ratio &&
+        !record(w, s.diam, r->pivot.diam, s.index, r->pivot.index)) {
+        return 0;
+    }
+    if (!pmap_insert(w, r->pivot.index, (uint32_t)col, r->pivot.coef) ||
+        !concat(w, &w->red_entries, &r->v, 1)) {
+        return 0;
+    }
+    w->bounds[col] += r->v.n;
+    return 1;
+}
+
+static int compute_pairs_par(work *w, int dim)
+{
+    size_t ncols = w->columns.n;
+    if (ncols > w->bounds_cap) {
+        size_t *b = aura__realloc_array(w->a, w->bounds, ncols, sizeof(size_t));
+        if (!b) {
+            w->st = AURA_E_NOMEM;
+            return 0;
+        }
+        w->bounds = b;
+        w->bounds_cap = ncols;
+    }
+    w->red_entries.n = 0;
+    red_job j = {.dim = dim, .r = aura__calloc(w->a, RED_BLOCK, sizeof(colres))};
+    if (!j.r) {
+        w->st = AURA_E_NOMEM;
+        return 0;
+    }
+    int ok = 1;
+    for (size_t b = 0; ok && b < ncols; b += RED_BLOCK) {
+        size_t e = ncols - b < RED_BLOCK ? ncols : b + RED_BLOCK;
+        j.base = b;
+        ok = par_for(w, e - b, reduce_task, &j);
+        for (size_t col = b; ok && col < e; col++) {
+            w->bounds[col] = w->red_entries.n;
+            ok = commit_column(w, col, dim, &j.r[col - b]);
+        }
+    }
+    for (size_t k = 0; k < RED_BLOCK; k++) {
+        evec_free(w, &j.r[k].v);
+    }
+    aura__free(w->a, j.r);
+    return ok;
 }
