@@ -11,6 +11,7 @@
  * diameter, then largest index).  Coefficients live in Z/pZ.
  * SPDX-License-Identifier: MIT */
 #include <math.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -334,10 +335,12 @@ static inline const pslot *pmap_find(const work *w, int64_t key)
     size_t mask = w->map.cap - 1;
     for (size_t i = phash(key, mask);; i = (i + 1) & mask) {
         const pslot *s = &w->map.s[i];
-        if (s->key == key) {
+        /* acquire: the parallel reduction reads while one thread inserts */
+        int64_t k = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
+        if (k == key) {
             return s;
         }
-        if (s->key == -1) {
+        if (k == -1) {
             return NULL;
         }
     }
@@ -370,7 +373,9 @@ static int pmap_insert(work *w, int64_t key, uint32_t col, uint16_t coef)
     while (w->map.s[i].key != -1) {
         i = (i + 1) & mask;
     }
-    w->map.s[i] = (pslot){key, col, coef};
+    w->map.s[i].col = col;
+    w->map.s[i].coef = coef;
+    __atomic_store_n(&w->map.s[i].key, key, __ATOMIC_RELEASE); /* published last */
     w->map.n++;
     return 1;
 }
@@ -1182,9 +1187,8 @@ static void par_thread(void *ctx, int tid)
     }
 }
 
-/* Runs fn(clone, k, arg) for k in [0, n_tasks), tasks handed out in order
- * to whichever thread is free.  Returns 0 (w->st set) if a task failed. */
-static int par_for(work *w, size_t n_tasks, par_task fn, void *arg)
+/* Gives each clone the shared state as it is now, keeping its own buffers. */
+static void clones_sync(work *w)
 {
     int nt = aura__tda_pool_size(w->pool);
     for (int i = 0; i < nt; i++) {
@@ -1198,6 +1202,14 @@ static int par_for(work *w, size_t n_tasks, par_task fn, void *arg)
         t->pool = NULL;
         t->thr = NULL;
     }
+}
+
+/* Runs fn(clone, k, arg) for k in [0, n_tasks), tasks handed out in order
+ * to whichever thread is free.  Returns 0 (w->st set) if a task failed. */
+static int par_for(work *w, size_t n_tasks, par_task fn, void *arg)
+{
+    int nt = aura__tda_pool_size(w->pool);
+    clones_sync(w);
     par_run r = {.w = w, .fn = fn, .arg = arg, .n_tasks = n_tasks};
     atomic_init(&r.next, 0);
     atomic_init(&r.failed, 0);
@@ -1446,48 +1458,83 @@ static int assemble_par(work *w, int dim)
     return ok;
 }
 
-/* ---- reduction, block-synchronous.  Columns go in blocks of RED_BLOCK.
- * Phase 1 (parallel): each column of the block is reduced against the
- * pivots of the columns before the block (the map is only read) until its
- * pivot is not among them; that is exactly the serial computation up to
- * that point, because the serial one sees those same pivots first.  Phase
- * 2 (serial, in column order): a column whose pivot is now taken by an
- * earlier column of the block is reduced again from scratch by the serial
- * code (the serial computation would have gone on from there); the others
- * are final, and are recorded and entered into the map as the serial code
- * would.  Same pairs, same reduced columns, same order. */
+/* ---- reduction: workers take columns in order and reduce each against
+ * the pivots committed so far (reading the map while it grows) until its
+ * pivot is not among them; columns are committed strictly in column order,
+ * one thread at a time.  At commit time every earlier column is in the map
+ * and no later one: if the pivot is still free the column is exactly what
+ * the serial code computes (it saw the same pivots, owned by the same
+ * columns, in the same order); if an earlier column has taken it since, the
+ * committing thread goes on with the column's saved heaps, now against the
+ * complete map, which is again the serial computation.  So pairs, pivots
+ * and reduced columns are the serial ones whatever the scheduling.  Map
+ * slots are published with a release store after the committed column's
+ * reduction entries (vstore), and the map never grows during a dimension
+ * (pmap_init sized it for every column). */
 
-#define RED_BLOCK 256
+typedef struct vcol {
+    const entry *p; /* the column's reduction entries (finish_column's) */
+    size_t n;
+} vcol;
 
 typedef struct colres {
-    entry pivot; /* NONE: the column reduced to zero */
-    evec v;      /* the reduction column (what finish_column stores) */
+    entry pivot;  /* NONE: the column reduced to zero */
+    int emergent; /* pivot came from init_coboundary's shortcut: no heap */
+    evec v;       /* reduction entries, summed, in heap order */
+    evec heap;    /* the coboundary heap left (pivot on top) */
 } colres;
 
+typedef struct vchunk {
+    struct vchunk *next;
+    size_t n, cap;
+    entry e[];
+} vchunk;
+
 typedef struct red_job {
-    size_t base;
+    work *w;
     int dim;
-    colres *r;
+    size_t ncols, win; /* win: columns in flight beyond the commit frontier */
+    colres *slot;      /* win slots; column c uses slot c % win */
+    atomic_int *ready; /* per slot: phase 1 done */
+    vcol *vs;          /* per column, set at commit */
+    vchunk *chunks;    /* storage of vs, committer only */
+    atomic_size_t next, frontier;
+    atomic_int committing, failed;
+    aura_status st; /* first commit failure */
 } red_job;
 
-static int reduce_snapshot(work *t, size_t col, int dim, colres *r)
+static int add_column_par(work *t, const vcol *vs, size_t col, uint16_t factor, int dim)
 {
     entry s = t->columns.p[col];
-    s.coef = 1;
-    t->heap_cob.n = 0;
-    t->heap_red.n = 0;
-    r->v.n = 0;
-    r->pivot = NONE;
-    entry pivot = init_coboundary(t, s, dim);
+    s.coef = factor;
+    if (!add_simplex_coboundary(t, s, dim)) {
+        return 0;
+    }
+    for (size_t q = 0; q < vs[col].n; q++) {
+        entry e = vs[col].p[q];
+        e.coef = (uint16_t)((uint32_t)e.coef * factor % t->p);
+        if (!add_simplex_coboundary(t, e, dim)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The loop of reduce_column from `pivot` on, against the map as it is:
+ * stops at NONE or at the first pivot neither in the map nor apparent; then
+ * r gets the pivot, the summed reduction entries and the heap. */
+static int reduce_on(work *t, const vcol *vs, entry pivot, int dim, colres *r)
+{
     while (t->st == AURA_OK) {
         if (pivot.index == -1) {
+            r->pivot = NONE;
             return 1;
         }
         const pslot *other = pmap_find(t, pivot.index);
         entry e;
         if (other) {
             uint32_t f = t->p - (uint32_t)pivot.coef * t->inv[other->coef] % t->p;
-            if (!add_column(t, other->col, (uint16_t)f, dim)) {
+            if (!add_column_par(t, vs, other->col, (uint16_t)f, dim)) {
                 return 0;
             }
         } else if ((e = zero_apparent_facet(t, pivot, dim + 1)).index != -1) {
@@ -1497,11 +1544,15 @@ static int reduce_snapshot(work *t, size_t col, int dim, colres *r)
             }
         } else {
             r->pivot = pivot;
+            r->v.n = 0;
             while ((e = pop_pivot(t, &t->heap_red)).index != -1) {
                 if (!evec_push(t, &r->v, e)) {
                     return 0;
                 }
             }
+            evec x = r->heap; /* keep the heap, give the thread the slot's old one */
+            r->heap = t->heap_cob;
+            t->heap_cob = x;
             return 1;
         }
         pivot = get_pivot(t, &t->heap_cob);
@@ -1509,64 +1560,180 @@ static int reduce_snapshot(work *t, size_t col, int dim, colres *r)
     return 0;
 }
 
-static int reduce_task(work *t, size_t k, void *arg)
+static int reduce_first(work *t, red_job *j, size_t col, colres *r)
 {
-    red_job *j = arg;
-    return reduce_snapshot(t, j->base + k, j->dim, &j->r[k]);
+    entry s = t->columns.p[col];
+    s.coef = 1;
+    t->heap_cob.n = 0;
+    t->heap_red.n = 0;
+    entry pivot = init_coboundary(t, s, j->dim);
+    r->emergent = pivot.index != -1 && t->heap_cob.n == 0;
+    if (r->emergent) {
+        /* (s, pivot) is an emergent pair unless an earlier column owns the
+         * pivot; the map may have grown since init_coboundary looked, and
+         * the coboundary was not pushed: leave that to the commit */
+        r->pivot = pivot;
+        r->v.n = 0;
+        return t->st == AURA_OK;
+    }
+    return t->st == AURA_OK && reduce_on(t, j->vs, pivot, j->dim, r);
 }
 
-static int commit_column(work *w, size_t col, int dim, const colres *r)
+static int vstore_put(red_job *j, size_t col, const evec *v)
 {
+    work *w = j->w;
+    vchunk *c = j->chunks;
+    if (!c || c->cap - c->n < v->n) {
+        size_t cap = v->n > 65536 ? v->n : 65536;
+        c = aura__alloc(w->a, sizeof(vchunk) + cap * sizeof(entry));
+        if (!c) {
+            w->st = AURA_E_NOMEM;
+            return 0;
+        }
+        c->next = j->chunks;
+        c->n = 0;
+        c->cap = cap;
+        j->chunks = c;
+    }
+    if (v->n) {
+        memcpy(c->e + c->n, v->p, v->n * sizeof(entry));
+    }
+    j->vs[col] = (vcol){c->e + c->n, v->n};
+    c->n += v->n;
+    return 1;
+}
+
+/* Commits column col (slot r) on thread t; j->w is the shared state. */
+static int commit_column(work *t, red_job *j, size_t col, colres *r)
+{
+    work *w = j->w;
     entry s = w->columns.p[col];
+    if (r->pivot.index != -1 && pmap_find(w, r->pivot.index)) {
+        /* taken since: go on from the saved state against the full map */
+        t->st = AURA_OK;
+        entry pivot;
+        if (r->emergent) {
+            t->heap_cob.n = 0;
+            s.coef = 1;
+            pivot = init_coboundary(t, s, j->dim); /* no shortcut now */
+        } else {
+            evec x = t->heap_cob;
+            t->heap_cob = r->heap;
+            r->heap = x;
+            pivot = r->pivot;
+        }
+        evec y = t->heap_red; /* v is sorted in heap order: a valid heap */
+        t->heap_red = r->v;
+        r->v = y;
+        if (t->st != AURA_OK || !reduce_on(t, j->vs, pivot, j->dim, r)) {
+            w->st = t->st != AURA_OK ? t->st : AURA_E_INTERNAL;
+            return 0;
+        }
+        s = w->columns.p[col];
+    }
     if (r->pivot.index == -1) {
         return record(w, s.diam, INFINITY, s.index, -1);
-    }
-    if (pmap_find(w, r->pivot.index)) {
-        return reduce_column(w, col, dim);
     }
     if (r->pivot.diam > s.diam * w->ratio &&
         !record(w, s.diam, r->pivot.diam, s.index, r->pivot.index)) {
         return 0;
     }
-    if (!pmap_insert(w, r->pivot.index, (uint32_t)col, r->pivot.coef) ||
-        !concat(w, &w->red_entries, &r->v, 1)) {
-        return 0;
+    return vstore_put(j, col, &r->v) &&
+           pmap_insert(w, r->pivot.index, (uint32_t)col, r->pivot.coef);
+}
+
+/* Commits the ready columns at the frontier, if no other thread is. */
+static void try_commit(work *t, red_job *j)
+{
+    for (;;) {
+        int expect = 0;
+        if (!atomic_compare_exchange_strong(&j->committing, &expect, 1)) {
+            return;
+        }
+        size_t f = atomic_load(&j->frontier);
+        while (f < j->ncols && atomic_load(&j->ready[f % j->win]) && !atomic_load(&j->failed)) {
+            if (!commit_column(t, j, f, &j->slot[f % j->win])) {
+                j->st = j->w->st != AURA_OK ? j->w->st : AURA_E_INTERNAL;
+                atomic_store(&j->failed, 1);
+                break;
+            }
+            atomic_store(&j->ready[f % j->win], 0);
+            atomic_store(&j->frontier, ++f);
+        }
+        atomic_store(&j->committing, 0);
+        /* a column made ready while this thread held the token */
+        if (atomic_load(&j->failed) || f >= j->ncols || !atomic_load(&j->ready[f % j->win])) {
+            return;
+        }
     }
-    w->bounds[col] += r->v.n;
-    return 1;
+}
+
+static void reduce_thread(void *ctx, int tid)
+{
+    red_job *j = ctx;
+    work *t = &j->w->thr[tid];
+    while (!atomic_load(&j->failed)) {
+        size_t c = atomic_fetch_add(&j->next, 1);
+        if (c >= j->ncols) {
+            break;
+        }
+        while (c >= atomic_load(&j->frontier) + j->win) {
+            if (atomic_load(&j->failed)) {
+                return;
+            }
+            try_commit(t, j);
+            sched_yield();
+        }
+        if (!reduce_first(t, j, c, &j->slot[c % j->win])) {
+            atomic_store(&j->failed, 1);
+            return;
+        }
+        atomic_store(&j->ready[c % j->win], 1);
+        try_commit(t, j);
+    }
 }
 
 static int compute_pairs_par(work *w, int dim)
 {
-    size_t ncols = w->columns.n;
-    if (ncols > w->bounds_cap) {
-        size_t *b = aura__realloc_array(w->a, w->bounds, ncols, sizeof(size_t));
-        if (!b) {
-            w->st = AURA_E_NOMEM;
-            return 0;
+    size_t nt = (size_t)aura__tda_pool_size(w->pool);
+    red_job j = {.w = w, .dim = dim, .ncols = w->columns.n, .win = 32 * nt};
+    j.slot = aura__calloc(w->a, j.win, sizeof(colres));
+    j.ready = aura__calloc(w->a, j.win, sizeof(atomic_int));
+    j.vs = aura__calloc(w->a, j.ncols ? j.ncols : 1, sizeof(vcol));
+    int ok = j.slot && j.ready && j.vs;
+    if (ok) {
+        for (size_t k = 0; k < j.win; k++) {
+            atomic_init(&j.ready[k], 0);
         }
-        w->bounds = b;
-        w->bounds_cap = ncols;
-    }
-    w->red_entries.n = 0;
-    red_job j = {.dim = dim, .r = aura__calloc(w->a, RED_BLOCK, sizeof(colres))};
-    if (!j.r) {
+        atomic_init(&j.next, 0);
+        atomic_init(&j.frontier, 0);
+        atomic_init(&j.committing, 0);
+        atomic_init(&j.failed, 0);
+        clones_sync(w);
+        aura__tda_pool_run(w->pool, reduce_thread, &j);
+        ok = !atomic_load(&j.failed) && atomic_load(&j.frontier) == j.ncols;
+        if (!ok) {
+            for (size_t i = 0; i < nt && w->st == AURA_OK; i++) {
+                w->st = w->thr[i].st;
+            }
+            if (w->st == AURA_OK) {
+                w->st = j.st != AURA_OK ? j.st : AURA_E_INTERNAL;
+            }
+        }
+    } else {
         w->st = AURA_E_NOMEM;
-        return 0;
     }
-    int ok = 1;
-    for (size_t b = 0; ok && b < ncols; b += RED_BLOCK) {
-        size_t e = ncols - b < RED_BLOCK ? ncols : b + RED_BLOCK;
-        j.base = b;
-        ok = par_for(w, e - b, reduce_task, &j);
-        for (size_t col = b; ok && col < e; col++) {
-            w->bounds[col] = w->red_entries.n;
-            ok = commit_column(w, col, dim, &j.r[col - b]);
-        }
+    for (size_t k = 0; j.slot && k < j.win; k++) {
+        evec_free(w, &j.slot[k].v);
+        evec_free(w, &j.slot[k].heap);
     }
-    for (size_t k = 0; k < RED_BLOCK; k++) {
-        evec_free(w, &j.r[k].v);
+    while (j.chunks) {
+        vchunk *c = j.chunks;
+        j.chunks = c->next;
+        aura__free(w->a, c);
     }
-    aura__free(w->a, j.r);
+    aura__free(w->a, j.slot);
+    aura__free(w->a, (void *)j.ready);
+    aura__free(w->a, j.vs);
     return ok;
 }
