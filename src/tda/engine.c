@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include "tda/par_int.h"
 #include "tda/tda_int.h"
@@ -1472,6 +1473,9 @@ static int assemble_par(work *w, int dim)
  * reduction entries (vstore), and the map never grows during a dimension
  * (pmap_init sized it for every column). */
 
+/* Largest heap (entries) a reduction slot keeps for reuse once committed. */
+#define SLOT_HEAP_KEEP 65536
+
 typedef struct vcol {
     const entry *p; /* the column's reduction entries (finish_column's) */
     size_t n;
@@ -1657,6 +1661,10 @@ static void try_commit(work *t, red_job *j)
                 atomic_store(&j->failed, 1);
                 break;
             }
+            colres *r = &j->slot[f % j->win];
+            if (r->heap.cap > SLOT_HEAP_KEEP) { /* do not hoard a big heap */
+                evec_free(j->w, &r->heap);
+            }
             atomic_store(&j->ready[f % j->win], 0);
             atomic_store(&j->frontier, ++f);
         }
@@ -1677,12 +1685,16 @@ static void reduce_thread(void *ctx, int tid)
         if (c >= j->ncols) {
             break;
         }
-        while (c >= atomic_load(&j->frontier) + j->win) {
+        for (int spins = 0; c >= atomic_load(&j->frontier) + j->win; spins++) {
             if (atomic_load(&j->failed)) {
                 return;
             }
             try_commit(t, j);
-            sched_yield();
+            if (spins < 64) {
+                sched_yield();
+            } else {
+                nanosleep(&(struct timespec){0, 100000}, NULL);
+            }
         }
         if (!reduce_first(t, j, c, &j->slot[c % j->win])) {
             atomic_store(&j->failed, 1);
@@ -1696,7 +1708,7 @@ static void reduce_thread(void *ctx, int tid)
 static int compute_pairs_par(work *w, int dim)
 {
     size_t nt = (size_t)aura__tda_pool_size(w->pool);
-    red_job j = {.w = w, .dim = dim, .ncols = w->columns.n, .win = 32 * nt};
+    red_job j = {.w = w, .dim = dim, .ncols = w->columns.n, .win = 256 * nt};
     j.slot = aura__calloc(w->a, j.win, sizeof(colres));
     j.ready = aura__calloc(w->a, j.win, sizeof(atomic_int));
     j.vs = aura__calloc(w->a, j.ncols ? j.ncols : 1, sizeof(vcol));
