@@ -1708,7 +1708,7 @@ static void reduce_thread(void *ctx, int tid)
 static int compute_pairs_par(work *w, int dim)
 {
     size_t nt = (size_t)aura__tda_pool_size(w->pool);
-    red_job j = {.w = w, .dim = dim, .ncols = w->columns.n, .win = 256 * nt};
+    red_job j = {.w = w, .dim = dim, .ncols = w->columns.n, .win = 16 * nt};
     j.slot = aura__calloc(w->a, j.win, sizeof(colres));
     j.ready = aura__calloc(w->a, j.win, sizeof(atomic_int));
     j.vs = aura__calloc(w->a, j.ncols ? j.ncols : 1, sizeof(vcol));
