@@ -1268,14 +1268,18 @@ static void par_stop(work *w)
     w->pool = NULL;
 }
 
-/* ---- sorting: parts sorted in parallel, then merged pairwise; each merge
- * is split in two tasks, one filling the output from the front, one from
- * the back (keys are unique, so both agree on the order). */
+/* ---- sorting: SORT_PARTS parts per thread sorted in parallel, then
+ * merged pairwise in rounds; each merge is cut into SORT_PARTS pieces per
+ * thread at co-ranks (the split of the output between the two runs), so
+ * every round is many small tasks and a slow thread holds up little. Keys
+ * are unique, so the result is the serial one. */
+
+#define SORT_PARTS 4
 
 typedef struct sort_job {
     entry *src, *dst;
     size_t *bound; /* run r is src[bound[r] .. bound[r+1]) */
-    size_t runs;
+    size_t runs, pieces; /* pieces per merge */
 } sort_job;
 
 static int sort_part_task(work *t, size_t k, void *arg)
@@ -1286,32 +1290,40 @@ static int sort_part_task(work *t, size_t k, void *arg)
     return 1;
 }
 
+/* Number of elements of a among the first d of the merge of a and b. */
+static size_t co_rank(const entry *a, size_t na, const entry *b, size_t nb, size_t d)
+{
+    size_t lo = d > nb ? d - nb : 0, hi = d < na ? d : na;
+    while (lo < hi) {
+        size_t i = lo + (hi - lo) / 2; /* a[i] among the first d iff it precedes b[d-i-1] */
+        if (col_less(a[i], b[d - i - 1])) {
+            lo = i + 1;
+        } else {
+            hi = i;
+        }
+    }
+    return lo;
+}
+
 static int merge_task(work *t, size_t k, void *arg)
 {
     (void)t;
     sort_job *j = arg;
-    size_t r = 2 * (k / 2);
+    size_t r = 2 * (k / j->pieces), piece = k % j->pieces;
     size_t lo = j->bound[r];
     if (r + 1 >= j->runs) { /* odd run out: copy */
-        if (k % 2 == 0) {
-            memcpy(j->dst + lo, j->src + lo, (j->bound[r + 1] - lo) * sizeof(entry));
-        }
+        size_t n = j->bound[r + 1] - lo;
+        size_t from = n * piece / j->pieces, to = n * (piece + 1) / j->pieces;
+        memcpy(j->dst + lo + from, j->src + lo + from, (to - from) * sizeof(entry));
         return 1;
     }
     const entry *a = j->src + lo, *b = j->src + j->bound[r + 1];
     size_t na = j->bound[r + 1] - lo, nb = j->bound[r + 2] - j->bound[r + 1];
+    size_t d0 = (na + nb) * piece / j->pieces, d1 = (na + nb) * (piece + 1) / j->pieces;
+    size_t i = co_rank(a, na, b, nb, d0), q = d0 - i;
     entry *out = j->dst + lo;
-    size_t half = (na + nb) / 2;
-    if (k % 2 == 0) {
-        size_t i = 0, q = 0;
-        for (size_t o = 0; o < half; o++) {
-            out[o] = (q >= nb || (i < na && col_less(a[i], b[q]))) ? a[i++] : b[q++];
-        }
-    } else {
-        size_t i = na, q = nb;
-        for (size_t o = na + nb; o > half; o--) {
-            out[o - 1] = (q == 0 || (i > 0 && col_less(b[q - 1], a[i - 1]))) ? a[--i] : b[--q];
-        }
+    for (size_t o = d0; o < d1; o++) {
+        out[o] = (q >= nb || (i < na && col_less(a[i], b[q]))) ? a[i++] : b[q++];
     }
     return 1;
 }
@@ -1319,8 +1331,9 @@ static int merge_task(work *t, size_t k, void *arg)
 /* sort_columns(p, n), in parallel when there is a pool and enough work. */
 static int sort_entries(work *w, entry *p, size_t n)
 {
-    size_t parts = w->pool ? (size_t)aura__tda_pool_size(w->pool) : 1;
-    if (parts < 2 || n < 8192) {
+    size_t nt = w->pool ? (size_t)aura__tda_pool_size(w->pool) : 1;
+    size_t parts = SORT_PARTS * nt;
+    if (nt < 2 || n < 8192) {
         sort_columns(p, n);
         return 1;
     }
@@ -1335,10 +1348,12 @@ static int sort_entries(work *w, entry *p, size_t n)
     for (size_t r = 0; r <= parts; r++) {
         bound[r] = n * r / parts;
     }
-    sort_job j = {p, tmp, bound, parts};
+    sort_job j = {p, tmp, bound, parts, 0};
     int ok = par_for(w, parts, sort_part_task, &j);
     while (ok && j.runs > 1) {
-        ok = par_for(w, 2 * ((j.runs + 1) / 2), merge_task, &j);
+        size_t merges = (j.runs + 1) / 2;
+        j.pieces = (parts + merges - 1) / merges; /* about `parts` tasks a round */
+        ok = par_for(w, merges * j.pieces, merge_task, &j);
         size_t runs = 0;
         for (size_t r = 0; r < j.runs; r += 2) {
             bound[runs++] = bound[r];
@@ -1708,7 +1723,7 @@ static void reduce_thread(void *ctx, int tid)
 static int compute_pairs_par(work *w, int dim)
 {
     size_t nt = (size_t)aura__tda_pool_size(w->pool);
-    red_job j = {.w = w, .dim = dim, .ncols = w->columns.n, .win = 16 * nt};
+    red_job j = {.w = w, .dim = dim, .ncols = w->columns.n, .win = 32 * nt};
     j.slot = aura__calloc(w->a, j.win, sizeof(colres));
     j.ready = aura__calloc(w->a, j.win, sizeof(atomic_int));
     j.vs = aura__calloc(w->a, j.ncols ? j.ncols : 1, sizeof(vcol));
