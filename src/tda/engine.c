@@ -1489,7 +1489,14 @@ static int assemble_par(work *w, int dim)
  * (pmap_init sized it for every column). */
 
 /* Largest heap (entries) a reduction slot keeps for reuse once committed. */
-#define SLOT_HEAP_KEEP 65536
+#define SLOT_HEAP_KEEP 1024
+/* Columns in flight beyond the commit frontier: always up to WIN_MIN per
+ * thread; up to WIN_MAX per thread while the heaps they hold stay under
+ * WIN_BUDGET entries (a costly column at the frontier then does not stall
+ * the other threads). */
+#define WIN_MIN 32
+#define WIN_MAX 1024
+#define WIN_BUDGET ((size_t)8 << 20)
 
 typedef struct vcol {
     const entry *p; /* the column's reduction entries (finish_column's) */
@@ -1501,6 +1508,7 @@ typedef struct colres {
     int emergent; /* pivot came from init_coboundary's shortcut: no heap */
     evec v;       /* reduction entries, summed, in heap order */
     evec heap;    /* the coboundary heap left (pivot on top) */
+    size_t held;  /* entries counted in red_job.held */
 } colres;
 
 typedef struct vchunk {
@@ -1512,7 +1520,9 @@ typedef struct vchunk {
 typedef struct red_job {
     work *w;
     int dim;
-    size_t ncols, win; /* win: columns in flight beyond the commit frontier */
+    size_t ncols, win; /* win: slots (most columns in flight beyond the frontier) */
+    size_t win_min;    /* columns always allowed in flight */
+    atomic_size_t held; /* heap entries held by columns done but not committed */
     colres *slot;      /* win slots; column c uses slot c % win */
     atomic_int *ready; /* per slot: phase 1 done */
     vcol *vs;          /* per column, set at commit */
@@ -1677,8 +1687,13 @@ static void try_commit(work *t, red_job *j)
                 break;
             }
             colres *r = &j->slot[f % j->win];
+            atomic_fetch_sub(&j->held, r->held);
+            r->held = 0;
             if (r->heap.cap > SLOT_HEAP_KEEP) { /* do not hoard a big heap */
                 evec_free(j->w, &r->heap);
+            }
+            if (r->v.cap > SLOT_HEAP_KEEP) {
+                evec_free(j->w, &r->v);
             }
             atomic_store(&j->ready[f % j->win], 0);
             atomic_store(&j->frontier, ++f);
@@ -1700,7 +1715,12 @@ static void reduce_thread(void *ctx, int tid)
         if (c >= j->ncols) {
             break;
         }
-        for (int spins = 0; c >= atomic_load(&j->frontier) + j->win; spins++) {
+        for (int spins = 0;; spins++) {
+            size_t f = atomic_load(&j->frontier);
+            if (c < f + j->win_min ||
+                (c < f + j->win && atomic_load(&j->held) < WIN_BUDGET)) {
+                break;
+            }
             if (atomic_load(&j->failed)) {
                 return;
             }
@@ -1711,10 +1731,13 @@ static void reduce_thread(void *ctx, int tid)
                 nanosleep(&(struct timespec){0, 100000}, NULL);
             }
         }
-        if (!reduce_first(t, j, c, &j->slot[c % j->win])) {
+        colres *r = &j->slot[c % j->win];
+        if (!reduce_first(t, j, c, r)) {
             atomic_store(&j->failed, 1);
             return;
         }
+        r->held = r->heap.cap + r->v.cap;
+        atomic_fetch_add(&j->held, r->held);
         atomic_store(&j->ready[c % j->win], 1);
         try_commit(t, j);
     }
@@ -1723,7 +1746,12 @@ static void reduce_thread(void *ctx, int tid)
 static int compute_pairs_par(work *w, int dim)
 {
     size_t nt = (size_t)aura__tda_pool_size(w->pool);
-    red_job j = {.w = w, .dim = dim, .ncols = w->columns.n, .win = 32 * nt};
+    red_job j = {.w = w, .dim = dim, .ncols = w->columns.n, .win = WIN_MAX * nt,
+                 .win_min = WIN_MIN * nt};
+    if (j.win > j.ncols) {
+        j.win = j.ncols ? j.ncols : 1;
+    }
+    j.win_min = j.win_min < j.win ? j.win_min : j.win;
     j.slot = aura__calloc(w->a, j.win, sizeof(colres));
     j.ready = aura__calloc(w->a, j.win, sizeof(atomic_int));
     j.vs = aura__calloc(w->a, j.ncols ? j.ncols : 1, sizeof(vcol));
@@ -1734,6 +1762,7 @@ static int compute_pairs_par(work *w, int dim)
         }
         atomic_init(&j.next, 0);
         atomic_init(&j.frontier, 0);
+        atomic_init(&j.held, 0);
         atomic_init(&j.committing, 0);
         atomic_init(&j.failed, 0);
         clones_sync(w);
