@@ -4,7 +4,11 @@
 # it, giotto-ph's ripser_parallel with 1 and 2 threads, side by side.
 # Prints wall time and CPU time (user+sys), best of RUNS each (the machine
 # is shared: the load average is printed with every case), the speed-up
-# t1/t2 of each program, and whether the barcodes are identical.
+# t1/t2 of each program, and whether the barcodes are identical.  Before
+# each case a calibration runs one busy loop, then two at once: "cal" is
+# how much faster two independent loops ran than one after the other, i.e.
+# the most any 2-thread program could gain at that moment (2.00 on two idle
+# cores).
 #
 # Usage: bench/bench_tda_threads.sh [BUILD_DIR]        (default build)
 # Env:   RIPSER  Ripser binary (default /work/ref/ripser/ripser, Ripser
@@ -56,6 +60,14 @@ ripser_parallel(X, maxdim=maxdim, thresh=thresh, n_threads=threads)
 print(f"{time.perf_counter() - t0:.3f} {cpu() - c0:.3f}")
 EOF
 
+calibrate() {
+  local one two
+  one=$( { nice "$TIME" -f "%e" awk 'BEGIN { for (i = 0; i < 2e7; i++) x += i }'; } 2>&1 )
+  two=$( { nice "$TIME" -f "%e" sh -c "awk 'BEGIN { for (i = 0; i < 2e7; i++) x += i }' &
+         awk 'BEGIN { for (i = 0; i < 2e7; i++) x += i }'; wait"; } 2>&1 )
+  awk -v a="$one" -v b="$two" 'BEGIN { printf "%.2f", (b > 0 ? 2 * a / b : 0) }'
+}
+
 # best of $RUNS: prints "wall cpu" (smallest of each)
 measure() {
   local out=$1; shift
@@ -84,11 +96,11 @@ measure_gph() {
 echo "AURA: $AURA   Ripser: $RIPSER   giotto-ph: $([ $GPH = 1 ] && "$PYTHON" -c 'import importlib.metadata as m; print(m.version("giotto-ph"))' || echo 'not installed (make venv)')"
 echo "machine: $(nproc) cores; runs: $RUNS, best kept; wall seconds / CPU seconds (user+sys)"
 printf "%-16s %-13s %-13s %-11s  %-13s  %-13s %-13s %-11s %s\n" case aura_t1 aura_t2 "speedup" \
-  ripser gph_t1 gph_t2 "speedup" "barcode; load before"
+  ripser gph_t1 gph_t2 "speedup" "barcode; before the case: load, cal"
 echo "$ALL_CASES" | while IFS='|' read -r name args gargs; do
   [ -n "$name" ] || continue
   if [ -n "${CASES:-}" ] && ! echo " $CASES " | grep -q " $name "; then continue; fi
-  load=$(cut -d' ' -f1 /proc/loadavg)
+  load="load $(cut -d' ' -f1 /proc/loadavg), cal $(calibrate)"
   # shellcheck disable=SC2086
   read -r a1 c1 < <(measure "$tmp/a1.txt" "$AURA" tda --threads 1 $args)
   # shellcheck disable=SC2086
