@@ -13,6 +13,8 @@
 #        CASES   space-separated subset of case names (default: all)
 #        CALLGRIND=1  also run the instruction counts (slow)
 #        RUNS    runs per program and case, best time kept (default 1)
+#        THREADS AURA's --threads (default 1: both programs single-threaded;
+#                bench_tda_threads.sh compares thread counts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-build}
@@ -65,7 +67,7 @@ echo "$ALL_CASES" | while IFS='|' read -r name args; do
   [ -n "$name" ] || continue
   if [ -n "${CASES:-}" ] && ! echo " $CASES " | grep -q " $name "; then continue; fi
   # shellcheck disable=SC2086
-  read -r ta ca ma < <(measure "$tmp/aura.txt" "$AURA" tda $args)
+  read -r ta ca ma < <(measure "$tmp/aura.txt" "$AURA" tda --threads "${THREADS:-1}" $args)
   # shellcheck disable=SC2086
   read -r tr cr mr < <(measure "$tmp/ripser.txt" "$RIPSER" $args)
   if cmp -s "$tmp/aura.txt" "$tmp/ripser.txt"; then
@@ -88,7 +90,7 @@ if [ "${CALLGRIND:-0}" = 1 ]; then
   for name in sphere_3_192_d2 o3_1024_t1.8_d3 dragon1000_d1; do
     args=$(echo "$ALL_CASES" | grep "^$name|" | cut -d'|' -f2)
     # shellcheck disable=SC2086
-    ia=$(nice valgrind --tool=callgrind --callgrind-out-file=/dev/null "$AURA" tda $args 2>&1 >/dev/null |
+    ia=$(nice valgrind --tool=callgrind --callgrind-out-file=/dev/null "$AURA" tda --threads 1 $args 2>&1 >/dev/null |
          sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
     # shellcheck disable=SC2086
     ir=$(nice valgrind --tool=callgrind --callgrind-out-file=/dev/null "$RIPSER" $args 2>&1 >/dev/null |

@@ -49,9 +49,11 @@ static void help(FILE *f)
             "                   interval of dim >= 1: a line 'cocycle DIM [BIRTH,DEATH): '\n"
             "                   then 'v0,..,vDIM:COEF' terms (vertices from 0, COEF in\n"
             "                   1..p-1; see docs/tda.md); not with --collapse\n"
+            "  --threads <n>    threads for the computation, 1..%u (default: all online\n"
+            "                   processors); the output is the same for any n\n"
             "\n"
             "Exit status: 0 ok, 1 computation failed, 2 usage error, 3 bad input.\n",
-            AURA_TDA_MAX_MODULUS);
+            AURA_TDA_MAX_MODULUS, AURA_TDA_MAX_THREADS);
 }
 
 static int parse_format(const char *s, aura_tda_format *f)
@@ -276,7 +278,7 @@ static int parse_args(int argc, char **argv, aura_tda_opts *opts, aura_tda_forma
         const char *arg = argv[i];
         int takes = !strcmp(arg, "--dim") || !strcmp(arg, "--threshold") ||
                     !strcmp(arg, "--ratio") || !strcmp(arg, "--format") ||
-                    !strcmp(arg, "--modulus");
+                    !strcmp(arg, "--modulus") || !strcmp(arg, "--threads");
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
             help(stdout);
             return CLI_EXIT_OK;
@@ -316,6 +318,11 @@ static int parse_args(int argc, char **argv, aura_tda_opts *opts, aura_tda_forma
                 return usage_error("--modulus: not a prime between 2 and 65521: '%s'", val);
             }
             opts->modulus = (uint32_t)u;
+        } else if (!strcmp(arg, "--threads")) {
+            if (!parse_ulong_arg(val, AURA_TDA_MAX_THREADS, &u) || u == 0) {
+                return usage_error("--threads: not a number between 1 and 1024: '%s'", val);
+            }
+            opts->threads = (int)u;
         } else if (arg[0] == '-' && arg[1] != '\0') {
             return usage_error("unknown option '%s'", arg);
         } else if (*path) {

@@ -37,10 +37,18 @@ typedef struct aura_tda_opts {
                          dimension >= 1 (aura_tda_result_cocycle); default 0.
                          Not accepted by the edge-collapse calls (a cocycle of
                          the collapsed complex is not one of the Rips complex) */
+    int threads;      /* threads for one computation, 0..AURA_TDA_MAX_THREADS;
+                         0 (default): one per online processor; 1: serial.
+                         The barcode (and its order) is the same for any value */
     const aura_allocator *alloc; /* NULL = aura_allocator_default() */
 } aura_tda_opts;
 
-/* Defaults: max_dim 1, threshold INFINITY, ratio 1, modulus 2, alloc NULL. */
+/* Largest accepted aura_tda_opts.threads. */
+#define AURA_TDA_MAX_THREADS 1024
+
+/* Defaults: max_dim 1, threshold INFINITY, ratio 1, modulus 2, threads 0
+ * (all online processors), alloc NULL.  With threads != 1 a custom
+ * allocator is called under a lock, one thread at a time. */
 AURA_API aura_tda_opts aura_tda_opts_default(void);
 
 /* One persistence pair (interval [birth, death)).  death is INFINITY for

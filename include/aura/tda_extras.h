@@ -135,7 +135,7 @@ AURA_API aura_status aura_tda_graph_vertex_name(const aura_tda_graph *g, size_t 
  * number of online processors).  The result depends neither on n_threads
  * nor on the order: cloud c gives exactly aura_tda_compute_points(opts,
  * points[c], sizes[c], d).  opts->alloc is used for the arenas and the
- * result. */
+ * result; opts->threads is ignored (each cloud runs on one thread). */
 typedef struct aura_tda_batch aura_tda_batch;
 
 /* points[c] holds sizes[c]*d floats (borrowed).  collapse != 0 computes

@@ -232,6 +232,7 @@ static aura_status one_cloud(job *j, worker *w, size_t c)
     aura_tda_batch *b = j->b;
     aura_tda_opts o = j->opts;
     o.alloc = &w->ar.self;
+    o.threads = 1; /* the clouds are what runs in parallel */
     aura_tda_result *r = NULL;
     aura_status st =
         j->collapse ? aura_tda_compute_points_collapsed(&o, j->points[c], j->sizes[c], j->d, &r)

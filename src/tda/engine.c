@@ -11,8 +11,12 @@
  * diameter, then largest index).  Coefficients live in Z/pZ.
  * SPDX-License-Identifier: MIT */
 #include <math.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
+#include "tda/par_int.h"
 #include "tda/tda_int.h"
 
 #define MAXV (TDA_MAX_DIM + 3)
@@ -55,6 +59,8 @@ typedef struct pmap {
     size_t cap, n; /* cap is a power of two */
 } pmap;
 
+typedef struct work work;
+
 typedef struct work {
     const aura_allocator *a;
     aura_status st;
@@ -75,6 +81,8 @@ typedef struct work {
     pmap map;
     cob c_main;
     aura_tda_result *res;
+    tda_pool *pool; /* NULL: serial; else see "parallel phases" */
+    work *thr;      /* per-thread clones, pool size many */
 } work;
 
 /* ---------------------------------------------------------------- helpers */
@@ -328,10 +336,12 @@ static inline const pslot *pmap_find(const work *w, int64_t key)
     size_t mask = w->map.cap - 1;
     for (size_t i = phash(key, mask);; i = (i + 1) & mask) {
         const pslot *s = &w->map.s[i];
-        if (s->key == key) {
+        /* acquire: the parallel reduction reads while one thread inserts */
+        int64_t k = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
+        if (k == key) {
             return s;
         }
-        if (s->key == -1) {
+        if (k == -1) {
             return NULL;
         }
     }
@@ -364,7 +374,9 @@ static int pmap_insert(work *w, int64_t key, uint32_t col, uint16_t coef)
     while (w->map.s[i].key != -1) {
         i = (i + 1) & mask;
     }
-    w->map.s[i] = (pslot){key, col, coef};
+    w->map.s[i].col = col;
+    w->map.s[i].coef = coef;
+    __atomic_store_n(&w->map.s[i].key, key, __ATOMIC_RELEASE); /* published last */
     w->map.n++;
     return 1;
 }
@@ -813,6 +825,13 @@ static int cc_store_heap(work *w, entry s)
     return cc_close(w);
 }
 
+/* ------------------------------------------------ parallel phases (defined at the end) */
+
+static int sort_entries(work *w, entry *p, size_t n);
+static int apparent_edges_par(work *w, uint8_t **app);
+static int assemble_par(work *w, int dim);
+static int compute_pairs_par(work *w, int dim);
+
 /* ------------------------------------------------ dimension 0 */
 
 static int64_t uf_find(int32_t *parent, int64_t x)
@@ -852,7 +871,9 @@ static int collect_edges(work *w)
             }
         }
     }
-    sort_columns(e->p, e->n);
+    if (!sort_entries(w, e->p, e->n)) {
+        return 0;
+    }
     reverse(e->p, e->n); /* increasing diameter, then decreasing index */
     return 1;
 }
@@ -866,6 +887,8 @@ static int dim0_pairs(work *w)
     if (!parent || !rank) {
         w->st = AURA_E_NOMEM;
     }
+    uint8_t *app = NULL; /* with a pool: edge q is in an apparent pair */
+    ok = ok && (!w->pool || w->dim_max == 0 || apparent_edges_par(w, &app));
     for (int64_t i = 0; ok && i < n; i++) {
         parent[i] = (int32_t)i;
     }
@@ -886,7 +909,8 @@ static int dim0_pairs(work *w)
                 rank[lives]++;
             }
         } else if (w->dim_max > 0 &&
-                   zero_apparent_cofacet_v(w, (int64_t[2]){lo, hi}, e, 1).index == -1) {
+                   (app ? !app[q]
+                        : zero_apparent_cofacet_v(w, (int64_t[2]){lo, hi}, e, 1).index == -1)) {
             ok = evec_push(w, &w->columns, e);
         }
     }
@@ -900,6 +924,7 @@ static int dim0_pairs(work *w)
     }
     aura__free(w->a, parent);
     aura__free(w->a, rank);
+    aura__free(w->a, app);
     if (w->dim_max < 2) {
         evec_free(w, &w->simplices);
     }
@@ -1033,6 +1058,9 @@ static int reduce_column(work *w, size_t col, int dim)
 
 static int compute_pairs(work *w, int dim)
 {
+    if (w->pool) {
+        return compute_pairs_par(w, dim);
+    }
     size_t ncols = w->columns.n;
     if (ncols > w->bounds_cap) {
         size_t *b = aura__realloc_array(w->a, w->bounds, ncols, sizeof(size_t));
@@ -1053,33 +1081,48 @@ static int compute_pairs(work *w, int dim)
     return 1;
 }
 
+/* The cofacets of the (dim-1)-simplex s within the threshold: all go to
+ * next (if dim < dim_max), those neither cleared nor in an apparent pair
+ * to cols. */
+static int assemble_one(work *w, entry s, int dim, evec *cols, evec *next)
+{
+    cob *c = &w->c_main;
+    s.coef = 1;
+    cob_set(w, c, s, dim - 1);
+    while (cob_has_next(w, c, 0)) {
+        entry e = cob_next(w, c);
+        if (e.diam > w->threshold) {
+            continue;
+        }
+        if (dim < w->dim_max && !evec_push(w, next, e)) {
+            return 0;
+        }
+        if (pmap_find(w, e.index)) {
+            continue;
+        }
+        int64_t ev[MAXV];
+        cob_last_vertices(w, c, ev);
+        if (zero_apparent_cofacet_v(w, ev, e, dim).index == -1 &&
+            zero_apparent_facet_v(w, ev, e, dim).index == -1 && !evec_push(w, cols, e)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Columns of dimension dim: cofacets of the (dim-1)-simplices, minus those
  * in apparent pairs and those cleared (pivots of dimension dim-1). */
 static int assemble_columns(work *w, int dim)
 {
     w->columns.n = 0;
     w->next_simplices.n = 0;
-    cob *c = &w->c_main;
-    for (size_t q = 0; q < w->simplices.n; q++) {
-        entry s = w->simplices.p[q];
-        s.coef = 1;
-        cob_set(w, c, s, dim - 1);
-        while (cob_has_next(w, c, 0)) {
-            entry e = cob_next(w, c);
-            if (e.diam > w->threshold) {
-                continue;
-            }
-            if (dim < w->dim_max && !evec_push(w, &w->next_simplices, e)) {
-                return 0;
-            }
-            if (pmap_find(w, e.index)) {
-                continue;
-            }
-            int64_t ev[MAXV];
-            cob_last_vertices(w, c, ev);
-            if (zero_apparent_cofacet_v(w, ev, e, dim).index == -1 &&
-                zero_apparent_facet_v(w, ev, e, dim).index == -1 &&
-                !evec_push(w, &w->columns, e)) {
+    if (w->pool) {
+        if (!assemble_par(w, dim)) {
+            return 0;
+        }
+    } else {
+        for (size_t q = 0; q < w->simplices.n; q++) {
+            if (!assemble_one(w, w->simplices.p[q], dim, &w->columns, &w->next_simplices)) {
                 return 0;
             }
         }
@@ -1092,8 +1135,7 @@ static int assemble_columns(work *w, int dim)
         evec_free(w, &w->simplices);
         evec_free(w, &w->next_simplices);
     }
-    sort_columns(w->columns.p, w->columns.n);
-    return 1;
+    return sort_entries(w, w->columns.p, w->columns.n);
 }
 
 /* ------------------------------------------------ set-up */
@@ -1148,8 +1190,12 @@ static void work_free(work *w)
     aura__free(w->a, w->B);
 }
 
+static int par_start(work *w, int threads);
+static void par_stop(work *w);
+
 aura_status aura__tda_run(const aura_allocator *a, const tda_space *sp, int max_dim,
-                          float threshold, float ratio, uint32_t modulus, aura_tda_result *res)
+                          float threshold, float ratio, uint32_t modulus, int threads,
+                          aura_tda_result *res)
 {
     work *w = aura__calloc(a, 1, sizeof(work));
     if (!w) {
@@ -1158,7 +1204,7 @@ aura_status aura__tda_run(const aura_allocator *a, const tda_space *sp, int max_
     *w = (work){.a = a, .st = AURA_OK, .n = sp->n, .dim_max = max_dim, .threshold = threshold,
                 .ratio = ratio, .p = modulus, .lower = sp->lower, .nbr = sp->nbr, .off = sp->off, .sparse = sp->nbr != NULL,
                 .res = res};
-    int ok = make_tables(w);
+    int ok = (threads < 2 || par_start(w, threads)) && make_tables(w);
     res->n_dims = max_dim + 1;
     res->dim_off[0] = 0;
     ok = ok && dim0_pairs(w);
@@ -1181,6 +1227,650 @@ aura_status aura__tda_run(const aura_allocator *a, const tda_space *sp, int max_
         w->B = NULL;
     }
     work_free(w);
+    par_stop(w);
     aura__free(a, w);
     return st;
+}
+
+/* ------------------------------------------------ parallel phases */
+/* With a pool of threads the engine runs its heavy phases in parallel: the
+ * sorts, the apparent-pair test of the edges in dimension 0, the assembly
+ * of the columns and the reduction.  Each produces exactly what the serial
+ * code produces, in the same order (the reduction: the same pairs, pivots
+ * and reduced columns), so the barcode and its printed order depend neither
+ * on the number of threads nor on scheduling.  Each thread works on its own
+ * clone of `work` (w->thr[tid]): its own heaps and enumerator, the shared
+ * tables and matrices read-only. */
+
+typedef int (*par_task)(work *t, size_t task, void *arg);
+
+typedef struct par_run {
+    work *w;
+    par_task fn;
+    void *arg;
+    size_t n_tasks;
+    atomic_size_t next; /* next task to hand out */
+    atomic_int failed;
+} par_run;
+
+static void par_thread(void *ctx, int tid)
+{
+    par_run *r = ctx;
+    work *t = &r->w->thr[tid];
+    while (!atomic_load_explicit(&r->failed, memory_order_relaxed)) {
+        size_t k = atomic_fetch_add_explicit(&r->next, 1, memory_order_relaxed);
+        if (k >= r->n_tasks) {
+            break;
+        }
+        if (!r->fn(t, k, r->arg)) {
+            atomic_store(&r->failed, 1);
+            break;
+        }
+    }
+}
+
+/* Gives each clone the shared state as it is now, keeping its own buffers. */
+static void clones_sync(work *w)
+{
+    int nt = aura__tda_pool_size(w->pool);
+    for (int i = 0; i < nt; i++) {
+        work *t = &w->thr[i];
+        evec hc = t->heap_cob, hr = t->heap_red, cf = t->cofacets;
+        *t = *w; /* the shared state as it is now */
+        t->heap_cob = hc;
+        t->heap_red = hr;
+        t->cofacets = cf;
+        t->st = AURA_OK;
+        t->pool = NULL;
+        t->thr = NULL;
+    }
+}
+
+/* Runs fn(clone, k, arg) for k in [0, n_tasks), tasks handed out in order
+ * to whichever thread is free.  Returns 0 (w->st set) if a task failed. */
+static int par_for(work *w, size_t n_tasks, par_task fn, void *arg)
+{
+    int nt = aura__tda_pool_size(w->pool);
+    clones_sync(w);
+    par_run r = {.w = w, .fn = fn, .arg = arg, .n_tasks = n_tasks};
+    atomic_init(&r.next, 0);
+    atomic_init(&r.failed, 0);
+    aura__tda_pool_run(w->pool, par_thread, &r);
+    if (!atomic_load(&r.failed)) {
+        return 1;
+    }
+    for (int i = 0; i < nt && w->st == AURA_OK; i++) {
+        w->st = w->thr[i].st;
+    }
+    if (w->st == AURA_OK) {
+        w->st = AURA_E_INTERNAL;
+    }
+    return 0;
+}
+
+static int par_start(work *w, int threads)
+{
+    aura_status st = aura__tda_pool_create(w->a, threads, &w->pool);
+    if (st != AURA_OK) {
+        w->st = st;
+        return 0;
+    }
+    int nt = aura__tda_pool_size(w->pool);
+    if (nt >= 2) {
+        w->thr = aura__calloc(w->a, (size_t)nt, sizeof(work));
+    }
+    if (!w->thr) {
+        /* no second thread (or no memory for the clones): run serially */
+        aura__tda_pool_destroy(w->pool);
+        w->pool = NULL;
+        if (nt >= 2) {
+            w->st = AURA_E_NOMEM;
+            return 0;
+        }
+        return 1;
+    }
+    w->a = aura__tda_pool_alloc(w->pool);
+    return 1;
+}
+
+static void par_stop(work *w)
+{
+    if (!w->pool) {
+        return;
+    }
+    for (int i = 0; i < aura__tda_pool_size(w->pool); i++) {
+        evec_free(w, &w->thr[i].heap_cob);
+        evec_free(w, &w->thr[i].heap_red);
+        evec_free(w, &w->thr[i].cofacets);
+    }
+    aura__free(w->a, w->thr);
+    w->thr = NULL;
+    aura__tda_pool_destroy(w->pool);
+    w->pool = NULL;
+}
+
+/* ---- sorting: SORT_PARTS parts per thread sorted in parallel, then
+ * merged pairwise in rounds; each merge is cut into SORT_PARTS pieces per
+ * thread at co-ranks (the split of the output between the two runs), so
+ * every round is many small tasks and a slow thread holds up little. Keys
+ * are unique, so the result is the serial one. */
+
+#define SORT_PARTS 4
+
+typedef struct sort_job {
+    entry *src, *dst;
+    size_t *bound; /* run r is src[bound[r] .. bound[r+1]) */
+    size_t runs, pieces; /* pieces per merge */
+} sort_job;
+
+static int sort_part_task(work *t, size_t k, void *arg)
+{
+    (void)t;
+    sort_job *j = arg;
+    sort_columns(j->src + j->bound[k], j->bound[k + 1] - j->bound[k]);
+    return 1;
+}
+
+/* Number of elements of a among the first d of the merge of a and b. */
+static size_t co_rank(const entry *a, size_t na, const entry *b, size_t nb, size_t d)
+{
+    size_t lo = d > nb ? d - nb : 0, hi = d < na ? d : na;
+    while (lo < hi) {
+        size_t i = lo + (hi - lo) / 2; /* a[i] among the first d iff it precedes b[d-i-1] */
+        if (col_less(a[i], b[d - i - 1])) {
+            lo = i + 1;
+        } else {
+            hi = i;
+        }
+    }
+    return lo;
+}
+
+static int merge_task(work *t, size_t k, void *arg)
+{
+    (void)t;
+    sort_job *j = arg;
+    size_t r = 2 * (k / j->pieces), piece = k % j->pieces;
+    size_t lo = j->bound[r];
+    if (r + 1 >= j->runs) { /* odd run out: copy */
+        size_t n = j->bound[r + 1] - lo;
+        size_t from = n * piece / j->pieces, to = n * (piece + 1) / j->pieces;
+        memcpy(j->dst + lo + from, j->src + lo + from, (to - from) * sizeof(entry));
+        return 1;
+    }
+    const entry *a = j->src + lo, *b = j->src + j->bound[r + 1];
+    size_t na = j->bound[r + 1] - lo, nb = j->bound[r + 2] - j->bound[r + 1];
+    size_t d0 = (na + nb) * piece / j->pieces, d1 = (na + nb) * (piece + 1) / j->pieces;
+    size_t i = co_rank(a, na, b, nb, d0), q = d0 - i;
+    entry *out = j->dst + lo;
+    for (size_t o = d0; o < d1; o++) {
+        out[o] = (q >= nb || (i < na && col_less(a[i], b[q]))) ? a[i++] : b[q++];
+    }
+    return 1;
+}
+
+/* sort_columns(p, n), in parallel when there is a pool and enough work. */
+static int sort_entries(work *w, entry *p, size_t n)
+{
+    size_t nt = w->pool ? (size_t)aura__tda_pool_size(w->pool) : 1;
+    size_t parts = SORT_PARTS * nt;
+    if (nt < 2 || n < 8192) {
+        sort_columns(p, n);
+        return 1;
+    }
+    size_t *bound = aura__alloc_array(w->a, parts + 1, sizeof(size_t));
+    entry *tmp = aura__alloc_array(w->a, n, sizeof(entry));
+    if (!bound || !tmp) {
+        aura__free(w->a, bound);
+        aura__free(w->a, tmp);
+        w->st = AURA_E_NOMEM;
+        return 0;
+    }
+    for (size_t r = 0; r <= parts; r++) {
+        bound[r] = n * r / parts;
+    }
+    sort_job j = {p, tmp, bound, parts, 0};
+    int ok = par_for(w, parts, sort_part_task, &j);
+    while (ok && j.runs > 1) {
+        size_t merges = (j.runs + 1) / 2;
+        j.pieces = (parts + merges - 1) / merges; /* about `parts` tasks a round */
+        ok = par_for(w, merges * j.pieces, merge_task, &j);
+        size_t runs = 0;
+        for (size_t r = 0; r < j.runs; r += 2) {
+            bound[runs++] = bound[r];
+        }
+        bound[runs] = n;
+        j.runs = runs;
+        entry *x = j.src;
+        j.src = j.dst;
+        j.dst = x;
+    }
+    if (ok && j.src != p) {
+        memcpy(p, j.src, n * sizeof(entry));
+    }
+    aura__free(w->a, bound);
+    aura__free(w->a, tmp);
+    return ok;
+}
+
+/* ---- dimension 0: which edges are in an apparent pair (the test the
+ * union-find loop makes for each edge that closes a cycle) */
+
+#define EDGE_CHUNK 4096
+
+typedef struct edge_job {
+    uint8_t *app;
+} edge_job;
+
+static int apparent_edges_task(work *t, size_t k, void *arg)
+{
+    edge_job *j = arg;
+    size_t hi = (k + 1) * EDGE_CHUNK < t->simplices.n ? (k + 1) * EDGE_CHUNK : t->simplices.n;
+    for (size_t q = k * EDGE_CHUNK; q < hi; q++) {
+        entry e = t->simplices.p[q];
+        int64_t v1 = max_vertex(t, e.index, 2, t->n - 1);
+        int64_t v0 = e.index - binom(t, v1, 2);
+        j->app[q] = zero_apparent_cofacet_v(t, (int64_t[2]){v0, v1}, e, 1).index != -1;
+    }
+    return 1;
+}
+
+static int apparent_edges_par(work *w, uint8_t **app)
+{
+    size_t n = w->simplices.n;
+    edge_job j = {aura__alloc(w->a, n ? n : 1)};
+    if (!j.app) {
+        w->st = AURA_E_NOMEM;
+        return 0;
+    }
+    if (!par_for(w, (n + EDGE_CHUNK - 1) / EDGE_CHUNK, apparent_edges_task, &j)) {
+        aura__free(w->a, j.app);
+        return 0;
+    }
+    *app = j.app;
+    return 1;
+}
+
+/* ---- assembly: the simplices in chunks, each chunk's columns and next
+ * simplices in their own vectors, concatenated in chunk order */
+
+typedef struct asm_job {
+    size_t chunk;
+    int dim;
+    evec *cols, *next; /* per chunk */
+} asm_job;
+
+static int assemble_task(work *t, size_t k, void *arg)
+{
+    asm_job *j = arg;
+    size_t lo = k * j->chunk, hi = lo + j->chunk;
+    hi = hi < t->simplices.n ? hi : t->simplices.n;
+    for (size_t q = lo; q < hi; q++) {
+        if (!assemble_one(t, t->simplices.p[q], j->dim, &j->cols[k], &j->next[k])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int concat(work *w, evec *dst, const evec *parts, size_t n_parts)
+{
+    size_t total = dst->n;
+    for (size_t k = 0; k < n_parts; k++) {
+        total += parts[k].n;
+    }
+    if (!evec_reserve(w, dst, total)) {
+        return 0;
+    }
+    for (size_t k = 0; k < n_parts; k++) {
+        if (parts[k].n) {
+            memcpy(dst->p + dst->n, parts[k].p, parts[k].n * sizeof(entry));
+            dst->n += parts[k].n;
+        }
+    }
+    return 1;
+}
+
+static int assemble_par(work *w, int dim)
+{
+    size_t n = w->simplices.n, nt = (size_t)aura__tda_pool_size(w->pool);
+    asm_job j = {.chunk = n / (nt * 64), .dim = dim};
+    j.chunk = j.chunk < 16 ? 16 : j.chunk;
+    size_t n_chunks = n ? (n + j.chunk - 1) / j.chunk : 0;
+    j.cols = aura__calloc(w->a, n_chunks ? n_chunks : 1, sizeof(evec));
+    j.next = aura__calloc(w->a, n_chunks ? n_chunks : 1, sizeof(evec));
+    int ok = j.cols && j.next;
+    if (!ok) {
+        w->st = AURA_E_NOMEM;
+    }
+    ok = ok && par_for(w, n_chunks, assemble_task, &j);
+    ok = ok && concat(w, &w->columns, j.cols, n_chunks) &&
+         concat(w, &w->next_simplices, j.next, n_chunks);
+    for (size_t k = 0; j.cols && j.next && k < n_chunks; k++) {
+        evec_free(w, &j.cols[k]);
+        evec_free(w, &j.next[k]);
+    }
+    aura__free(w->a, j.cols);
+    aura__free(w->a, j.next);
+    return ok;
+}
+
+/* ---- reduction: workers take columns in order and reduce each against
+ * the pivots committed so far (reading the map while it grows) until its
+ * pivot is not among them; columns are committed strictly in column order,
+ * one thread at a time.  At commit time every earlier column is in the map
+ * and no later one: if the pivot is still free the column is exactly what
+ * the serial code computes (it saw the same pivots, owned by the same
+ * columns, in the same order); if an earlier column has taken it since, the
+ * committing thread goes on with the column's saved heaps, now against the
+ * complete map, which is again the serial computation.  So pairs, pivots
+ * and reduced columns are the serial ones whatever the scheduling.  Map
+ * slots are published with a release store after the committed column's
+ * reduction entries (vstore), and the map never grows during a dimension
+ * (pmap_init sized it for every column). */
+
+/* Largest heap (entries) a reduction slot keeps for reuse once committed. */
+#define SLOT_HEAP_KEEP 1024
+/* Columns in flight beyond the commit frontier: always up to WIN_MIN per
+ * thread; up to WIN_MAX per thread while the heaps they hold stay under
+ * WIN_BUDGET entries (a costly column at the frontier then does not stall
+ * the other threads). */
+#define WIN_MIN 32
+#define WIN_MAX 1024
+#define WIN_BUDGET ((size_t)8 << 20)
+
+typedef struct vcol {
+    const entry *p; /* the column's reduction entries (finish_column's) */
+    size_t n;
+} vcol;
+
+typedef struct colres {
+    entry pivot;  /* NONE: the column reduced to zero */
+    int emergent; /* pivot came from init_coboundary's shortcut: no heap */
+    evec v;       /* reduction entries, summed, in heap order */
+    evec heap;    /* the coboundary heap left (pivot on top) */
+    size_t held;  /* entries counted in red_job.held */
+} colres;
+
+typedef struct vchunk {
+    struct vchunk *next;
+    size_t n, cap;
+    entry e[];
+} vchunk;
+
+typedef struct red_job {
+    work *w;
+    int dim;
+    size_t ncols, win; /* win: slots (most columns in flight beyond the frontier) */
+    size_t win_min;    /* columns always allowed in flight */
+    atomic_size_t held; /* heap entries held by columns done but not committed */
+    colres *slot;      /* win slots; column c uses slot c % win */
+    atomic_int *ready; /* per slot: phase 1 done */
+    vcol *vs;          /* per column, set at commit */
+    vchunk *chunks;    /* storage of vs, committer only */
+    atomic_size_t next, frontier;
+    atomic_int committing, failed;
+    aura_status st; /* first commit failure */
+} red_job;
+
+static int add_column_par(work *t, const vcol *vs, size_t col, uint16_t factor, int dim)
+{
+    entry s = t->columns.p[col];
+    s.coef = factor;
+    if (!add_simplex_coboundary(t, s, dim)) {
+        return 0;
+    }
+    for (size_t q = 0; q < vs[col].n; q++) {
+        entry e = vs[col].p[q];
+        e.coef = (uint16_t)((uint32_t)e.coef * factor % t->p);
+        if (!add_simplex_coboundary(t, e, dim)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The loop of reduce_column from `pivot` on, against the map as it is:
+ * stops at NONE or at the first pivot neither in the map nor apparent; then
+ * r gets the pivot, the summed reduction entries and the heap. */
+static int reduce_on(work *t, const vcol *vs, entry pivot, int dim, colres *r)
+{
+    while (t->st == AURA_OK) {
+        if (pivot.index == -1) {
+            r->pivot = NONE;
+            return 1;
+        }
+        const pslot *other = pmap_find(t, pivot.index);
+        entry e;
+        if (other) {
+            uint32_t f = t->p - (uint32_t)pivot.coef * t->inv[other->coef] % t->p;
+            if (!add_column_par(t, vs, other->col, (uint16_t)f, dim)) {
+                return 0;
+            }
+        } else if ((e = zero_apparent_facet(t, pivot, dim + 1)).index != -1) {
+            e.coef = (uint16_t)(t->p - e.coef);
+            if (!add_simplex_coboundary(t, e, dim)) {
+                return 0;
+            }
+        } else {
+            r->pivot = pivot;
+            r->v.n = 0;
+            while ((e = pop_pivot(t, &t->heap_red)).index != -1) {
+                if (!evec_push(t, &r->v, e)) {
+                    return 0;
+                }
+            }
+            evec x = r->heap; /* keep the heap, give the thread the slot's old one */
+            r->heap = t->heap_cob;
+            t->heap_cob = x;
+            return 1;
+        }
+        pivot = get_pivot(t, &t->heap_cob);
+    }
+    return 0;
+}
+
+static int reduce_first(work *t, red_job *j, size_t col, colres *r)
+{
+    entry s = t->columns.p[col];
+    s.coef = 1;
+    t->heap_cob.n = 0;
+    t->heap_red.n = 0;
+    entry pivot = init_coboundary(t, s, j->dim);
+    r->emergent = pivot.index != -1 && t->heap_cob.n == 0;
+    if (r->emergent) {
+        /* (s, pivot) is an emergent pair unless an earlier column owns the
+         * pivot; the map may have grown since init_coboundary looked, and
+         * the coboundary was not pushed: leave that to the commit */
+        r->pivot = pivot;
+        r->v.n = 0;
+        return t->st == AURA_OK;
+    }
+    return t->st == AURA_OK && reduce_on(t, j->vs, pivot, j->dim, r);
+}
+
+static int vstore_put(red_job *j, size_t col, const evec *v)
+{
+    work *w = j->w;
+    vchunk *c = j->chunks;
+    if (!c || c->cap - c->n < v->n) {
+        size_t cap = v->n > 65536 ? v->n : 65536;
+        c = aura__alloc(w->a, sizeof(vchunk) + cap * sizeof(entry));
+        if (!c) {
+            w->st = AURA_E_NOMEM;
+            return 0;
+        }
+        c->next = j->chunks;
+        c->n = 0;
+        c->cap = cap;
+        j->chunks = c;
+    }
+    if (v->n) {
+        memcpy(c->e + c->n, v->p, v->n * sizeof(entry));
+    }
+    j->vs[col] = (vcol){c->e + c->n, v->n};
+    c->n += v->n;
+    return 1;
+}
+
+/* Commits column col (slot r) on thread t; j->w is the shared state. */
+static int commit_column(work *t, red_job *j, size_t col, colres *r)
+{
+    work *w = j->w;
+    entry s = w->columns.p[col];
+    if (r->pivot.index != -1 && pmap_find(w, r->pivot.index)) {
+        /* taken since: go on from the saved state against the full map */
+        t->st = AURA_OK;
+        entry pivot;
+        if (r->emergent) {
+            t->heap_cob.n = 0;
+            s.coef = 1;
+            pivot = init_coboundary(t, s, j->dim); /* no shortcut now */
+        } else {
+            evec x = t->heap_cob;
+            t->heap_cob = r->heap;
+            r->heap = x;
+            pivot = r->pivot;
+        }
+        evec y = t->heap_red; /* v is sorted in heap order: a valid heap */
+        t->heap_red = r->v;
+        r->v = y;
+        if (t->st != AURA_OK || !reduce_on(t, j->vs, pivot, j->dim, r)) {
+            w->st = t->st != AURA_OK ? t->st : AURA_E_INTERNAL;
+            return 0;
+        }
+        s = w->columns.p[col];
+    }
+    if (r->pivot.index == -1) {
+        return record(w, s.diam, INFINITY, s.index, -1);
+    }
+    if (r->pivot.diam > s.diam * w->ratio &&
+        !record(w, s.diam, r->pivot.diam, s.index, r->pivot.index)) {
+        return 0;
+    }
+    return vstore_put(j, col, &r->v) &&
+           pmap_insert(w, r->pivot.index, (uint32_t)col, r->pivot.coef);
+}
+
+/* Commits the ready columns at the frontier, if no other thread is. */
+static void try_commit(work *t, red_job *j)
+{
+    for (;;) {
+        int expect = 0;
+        if (!atomic_compare_exchange_strong(&j->committing, &expect, 1)) {
+            return;
+        }
+        size_t f = atomic_load(&j->frontier);
+        while (f < j->ncols && atomic_load(&j->ready[f % j->win]) && !atomic_load(&j->failed)) {
+            if (!commit_column(t, j, f, &j->slot[f % j->win])) {
+                j->st = j->w->st != AURA_OK ? j->w->st : AURA_E_INTERNAL;
+                atomic_store(&j->failed, 1);
+                break;
+            }
+            colres *r = &j->slot[f % j->win];
+            atomic_fetch_sub(&j->held, r->held);
+            r->held = 0;
+            if (r->heap.cap > SLOT_HEAP_KEEP) { /* do not hoard a big heap */
+                evec_free(j->w, &r->heap);
+            }
+            if (r->v.cap > SLOT_HEAP_KEEP) {
+                evec_free(j->w, &r->v);
+            }
+            atomic_store(&j->ready[f % j->win], 0);
+            atomic_store(&j->frontier, ++f);
+        }
+        atomic_store(&j->committing, 0);
+        /* a column made ready while this thread held the token */
+        if (atomic_load(&j->failed) || f >= j->ncols || !atomic_load(&j->ready[f % j->win])) {
+            return;
+        }
+    }
+}
+
+static void reduce_thread(void *ctx, int tid)
+{
+    red_job *j = ctx;
+    work *t = &j->w->thr[tid];
+    while (!atomic_load(&j->failed)) {
+        size_t c = atomic_fetch_add(&j->next, 1);
+        if (c >= j->ncols) {
+            break;
+        }
+        for (int spins = 0;; spins++) {
+            size_t f = atomic_load(&j->frontier);
+            if (c < f + j->win_min ||
+                (c < f + j->win && atomic_load(&j->held) < WIN_BUDGET)) {
+                break;
+            }
+            if (atomic_load(&j->failed)) {
+                return;
+            }
+            try_commit(t, j);
+            if (spins < 64) {
+                sched_yield();
+            } else {
+                nanosleep(&(struct timespec){0, 100000}, NULL);
+            }
+        }
+        colres *r = &j->slot[c % j->win];
+        if (!reduce_first(t, j, c, r)) {
+            atomic_store(&j->failed, 1);
+            return;
+        }
+        r->held = r->heap.cap + r->v.cap;
+        atomic_fetch_add(&j->held, r->held);
+        atomic_store(&j->ready[c % j->win], 1);
+        try_commit(t, j);
+    }
+}
+
+static int compute_pairs_par(work *w, int dim)
+{
+    size_t nt = (size_t)aura__tda_pool_size(w->pool);
+    red_job j = {.w = w, .dim = dim, .ncols = w->columns.n, .win = WIN_MAX * nt,
+                 .win_min = WIN_MIN * nt};
+    if (j.win > j.ncols) {
+        j.win = j.ncols ? j.ncols : 1;
+    }
+    j.win_min = j.win_min < j.win ? j.win_min : j.win;
+    j.slot = aura__calloc(w->a, j.win, sizeof(colres));
+    j.ready = aura__calloc(w->a, j.win, sizeof(atomic_int));
+    j.vs = aura__calloc(w->a, j.ncols ? j.ncols : 1, sizeof(vcol));
+    int ok = j.slot && j.ready && j.vs;
+    if (ok) {
+        for (size_t k = 0; k < j.win; k++) {
+            atomic_init(&j.ready[k], 0);
+        }
+        atomic_init(&j.next, 0);
+        atomic_init(&j.frontier, 0);
+        atomic_init(&j.held, 0);
+        atomic_init(&j.committing, 0);
+        atomic_init(&j.failed, 0);
+        clones_sync(w);
+        aura__tda_pool_run(w->pool, reduce_thread, &j);
+        ok = !atomic_load(&j.failed) && atomic_load(&j.frontier) == j.ncols;
+        if (!ok) {
+            for (size_t i = 0; i < nt && w->st == AURA_OK; i++) {
+                w->st = w->thr[i].st;
+            }
+            if (w->st == AURA_OK) {
+                w->st = j.st != AURA_OK ? j.st : AURA_E_INTERNAL;
+            }
+        }
+    } else {
+        w->st = AURA_E_NOMEM;
+    }
+    for (size_t k = 0; j.slot && k < j.win; k++) {
+        evec_free(w, &j.slot[k].v);
+        evec_free(w, &j.slot[k].heap);
+    }
+    while (j.chunks) {
+        vchunk *c = j.chunks;
+        j.chunks = c->next;
+        aura__free(w->a, c);
+    }
+    aura__free(w->a, j.slot);
+    aura__free(w->a, (void *)j.ready);
+    aura__free(w->a, j.vs);
+    return ok;
 }

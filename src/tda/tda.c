@@ -7,12 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tda/par_int.h"
 #include "tda/tda_int.h"
 
 aura_tda_opts aura_tda_opts_default(void)
 {
     return (aura_tda_opts){.max_dim = 1, .threshold = INFINITY, .ratio = 1.0f, .modulus = 2,
-                           .cocycles = 0, .alloc = NULL};
+                           .cocycles = 0, .threads = 0, .alloc = NULL};
 }
 
 int aura_tda_is_prime(uint32_t p)
@@ -35,7 +36,8 @@ static aura_status check_opts(const aura_tda_opts *o)
 {
     if (o->max_dim < 0 || isnan(o->threshold) || isnan(o->ratio) ||
         o->modulus > AURA_TDA_MAX_MODULUS || !aura_tda_is_prime(o->modulus) ||
-        (o->cocycles != 0 && o->cocycles != 1)) {
+        (o->cocycles != 0 && o->cocycles != 1) || o->threads < 0 ||
+        o->threads > AURA_TDA_MAX_THREADS) {
         return AURA_E_INVAL;
     }
     return AURA_OK;
@@ -71,8 +73,10 @@ static aura_status run(const aura_tda_opts *o, const tda_space *sp, aura_tda_inf
     r->n = sp->n;
     r->info = info;
     r->want_cc = o->cocycles;
+    /* the cocycles are kept by the serial reduction */
+    int threads = o->cocycles ? 1 : o->threads > 0 ? o->threads : aura__tda_online_cpus();
     aura_status st = aura__tda_run(o->alloc, sp, info.max_dim, info.threshold, o->ratio,
-                                   o->modulus, r);
+                                   o->modulus, threads, r);
     if (st != AURA_OK) {
         aura_tda_result_destroy(r);
         return st;

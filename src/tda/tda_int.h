@@ -66,9 +66,11 @@ struct aura_tda_result {
 
 /* Runs the reduction on `sp` into the (empty, allocated) result `res`:
  * fills res->pairs, dim_off, n_dims, binom.  threshold: keep simplices of
- * diameter <= threshold.  max_dim already clipped to [0, n-2]. */
+ * diameter <= threshold.  max_dim already clipped to [0, n-2].  threads:
+ * how many threads to use (1: serial; the result is the same for any). */
 aura_status aura__tda_run(const aura_allocator *a, const tda_space *sp, int max_dim,
-                          float threshold, float ratio, uint32_t modulus, aura_tda_result *res);
+                          float threshold, float ratio, uint32_t modulus, int threads,
+                          aura_tda_result *res);
 
 /* Validates a point cloud (n x d finite floats: AURA_E_INVAL for bad
  * sizes, AURA_E_NUMERIC for NaN/Inf) and builds its compressed lower-

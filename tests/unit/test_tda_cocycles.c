@@ -341,6 +341,7 @@ AURA_TEST(tda_cocycles_point_clouds)
         o.max_dim = maxd;
         o.modulus = primes[aura_rng_below(&rng, 6)];
         o.cocycles = 1;
+        o.threads = 1 + trial % 4; /* cocycles come from the serial reduction whatever this says */
         if (aura_rng_below(&rng, 3) == 0) {
             o.threshold = (float)(1 + aura_rng_below(&rng, 4)) * 0.75f;
         }
