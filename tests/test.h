@@ -99,6 +99,10 @@ const char *test_path(const char *fmt, ...);
 /* A fresh temporary directory, removed at exit of the test process. */
 const char *test_tmpdir(void);
 
+/* The whole file at path, NUL-terminated, malloc'd (the caller frees);
+ * its length in *len if len is not NULL.  NULL if it cannot be read. */
+char *test_read_file(const char *path, size_t *len);
+
 /* Failure injection: an allocator whose `fail_at`-th call (0-based) and
  * every later one fail when `fail_all_after` is set, or only that one
  * call otherwise; -1 never fails.  Counts live blocks. */

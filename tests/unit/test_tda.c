@@ -11,28 +11,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    if (buf) {
-        buf[n] = '\0';
-        *len = (size_t)n;
-    }
-    fclose(f);
-    return buf;
-}
-
 static void write_file(const char *path, const void *buf, size_t len)
 {
     FILE *f = fopen(path, "wb");
@@ -56,7 +34,7 @@ static void golden_case(const char *name)
 {
     const char *sh = test_shared_dir();
     size_t len = 0;
-    char *tsv = read_file(test_path("%s/golden/tda/cases.tsv", sh), &len);
+    char *tsv = test_read_file(test_path("%s/golden/tda/cases.tsv", sh), &len);
     if (!tsv) {
         AURA_SKIP("no ../shared/golden/tda/cases.tsv");
     }
@@ -84,8 +62,8 @@ static void golden_case(const char *name)
     const char *out = test_path("%s/out.txt", dir), *err = test_path("%s/err.txt", dir);
     ASSERT_EQ(0, run_cli(args, out, err));
     size_t la = 0, lb = 0;
-    char *got = read_file(out, &la);
-    char *want = read_file(test_path("%s/golden/tda/%s.txt", sh, name), &lb);
+    char *got = test_read_file(out, &la);
+    char *want = test_read_file(test_path("%s/golden/tda/%s.txt", sh, name), &lb);
     ASSERT_TRUE(got && want);
     if (la != lb || memcmp(got, want, la) != 0) {
         AURA_FAIL_("case %s: output differs from Ripser's (%zu vs %zu bytes); see %s", name, la,
@@ -173,8 +151,8 @@ AURA_TEST(tda_golden_extra_options)
         const char *out = test_path("%s/x.txt", dir), *err = test_path("%s/xe.txt", dir);
         ASSERT_EQ(0, run_cli(args, out, err));
         size_t la = 0, lb = 0;
-        char *got = read_file(out, &la);
-        char *want = read_file(test_path("%s/%s.txt", tdir, cases[c][0]), &lb);
+        char *got = test_read_file(out, &la);
+        char *want = test_read_file(test_path("%s/%s.txt", tdir, cases[c][0]), &lb);
         ASSERT_TRUE(got && want);
         if (la != lb || memcmp(got, want, la) != 0) {
             AURA_FAIL_("case %s: output differs from Ripser's", cases[c][0]);
@@ -197,7 +175,7 @@ static void expect_cli_error(const char *args, const char *input, size_t in_len,
     const char *out = test_path("%s/o.txt", dir), *err = test_path("%s/e.txt", dir);
     int rc = run_cli(full, out, err);
     size_t n = 0;
-    char *msg = read_file(err, &n);
+    char *msg = test_read_file(err, &n);
     ASSERT_TRUE(msg != NULL);
     if (rc != code || (needle && !strstr(msg, needle))) {
         AURA_FAIL_("aura tda %s: exit %d (want %d), stderr: %s (want '%s')", args, rc, code, msg,
@@ -257,7 +235,7 @@ AURA_TEST(tda_cli_help_and_stdin)
     const char *out = test_path("%s/o.txt", dir), *err = test_path("%s/e.txt", dir);
     ASSERT_EQ(0, run_cli("--help", out, err));
     size_t n = 0;
-    char *s = read_file(out, &n);
+    char *s = test_read_file(out, &n);
     ASSERT_TRUE(s && strstr(s, "--modulus") && strstr(s, "--format"));
     free(s);
     /* a square with side 1: one H1 class [1, sqrt 2) */
@@ -266,7 +244,7 @@ AURA_TEST(tda_cli_help_and_stdin)
     char args[512];
     snprintf(args, sizeof args, "--format point-cloud --dim 1 < %s", in);
     ASSERT_EQ(0, run_cli(args, out, err));
-    s = read_file(out, &n);
+    s = test_read_file(out, &n);
     ASSERT_STREQ("point cloud with 4 points in dimension 2\n"
                  "value range: [1,1.41421]\n"
                  "distance matrix with 4 points, using threshold at enclosing radius 1.41421\n"
@@ -280,7 +258,7 @@ AURA_TEST(tda_cli_help_and_stdin)
     write_file(in, "0 1 1\n1 2 1\n2 3 1\n3 0 1\n0 2 2\n", 30);
     snprintf(args, sizeof args, "--format sparse --threshold 1.5 %s", in);
     ASSERT_EQ(0, run_cli(args, out, err));
-    s = read_file(out, &n);
+    s = test_read_file(out, &n);
     ASSERT_STREQ("sparse distance matrix with 4 points and 5/6 entries\n"
                  "persistence intervals in dim 0:\n"
                  " [0,1)\n [0,1)\n [0,1)\n [0, )\n"

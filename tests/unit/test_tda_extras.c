@@ -71,28 +71,6 @@ static void random_cloud(aura_rng *g, float *pts, size_t n, size_t d)
     }
 }
 
-static char *slurp_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    if (buf) {
-        buf[n] = '\0';
-        *len = (size_t)n;
-    }
-    fclose(f);
-    return buf;
-}
-
 static void spit_file(const char *path, const char *s)
 {
     FILE *f = fopen(path, "wb");
@@ -328,7 +306,7 @@ static void collapse_golden(const char *golden, const char *args_fmt)
 {
     const char *sh = test_shared_dir();
     size_t lw = 0, lg = 0;
-    char *want = slurp_file(test_path("%s/golden/tda/%s.txt", sh, golden), &lw);
+    char *want = test_read_file(test_path("%s/golden/tda/%s.txt", sh, golden), &lw);
     if (!want) {
         AURA_SKIP("no golden barcodes in ../shared/golden/tda");
     }
@@ -339,7 +317,7 @@ static void collapse_golden(const char *golden, const char *args_fmt)
     const char *dir = test_tmpdir();
     const char *out = test_path("%s/collapse.txt", dir), *err = test_path("%s/err.txt", dir);
     ASSERT_EQ(0, run_tda(full, out, err));
-    char *got = slurp_file(out, &lg);
+    char *got = test_read_file(out, &lg);
     ASSERT_TRUE(got != NULL);
     ASSERT_TRUE(strstr(got, "edge collapse: ") != NULL);
     size_t nw = 0, ng = 0;
@@ -596,27 +574,27 @@ AURA_TEST(tda_graph_cli)
     snprintf(args, sizeof args, "--format edge-list %s", in);
     ASSERT_EQ(0, run_tda(args, out, err));
     size_t len = 0;
-    char *text = slurp_file(out, &len);
+    char *text = test_read_file(out, &len);
     ASSERT_TRUE(text != NULL);
     ASSERT_TRUE(strstr(text, "graph with 4 vertices and 4 edges\n") != NULL);
     ASSERT_TRUE(strstr(text, "persistence intervals in dim 1:\n [1, )\n") != NULL);
     free(text);
     snprintf(args, sizeof args, "--format edge-list --collapse %s", in);
     ASSERT_EQ(0, run_tda(args, out, err));
-    text = slurp_file(out, &len);
+    text = test_read_file(out, &len);
     ASSERT_TRUE(text && strstr(text, "edge collapse: 4 of 4 edges kept\n") != NULL);
     ASSERT_TRUE(strstr(text, "persistence intervals in dim 1:\n [1, )\n") != NULL);
     free(text);
     snprintf(args, sizeof args, "--format edge-list --graph-distance --collapse %s", in);
     ASSERT_EQ(0, run_tda(args, out, err));
-    text = slurp_file(out, &len);
+    text = test_read_file(out, &len);
     ASSERT_TRUE(text && strstr(text, "persistence intervals in dim 1:\n [1,2)\n") != NULL);
     free(text);
     /* Errors: bad weight (3, with file:line), --graph-distance alone (2). */
     spit_file(in, "0 1 1\n1 2 -0.5\n");
     snprintf(args, sizeof args, "--format edge-list %s", in);
     ASSERT_EQ(3, run_tda(args, out, err));
-    text = slurp_file(err, &len);
+    text = test_read_file(err, &len);
     ASSERT_TRUE(text && strstr(text, "g.txt:2: negative weight: '-0.5'") != NULL);
     free(text);
     snprintf(args, sizeof args, "--graph-distance %s", in);

@@ -229,28 +229,6 @@ static int run_cli(const char *args, const char *out)
     return WEXITSTATUS(rc);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    if (buf) {
-        buf[n] = '\0';
-        *len = (size_t)n;
-    }
-    fclose(f);
-    return buf;
-}
-
 /* Ripser's golden output, byte for byte, with several thread counts. */
 AURA_TEST(tda_threads_cli_golden)
 {
@@ -266,7 +244,7 @@ AURA_TEST(tda_threads_cli_golden)
     const char *out = test_path("%s/thr_out.txt", test_tmpdir());
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         size_t lw = 0;
-        char *want = slurp(test_path("%s/golden/tda/%s.txt", sh, cases[c].name), &lw);
+        char *want = test_read_file(test_path("%s/golden/tda/%s.txt", sh, cases[c].name), &lw);
         if (!want) {
             AURA_SKIP("no ../shared/golden/tda");
         }
@@ -276,7 +254,7 @@ AURA_TEST(tda_threads_cli_golden)
             snprintf(full, sizeof full, "--threads %d %s", t, args);
             ASSERT_EQ(0, run_cli(full, out));
             size_t lg = 0;
-            char *got = slurp(out, &lg);
+            char *got = test_read_file(out, &lg);
             ASSERT_TRUE(got != NULL);
             if (lg != lw || memcmp(got, want, lw) != 0) {
                 AURA_FAIL_("%s --threads %d: output differs from Ripser's; see %s",
@@ -297,14 +275,14 @@ AURA_TEST(tda_threads_cli_rejects_bad_values)
         snprintf(args, sizeof args, "--threads '%s' --format point-cloud /dev/null", bad[i]);
         ASSERT_EQ(2, run_cli(args, out));
         size_t len = 0;
-        char *msg = slurp(out, &len);
+        char *msg = test_read_file(out, &len);
         ASSERT_TRUE(msg && strstr(msg, "--threads"));
         free(msg);
     }
     ASSERT_EQ(2, run_cli("--format point-cloud --threads", out));
     ASSERT_EQ(0, run_cli("--help", out));
     size_t len = 0;
-    char *help = slurp(out, &len);
+    char *help = test_read_file(out, &len);
     ASSERT_TRUE(help && strstr(help, "--threads <n>"));
     free(help);
 }
