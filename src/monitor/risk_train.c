@@ -65,6 +65,7 @@ typedef struct gen_ctx {
     int32_t T;
     float *raw;    /* n x T x C */
     uint8_t *seen; /* n x T */
+    uint8_t *acted; /* n x T: 1 = the monitor acted on the agent at this tick, or NULL */
     float *prev;   /* n x NA */
     uint8_t *has_prev;
     float *nb, *ncnt;   /* n x RISK_NB, n */
@@ -87,6 +88,16 @@ static aura_status gen_tick(void *ctx, int64_t tick, aura_monitor *mon)
         return st;
     }
     n = n < g->n ? n : g->n;
+    if (g->acted) { /* the decisions of this tick (applied after this call) */
+        const aura_monitor_decision *d;
+        size_t nd;
+        aura_monitor_decisions(mon, &d, &nd);
+        for (size_t k = 0; k < nd; k++) {
+            if (d[k].agent < g->n && d[k].action <= AURA_MONITOR_ADD_LINK) {
+                g->acted[(size_t)d[k].agent * (size_t)g->T + (size_t)tick] = 1;
+            }
+        }
+    }
     aura__monitor_risk_neigh(f, n, pairs, ne, g->nb, g->ncnt);
     for (uint32_t i = 0; i < n && i < g->n; i++) {
         const float *fi = &f[(size_t)i * RISK_NA];
@@ -147,6 +158,29 @@ static void make_labels(const aura_monitor_label *l, size_t nl, uint32_t n, int3
     }
 }
 
+/* In a closed-loop run, the samples whose outcome an intervention on the
+ * agent changed (decided at d in [t, t + H): the label is no longer what
+ * happens without it) and those of the cooldown ticks after it (the agent
+ * is being handled) are left out: the model should learn the risk of an
+ * agent nobody acts on, not that acted-on agents tend to survive. */
+static void mask_acted(const uint8_t *acted, uint32_t n, int32_t T, int H, int cooldown,
+                       int8_t *lab)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *a = &acted[(size_t)i * (size_t)T];
+        int8_t *li = &lab[(size_t)i * (size_t)T];
+        for (int32_t d = 0; d < T; d++) {
+            if (!a[d]) {
+                continue;
+            }
+            int32_t lo = d - H + 1 > 0 ? d - H + 1 : 0, hi = d + cooldown < T ? d + cooldown : T - 1;
+            for (int32_t t = lo; t <= hi; t++) {
+                li[t] = -1;
+            }
+        }
+    }
+}
+
 static aura_monitor_sim_opts run_config(const aura_monitor_risk_train_opts *o, int r, int val)
 {
     uint64_t s = o->seed * 0x2545F4914F6CDD1Dull + (uint64_t)r * 7919u + (val ? 104729u : 0u);
@@ -192,6 +226,8 @@ static aura_status gen_run(const aura_monitor_risk_train_opts *o, int r, int val
     size_t cells = (size_t)n * (size_t)T;
     g.raw = aura__calloc(NULL, cells * RISK_C, sizeof(float));
     g.seen = aura__calloc(NULL, cells, 1);
+    int acts = run_acts(o, r);
+    g.acted = acts ? aura__calloc(NULL, cells, 1) : NULL;
     g.prev = aura__calloc(NULL, (size_t)n * RISK_NA, sizeof(float));
     g.has_prev = aura__calloc(NULL, n, 1);
     g.nb = aura__calloc(NULL, (size_t)n * RISK_NB, sizeof(float));
@@ -200,7 +236,7 @@ static aura_status gen_run(const aura_monitor_risk_train_opts *o, int r, int val
     uint8_t *fails = aura__alloc(NULL, n);
     uint32_t *pick = aura__alloc_array(NULL, n, sizeof(uint32_t));
     aura_status st =
-        g.raw && g.seen && g.prev && g.has_prev && g.nb && g.ncnt && lab && fails && pick
+        g.raw && g.seen && (g.acted || !acts) && g.prev && g.has_prev && g.nb && g.ncnt && lab && fails && pick
             ? AURA_OK
             : AURA_E_NOMEM;
     aura_monitor_label *labels = NULL;
@@ -208,9 +244,9 @@ static aura_status gen_run(const aura_monitor_risk_train_opts *o, int r, int val
     size_t nl = 0, ne = 0;
     uint32_t inter = 0;
     uint64_t events = 0;
+    aura_monitor_opts mo = aura_monitor_opts_default();
     if (st == AURA_OK) {
-        aura_monitor_opts mo = aura_monitor_opts_default();
-        mo.act = run_acts(o, r);
+        mo.act = acts;
         mo.horizon = o->model.horizon;
         aura_monitor_model mm;
         if (actor && mo.act) {
@@ -225,6 +261,9 @@ static aura_status gen_run(const aura_monitor_risk_train_opts *o, int r, int val
     }
     if (st == AURA_OK) {
         make_labels(labels, nl, n, T, o->model.horizon, g.seen, lab, fails);
+        if (g.acted) {
+            mask_acted(g.acted, n, T, o->model.horizon, mo.cooldown, lab);
+        }
         /* keep failing agents (up to half the sequences), fill with others */
         uint64_t rs = so.seed ^ 0xA5A5A5A5u;
         for (uint32_t i = 0; i < n; i++) {
@@ -262,6 +301,7 @@ static aura_status gen_run(const aura_monitor_risk_train_opts *o, int r, int val
     aura__free(NULL, edges);
     aura__free(NULL, g.raw);
     aura__free(NULL, g.seen);
+    aura__free(NULL, g.acted);
     aura__free(NULL, g.prev);
     aura__free(NULL, g.has_prev);
     aura__free(NULL, g.nb);
