@@ -25,6 +25,10 @@ static void usage(FILE *f)
             "Trains the monitor's CfC risk model (P(agent fails within H=%d ticks)) on\n"
             "simulated runs (ba, smallworld and random topologies, %u..%u agents, random\n"
             "fault mixes; open loop, monitor in shadow) and saves it as safetensors.\n"
+            "--closed-loop SHARE generates that share of the runs with the rule monitor\n"
+            "acting (samples whose outcome an intervention changed are left out);\n"
+            "--dagger-epochs E then trains E more epochs on those runs generated again\n"
+            "with the model itself acting.  Both off by default (docs/monitor_risk.md).\n"
             "Defaults: seed %llu, %d epochs, %d runs + %d validation runs of %d ticks,\n"
             "%d units, BPTT chunks of %d ticks, batches of %d sequences, out\n"
             "models/risk_cfc.safetensors.  One line per epoch on stderr.\n",
