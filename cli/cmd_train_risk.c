@@ -20,10 +20,15 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: aura train-risk [--seed S] [--out FILE] [--epochs E] [--runs R]\n"
             "                       [--val-runs V] [--ticks T] [--units U] [--lr LR]\n"
-            "                       [--pos-weight W] [--chunk L] [--batch B] [--quiet]\n\n"
+            "                       [--pos-weight W] [--chunk L] [--batch B]\n"
+            "                       [--closed-loop SHARE] [--dagger-epochs E] [--quiet]\n\n"
             "Trains the monitor's CfC risk model (P(agent fails within H=%d ticks)) on\n"
             "simulated runs (ba, smallworld and random topologies, %u..%u agents, random\n"
             "fault mixes; open loop, monitor in shadow) and saves it as safetensors.\n"
+            "--closed-loop SHARE generates that share of the runs with the rule monitor\n"
+            "acting (samples whose outcome an intervention changed are left out);\n"
+            "--dagger-epochs E then trains E more epochs on those runs generated again\n"
+            "with the model itself acting.  Both off by default (docs/monitor_risk.md).\n"
             "Defaults: seed %llu, %d epochs, %d runs + %d validation runs of %d ticks,\n"
             "%d units, BPTT chunks of %d ticks, batches of %d sequences, out\n"
             "models/risk_cfc.safetensors.  One line per epoch on stderr.\n",
@@ -93,6 +98,11 @@ int cmd_train_risk(int argc, char **argv)
             o.chunk = (int)x;
         } else if (strcmp(a, "--batch") == 0 && parse_num(v, 1, 4096, &x)) {
             o.batch = (int)x;
+        } else if (strcmp(a, "--closed-loop") == 0 && parse_num(v, 0, 1, &x)) {
+            o.closed_loop = x;
+        } else if (strcmp(a, "--dagger-epochs") == 0 && parse_num(v, 0, 1000, &x) &&
+                   x == floor(x)) {
+            o.dagger_epochs = (int)x;
         } else if (strcmp(a, "--pos-weight") == 0 && parse_num(v, 0.01, 1000, &x)) {
             o.pos_weight = x;
         } else {

@@ -152,6 +152,14 @@ typedef struct aura_monitor_risk_train_opts {
     double lr;           /* Adam (0.003) */
     double pos_weight;   /* weight of positive samples in the BCE (2) */
     double clip_norm;    /* global gradient clip (1) */
+    double closed_loop;  /* share of the runs (training and validation) generated
+                            with the rule monitor ACTING on the simulation (its
+                            interventions applied), labels from that run's ground
+                            truth; the rest open loop (0: all open loop) */
+    int dagger_epochs;   /* > 0: a second round: the closed-loop runs are generated
+                            again with the model of the first round acting (its
+                            risk driving the rule policy at threshold 0.5), and
+                            training goes on for this many epochs (0) */
     void (*progress)(void *ctx, const aura_monitor_risk_progress *p);
     void *progress_ctx;
 } aura_monitor_risk_train_opts;

@@ -32,6 +32,8 @@ aura_monitor_risk_train_opts aura_monitor_risk_train_opts_default(void)
         .lr = 0.003,
         .pos_weight = 2.0,
         .clip_norm = 1.0,
+        .closed_loop = 0.0,
+        .dagger_epochs = 0,
     };
 }
 
@@ -63,6 +65,7 @@ typedef struct gen_ctx {
     int32_t T;
     float *raw;    /* n x T x C */
     uint8_t *seen; /* n x T */
+    uint8_t *acted; /* n x T: 1 = the monitor acted on the agent at this tick, or NULL */
     float *prev;   /* n x NA */
     uint8_t *has_prev;
     float *nb, *ncnt;   /* n x RISK_NB, n */
@@ -85,6 +88,16 @@ static aura_status gen_tick(void *ctx, int64_t tick, aura_monitor *mon)
         return st;
     }
     n = n < g->n ? n : g->n;
+    if (g->acted) { /* the decisions of this tick (applied after this call) */
+        const aura_monitor_decision *d;
+        size_t nd;
+        aura_monitor_decisions(mon, &d, &nd);
+        for (size_t k = 0; k < nd; k++) {
+            if (d[k].agent < g->n && d[k].action <= AURA_MONITOR_ADD_LINK) {
+                g->acted[(size_t)d[k].agent * (size_t)g->T + (size_t)tick] = 1;
+            }
+        }
+    }
     aura__monitor_risk_neigh(f, n, pairs, ne, g->nb, g->ncnt);
     for (uint32_t i = 0; i < n && i < g->n; i++) {
         const float *fi = &f[(size_t)i * RISK_NA];
@@ -145,6 +158,29 @@ static void make_labels(const aura_monitor_label *l, size_t nl, uint32_t n, int3
     }
 }
 
+/* In a closed-loop run, the samples whose outcome an intervention on the
+ * agent changed (decided at d in [t, t + H): the label is no longer what
+ * happens without it) and those of the cooldown ticks after it (the agent
+ * is being handled) are left out: the model should learn the risk of an
+ * agent nobody acts on, not that acted-on agents tend to survive. */
+static void mask_acted(const uint8_t *acted, uint32_t n, int32_t T, int H, int cooldown,
+                       int8_t *lab)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *a = &acted[(size_t)i * (size_t)T];
+        int8_t *li = &lab[(size_t)i * (size_t)T];
+        for (int32_t d = 0; d < T; d++) {
+            if (!a[d]) {
+                continue;
+            }
+            int32_t lo = d - H + 1 > 0 ? d - H + 1 : 0, hi = d + cooldown < T ? d + cooldown : T - 1;
+            for (int32_t t = lo; t <= hi; t++) {
+                li[t] = -1;
+            }
+        }
+    }
+}
+
 static aura_monitor_sim_opts run_config(const aura_monitor_risk_train_opts *o, int r, int val)
 {
     uint64_t s = o->seed * 0x2545F4914F6CDD1Dull + (uint64_t)r * 7919u + (val ? 104729u : 0u);
@@ -164,8 +200,20 @@ static aura_monitor_sim_opts run_config(const aura_monitor_risk_train_opts *o, i
     return so;
 }
 
-static aura_status gen_run(const aura_monitor_risk_train_opts *o, int r, int val, double *sum,
-                           double *sum2, double *cnt, run_data *out)
+/* 1 if run r is generated in closed loop: runs go in pairs (both fault
+ * levels), and pair k acts when floor((k + 1) * share) > floor(k * share),
+ * which spreads the share exactly and deterministically. */
+static int run_acts(const aura_monitor_risk_train_opts *o, int r)
+{
+    double k = (double)(r >> 1);
+    return floor((k + 1.0) * o->closed_loop) > floor(k * o->closed_loop);
+}
+
+/* actor: the CfC whose risk drives the policy in a closed-loop run, or
+ * NULL for the rule score. */
+static aura_status gen_run(const aura_monitor_risk_train_opts *o, int r, int val,
+                           aura_monitor_risk_cfc *actor, double *sum, double *sum2, double *cnt,
+                           run_data *out)
 {
     aura_monitor_sim_opts so = run_config(o, r, val);
     char faults[32];
@@ -178,6 +226,8 @@ static aura_status gen_run(const aura_monitor_risk_train_opts *o, int r, int val
     size_t cells = (size_t)n * (size_t)T;
     g.raw = aura__calloc(NULL, cells * RISK_C, sizeof(float));
     g.seen = aura__calloc(NULL, cells, 1);
+    int acts = run_acts(o, r);
+    g.acted = acts ? aura__calloc(NULL, cells, 1) : NULL;
     g.prev = aura__calloc(NULL, (size_t)n * RISK_NA, sizeof(float));
     g.has_prev = aura__calloc(NULL, n, 1);
     g.nb = aura__calloc(NULL, (size_t)n * RISK_NB, sizeof(float));
@@ -186,7 +236,7 @@ static aura_status gen_run(const aura_monitor_risk_train_opts *o, int r, int val
     uint8_t *fails = aura__alloc(NULL, n);
     uint32_t *pick = aura__alloc_array(NULL, n, sizeof(uint32_t));
     aura_status st =
-        g.raw && g.seen && g.prev && g.has_prev && g.nb && g.ncnt && lab && fails && pick
+        g.raw && g.seen && (g.acted || !acts) && g.prev && g.has_prev && g.nb && g.ncnt && lab && fails && pick
             ? AURA_OK
             : AURA_E_NOMEM;
     aura_monitor_label *labels = NULL;
@@ -194,15 +244,26 @@ static aura_status gen_run(const aura_monitor_risk_train_opts *o, int r, int val
     size_t nl = 0, ne = 0;
     uint32_t inter = 0;
     uint64_t events = 0;
+    aura_monitor_opts mo = aura_monitor_opts_default();
     if (st == AURA_OK) {
-        aura_monitor_opts mo = aura_monitor_opts_default();
-        mo.act = 0;
+        mo.act = acts;
         mo.horizon = o->model.horizon;
-        st = aura__monitor_risk_simulate(&so, &mo, NULL, gen_tick, &g, &labels, &nl, &edges, &ne,
+        aura_monitor_model mm;
+        if (actor && mo.act) {
+            aura_monitor_risk_cfc_reset(actor);
+            mm = aura_monitor_risk_cfc_model(actor);
+            mo.model = &mm;
+        } else {
+            actor = NULL;
+        }
+        st = aura__monitor_risk_simulate(&so, &mo, actor, gen_tick, &g, &labels, &nl, &edges, &ne,
                                          &inter, &events);
     }
     if (st == AURA_OK) {
         make_labels(labels, nl, n, T, o->model.horizon, g.seen, lab, fails);
+        if (g.acted) {
+            mask_acted(g.acted, n, T, o->model.horizon, mo.cooldown, lab);
+        }
         /* keep failing agents (up to half the sequences), fill with others */
         uint64_t rs = so.seed ^ 0xA5A5A5A5u;
         for (uint32_t i = 0; i < n; i++) {
@@ -240,6 +301,7 @@ static aura_status gen_run(const aura_monitor_risk_train_opts *o, int r, int val
     aura__free(NULL, edges);
     aura__free(NULL, g.raw);
     aura__free(NULL, g.seen);
+    aura__free(NULL, g.acted);
     aura__free(NULL, g.prev);
     aura__free(NULL, g.has_prev);
     aura__free(NULL, g.nb);
@@ -492,7 +554,8 @@ static aura_status check_opts(const aura_monitor_risk_train_opts *o)
              o->max_agents >= o->min_agents && o->max_agents <= 10000 &&
              (o->topologies & 15) != 0 && (o->topologies & ~15) == 0 && o->max_seq_per_run >= 2 &&
              o->epochs >= 1 && o->batch >= 1 && o->chunk >= 1 && o->lr > 0 && o->pos_weight > 0 &&
-             o->clip_norm >= 0;
+             o->clip_norm >= 0 && o->closed_loop >= 0.0 && o->closed_loop <= 1.0 &&
+             o->dagger_epochs >= 0 && o->dagger_epochs <= 1000;
     return ok ? AURA_OK : AURA_E_INVAL;
 }
 
@@ -512,10 +575,10 @@ static aura_status gen_all(const aura_monitor_risk_train_opts *o, aura_monitor_r
     double sum[RISK_C] = {0}, sum2[RISK_C] = {0}, cnt = 0, dummy = 0;
     aura_status st = AURA_OK;
     for (int i = 0; st == AURA_OK && i < o->runs; i++) {
-        st = gen_run(o, i, 0, sum, sum2, &cnt, &tr[i]);
+        st = gen_run(o, i, 0, NULL, sum, sum2, &cnt, &tr[i]);
     }
     for (int i = 0; st == AURA_OK && i < o->val_runs; i++) {
-        st = gen_run(o, i, 1, NULL, NULL, &dummy, &val[i]);
+        st = gen_run(o, i, 1, NULL, NULL, NULL, &dummy, &val[i]);
     }
     if (st != AURA_OK) {
         return st;
@@ -537,8 +600,12 @@ static aura_status gen_all(const aura_monitor_risk_train_opts *o, aura_monitor_r
     return AURA_OK;
 }
 
+/* Epochs [e0, e0 + ne) of total.  Round 0 starts the best-epoch search
+ * afresh; a later round (new data) starts it from the current parameters
+ * scored on its validation runs. */
 static aura_status epochs(const aura_monitor_risk_train_opts *o, trainer *tr, const run_data *trd,
-                          const run_data *val, aura_monitor_risk_train_result *res, double t0)
+                          const run_data *val, aura_monitor_risk_train_result *res, double t0,
+                          int e0, int ne, int total)
 {
     size_t nseq = 0;
     for (int i = 0; i < o->runs; i++) {
@@ -568,9 +635,14 @@ static aura_status epochs(const aura_monitor_risk_train_opts *o, trainer *tr, co
     }
     res->samples = all;
     res->positive_share = all ? (double)pos / (double)all : 0.0;
-    uint64_t rs = o->seed * 0x9E3779B97F4A7C15ull + 17u;
+    uint64_t rs = o->seed * 0x9E3779B97F4A7C15ull + 17u + (uint64_t)e0 * 7919u;
     res->best_val_auroc = -1.0;
-    for (int e = 0; st == AURA_OK && e < o->epochs; e++) {
+    if (st == AURA_OK && e0 > 0) {
+        double vl;
+        st = validate(tr->r, o, val, o->val_runs, o->ticks, &vl, &res->best_val_auroc);
+        trainer_snapshot(tr, 1);
+    }
+    for (int e = e0; st == AURA_OK && e < e0 + ne; e++) {
         for (size_t i = nseq; i > 1; i--) {
             size_t j = (size_t)(rng_next(&rs) % i);
             seq_ref t = seqs[i - 1];
@@ -583,7 +655,7 @@ static aura_status epochs(const aura_monitor_risk_train_opts *o, trainer *tr, co
             st = train_batch(tr, o, trd, &seqs[b], nb, o->ticks, &w, &loss, &W);
         }
         aura_monitor_risk_progress p = {
-            .epoch = e + 1, .epochs = o->epochs, .loss = W > 0 ? loss / W : NAN};
+            .epoch = e + 1, .epochs = total, .loss = W > 0 ? loss / W : NAN};
         if (st == AURA_OK) {
             st = validate(tr->r, o, val, o->val_runs, o->ticks, &p.val_loss, &p.val_auroc);
         }
@@ -646,7 +718,31 @@ aura_status aura_monitor_risk_train(const aura_monitor_risk_train_opts *opts,
         st = trainer_init(&tr, r, opts);
     }
     if (st == AURA_OK) {
-        st = epochs(opts, &tr, trd, val, &rr, t0);
+        st = epochs(opts, &tr, trd, val, &rr, t0, 0, opts->epochs,
+                    opts->epochs + opts->dagger_epochs);
+    }
+    if (st == AURA_OK && opts->dagger_epochs > 0 && opts->closed_loop > 0.0) {
+        /* DAgger-style round: the closed-loop runs again, now with this
+         * model acting, normalised with the first round's statistics */
+        double dummy = 0.0;
+        for (int i = 0; st == AURA_OK && i < opts->runs + opts->val_runs; i++) {
+            int v = i >= opts->runs, k = v ? i - opts->runs : i;
+            run_data *d = v ? &val[k] : &trd[k];
+            if (!run_acts(opts, k)) {
+                continue;
+            }
+            aura__free(NULL, d->x);
+            aura__free(NULL, d->lab);
+            memset(d, 0, sizeof *d);
+            st = gen_run(opts, k, v, r, NULL, NULL, &dummy, d);
+            if (st == AURA_OK) {
+                normalise_run(d, opts->ticks, r->mean, r->inv_std);
+            }
+        }
+        if (st == AURA_OK) {
+            st = epochs(opts, &tr, trd, val, &rr, t0, opts->epochs, opts->dagger_epochs,
+                        opts->epochs + opts->dagger_epochs);
+        }
     }
     trainer_free(&tr);
     free_runs(trd, opts->runs);

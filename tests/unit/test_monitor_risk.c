@@ -151,6 +151,40 @@ AURA_TEST(monitor_risk_training_reduces_loss_and_roundtrips)
     ASSERT_STATUS(AURA_E_INVAL, aura_monitor_risk_train(&o, &r2, NULL));
 }
 
+AURA_TEST(monitor_risk_training_closed_loop_and_dagger)
+{
+    /* half the runs with the rule monitor acting, then a round with the
+     * model itself acting: seeded (same result twice), and the data differ
+     * from the open-loop runs' (the interventions change the outcomes) */
+    aura_monitor_risk_train_opts o = tiny_opts();
+    o.epochs = 2;
+    aura_monitor_risk_train_result open, cl, cl2;
+    aura_monitor_risk_cfc *r = NULL, *r2 = NULL;
+    ASSERT_OK(aura_monitor_risk_train(&o, &r, &open));
+    aura_monitor_risk_cfc_destroy(r);
+    o.closed_loop = 0.5;
+    o.dagger_epochs = 2;
+    ASSERT_OK(aura_monitor_risk_train(&o, &r, &cl));
+    ASSERT_OK(aura_monitor_risk_train(&o, &r2, &cl2));
+    ASSERT_TRUE(isfinite(cl.first_loss) && isfinite(cl.last_loss));
+    ASSERT_TRUE(cl.best_epoch >= 0 && cl.best_epoch <= 4);
+    ASSERT_TRUE(cl.first_loss != open.first_loss || cl.samples != open.samples);
+    ASSERT_TRUE(cl2.first_loss == cl.first_loss && cl2.last_loss == cl.last_loss &&
+                cl2.samples == cl.samples && cl2.best_epoch == cl.best_epoch);
+    enum { N = 9, T = 8 };
+    float ra[N * T], rb[N * T];
+    score_seq(r, N, T, 4, ra);
+    score_seq(r2, N, T, 4, rb);
+    ASSERT_TRUE(memcmp(ra, rb, sizeof ra) == 0);
+    aura_monitor_risk_cfc_destroy(r);
+    aura_monitor_risk_cfc_destroy(r2);
+    o.closed_loop = 1.5;
+    ASSERT_STATUS(AURA_E_INVAL, aura_monitor_risk_train(&o, &r, NULL));
+    o.closed_loop = 0.5;
+    o.dagger_epochs = -1;
+    ASSERT_STATUS(AURA_E_INVAL, aura_monitor_risk_train(&o, &r, NULL));
+}
+
 AURA_TEST(monitor_risk_trained_beats_constant_on_heldout)
 {
     aura_monitor_risk_train_opts o = tiny_opts();
