@@ -828,7 +828,7 @@ static int cc_store_heap(work *w, entry s)
 /* ------------------------------------------------ parallel phases (defined at the end) */
 
 static int sort_entries(work *w, entry *p, size_t n);
-static int apparent_edges_par(work *w, uint8_t **app);
+static int dim0_par(work *w, int32_t *parent, uint8_t *rank);
 static int assemble_par(work *w, int dim);
 static int compute_pairs_par(work *w, int dim);
 
@@ -878,6 +878,29 @@ static int collect_edges(work *w)
     return 1;
 }
 
+/* Union-find step of edge e: records the pair if e joins two components;
+ * returns 1 if e closes a cycle (a column candidate), 0 if not, -1 on
+ * failure. */
+static int uf_edge(work *w, int32_t *parent, uint8_t *rank, entry e)
+{
+    int64_t hi = max_vertex(w, e.index, 2, w->n - 1);
+    int64_t lo = e.index - binom(w, hi, 2);
+    int64_t u = uf_find(parent, lo), v = uf_find(parent, hi);
+    if (u == v) {
+        return 1;
+    }
+    int64_t dies = rank[u] > rank[v] ? v : u;
+    int64_t lives = dies == u ? v : u;
+    if (e.diam != 0 && !record(w, 0.0f, e.diam, dies, e.index)) {
+        return -1;
+    }
+    parent[dies] = (int32_t)lives;
+    if (rank[u] == rank[v]) {
+        rank[lives]++;
+    }
+    return 0;
+}
+
 static int dim0_pairs(work *w)
 {
     int64_t n = w->n;
@@ -887,31 +910,26 @@ static int dim0_pairs(work *w)
     if (!parent || !rank) {
         w->st = AURA_E_NOMEM;
     }
-    uint8_t *app = NULL; /* with a pool: edge q is in an apparent pair */
-    ok = ok && (!w->pool || w->dim_max == 0 || apparent_edges_par(w, &app));
     for (int64_t i = 0; ok && i < n; i++) {
         parent[i] = (int32_t)i;
     }
     w->columns.n = 0;
-    for (size_t q = 0; ok && q < w->simplices.n; q++) {
-        entry e = w->simplices.p[q];
-        int64_t hi = max_vertex(w, e.index, 2, n - 1);
-        int64_t lo = e.index - binom(w, hi, 2);
-        int64_t u = uf_find(parent, lo), v = uf_find(parent, hi);
-        if (u != v) {
-            int64_t dies = rank[u] > rank[v] ? v : u;
-            int64_t lives = dies == u ? v : u;
-            if (e.diam != 0) {
-                ok = record(w, 0.0f, e.diam, dies, e.index);
+    if (ok && w->pool && w->dim_max > 0) {
+        /* the union-find on one thread, the apparent test of the edges on
+         * the others at the same time */
+        ok = dim0_par(w, parent, rank);
+    } else {
+        for (size_t q = 0; ok && q < w->simplices.n; q++) {
+            entry e = w->simplices.p[q];
+            int c = uf_edge(w, parent, rank, e);
+            ok = c >= 0;
+            if (c == 1 && w->dim_max > 0) {
+                int64_t hi = max_vertex(w, e.index, 2, n - 1);
+                int64_t lo = e.index - binom(w, hi, 2);
+                if (zero_apparent_cofacet_v(w, (int64_t[2]){lo, hi}, e, 1).index == -1) {
+                    ok = evec_push(w, &w->columns, e);
+                }
             }
-            parent[dies] = (int32_t)lives;
-            if (rank[u] == rank[v]) {
-                rank[lives]++;
-            }
-        } else if (w->dim_max > 0 &&
-                   (app ? !app[q]
-                        : zero_apparent_cofacet_v(w, (int64_t[2]){lo, hi}, e, 1).index == -1)) {
-            ok = evec_push(w, &w->columns, e);
         }
     }
     if (ok) {
@@ -924,7 +942,6 @@ static int dim0_pairs(work *w)
     }
     aura__free(w->a, parent);
     aura__free(w->a, rank);
-    aura__free(w->a, app);
     if (w->dim_max < 2) {
         evec_free(w, &w->simplices);
     }
@@ -1459,12 +1476,28 @@ static int sort_entries(work *w, entry *p, size_t n)
 #define EDGE_CHUNK 4096
 
 typedef struct edge_job {
-    uint8_t *app;
+    work *w; /* task 0 (the union-find) records on the shared state */
+    int32_t *parent;
+    uint8_t *rank;
+    uint8_t *app; /* edge q is in an apparent pair */
+    uint8_t *cyc; /* edge q closes a cycle */
 } edge_job;
 
 static int apparent_edges_task(work *t, size_t k, void *arg)
 {
     edge_job *j = arg;
+    if (k == 0) {
+        work *w = j->w;
+        for (size_t q = 0; q < w->simplices.n; q++) {
+            int c = uf_edge(w, j->parent, j->rank, w->simplices.p[q]);
+            if (c < 0) {
+                return 0;
+            }
+            j->cyc[q] = (uint8_t)c;
+        }
+        return 1;
+    }
+    k--;
     size_t hi = (k + 1) * EDGE_CHUNK < t->simplices.n ? (k + 1) * EDGE_CHUNK : t->simplices.n;
     for (size_t q = k * EDGE_CHUNK; q < hi; q++) {
         entry e = t->simplices.p[q];
@@ -1475,20 +1508,28 @@ static int apparent_edges_task(work *t, size_t k, void *arg)
     return 1;
 }
 
-static int apparent_edges_par(work *w, uint8_t **app)
+/* dim0_pairs's loop with a pool: task 0 runs the union-find (recording the
+ * pairs, in edge order, on the shared state) while the other tasks test the
+ * edges for apparent pairs; then the columns, in edge order, are the edges
+ * that close a cycle and are in no apparent pair -- what the serial loop
+ * gives. */
+static int dim0_par(work *w, int32_t *parent, uint8_t *rank)
 {
     size_t n = w->simplices.n;
-    edge_job j = {aura__alloc(w->a, n ? n : 1)};
-    if (!j.app) {
+    edge_job j = {w, parent, rank, aura__alloc(w->a, n ? n : 1), aura__alloc(w->a, n ? n : 1)};
+    int ok = j.app && j.cyc;
+    if (!ok) {
         w->st = AURA_E_NOMEM;
-        return 0;
     }
-    if (!par_for(w, (n + EDGE_CHUNK - 1) / EDGE_CHUNK, apparent_edges_task, &j)) {
-        aura__free(w->a, j.app);
-        return 0;
+    ok = ok && par_for(w, 1 + (n + EDGE_CHUNK - 1) / EDGE_CHUNK, apparent_edges_task, &j);
+    for (size_t q = 0; ok && q < n; q++) {
+        if (j.cyc[q] && !j.app[q]) {
+            ok = evec_push(w, &w->columns, w->simplices.p[q]);
+        }
     }
-    *app = j.app;
-    return 1;
+    aura__free(w->a, j.app);
+    aura__free(w->a, j.cyc);
+    return ok;
 }
 
 /* ---- assembly: the simplices in chunks, each chunk's columns and next
@@ -1590,6 +1631,7 @@ typedef struct colres {
     evec v;       /* reduction entries, summed, in heap order */
     evec heap;    /* the coboundary heap left (pivot on top) */
     size_t held;  /* entries counted in red_job.held */
+    size_t col;   /* the column this slot holds */
 } colres;
 
 typedef struct vchunk {
@@ -1605,7 +1647,8 @@ typedef struct red_job {
     size_t win_min;    /* columns always allowed in flight */
     atomic_size_t held; /* heap entries held by columns done but not committed */
     colres *slot;      /* win slots; column c uses slot c % win */
-    atomic_int *ready; /* per slot: phase 1 done */
+    atomic_int *ready; /* per slot: 0 in work, 1 ready, 2 claimed by the committer */
+    atomic_size_t cont_epoch; /* bumped when the committer starts a continuation */
     vcol *vs;          /* per column, set at commit */
     vchunk *chunks;    /* storage of vs, committer only */
     atomic_size_t next, frontier;
@@ -1713,19 +1756,20 @@ static int vstore_put(red_job *j, size_t col, const evec *v)
     return 1;
 }
 
-/* Commits column col (slot r) on thread t; j->w is the shared state. */
-static int commit_column(work *t, red_job *j, size_t col, colres *r)
+/* Continues column col (slot r), whose pivot an earlier committed column
+ * owns, from its saved state against the map as it is, until its pivot is
+ * free at the time of the check.  Every column in the map is earlier than
+ * col, so these are the serial steps whichever thread runs them. */
+static int continue_column(work *t, red_job *j, size_t col, colres *r)
 {
-    work *w = j->w;
-    entry s = w->columns.p[col];
-    if (r->pivot.index != -1 && pmap_find(w, r->pivot.index)) {
-        /* taken since: go on from the saved state against the full map */
-        t->st = AURA_OK;
+    while (r->pivot.index != -1 && pmap_find(t, r->pivot.index)) {
         entry pivot;
         if (r->emergent) {
+            entry s = t->columns.p[col];
             t->heap_cob.n = 0;
             s.coef = 1;
             pivot = init_coboundary(t, s, j->dim); /* no shortcut now */
+            r->emergent = 0;
         } else {
             evec x = t->heap_cob;
             t->heap_cob = r->heap;
@@ -1736,10 +1780,25 @@ static int commit_column(work *t, red_job *j, size_t col, colres *r)
         t->heap_red = r->v;
         r->v = y;
         if (t->st != AURA_OK || !reduce_on(t, j->vs, pivot, j->dim, r)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Commits column col (slot r) on thread t; j->w is the shared state. */
+static int commit_column(work *t, red_job *j, size_t col, colres *r)
+{
+    work *w = j->w;
+    entry s = w->columns.p[col];
+    if (r->pivot.index != -1 && pmap_find(w, r->pivot.index)) {
+        /* taken since: go on from the saved state against the full map */
+        t->st = AURA_OK;
+        atomic_fetch_add(&j->cont_epoch, 1);
+        if (!continue_column(t, j, col, r)) {
             w->st = t->st != AURA_OK ? t->st : AURA_E_INTERNAL;
             return 0;
         }
-        s = w->columns.p[col];
     }
     if (r->pivot.index == -1) {
         return record(w, s.diam, INFINITY, s.index, -1);
@@ -1761,7 +1820,11 @@ static void try_commit(work *t, red_job *j)
             return;
         }
         size_t f = atomic_load(&j->frontier);
-        while (f < j->ncols && atomic_load(&j->ready[f % j->win]) && !atomic_load(&j->failed)) {
+        while (f < j->ncols && !atomic_load(&j->failed)) {
+            int one = 1; /* claim it: a helper may take a ready column to continue it */
+            if (!atomic_compare_exchange_strong(&j->ready[f % j->win], &one, 2)) {
+                break;
+            }
             if (!commit_column(t, j, f, &j->slot[f % j->win])) {
                 j->st = j->w->st != AURA_OK ? j->w->st : AURA_E_INTERNAL;
                 atomic_store(&j->failed, 1);
@@ -1781,14 +1844,67 @@ static void try_commit(work *t, red_job *j)
         }
         atomic_store(&j->committing, 0);
         /* a column made ready while this thread held the token */
-        if (atomic_load(&j->failed) || f >= j->ncols || !atomic_load(&j->ready[f % j->win])) {
+        if (atomic_load(&j->failed) || f >= j->ncols || atomic_load(&j->ready[f % j->win]) != 1) {
             return;
         }
     }
 }
 
+/* Columns beyond the frontier a helper looks at for a continuation. */
+#define HELP_SCAN 256
+
+/* Updates the heap entries slot r holds in j->held. */
+static void held_update(red_job *j, colres *r)
+{
+    size_t h = r->heap.cap + r->v.cap;
+    if (h >= r->held) {
+        atomic_fetch_add(&j->held, h - r->held);
+    } else {
+        atomic_fetch_sub(&j->held, r->held - h);
+    }
+    r->held = h;
+}
+
+/* While the committer continues a column, the other threads look for ready
+ * columns just beyond the frontier whose pivot a committed column has taken
+ * since, and continue them (once per continuation the committer starts).
+ * Returns 0 on failure. */
+static int help_continue(work *t, red_job *j, size_t *seen_epoch)
+{
+    size_t e = atomic_load(&j->cont_epoch);
+    if (e == *seen_epoch) {
+        return 1;
+    }
+    *seen_epoch = e;
+    size_t f = atomic_load(&j->frontier), n = atomic_load(&j->next);
+    size_t end = n < j->ncols ? n : j->ncols;
+    if (end > f + HELP_SCAN) {
+        end = f + HELP_SCAN;
+    }
+    for (size_t c = f + 1; c < end && !atomic_load(&j->failed); c++) {
+        atomic_int *rd = &j->ready[c % j->win];
+        colres *r = &j->slot[c % j->win];
+        int one = 1;
+        if (atomic_load(rd) != 1 || !atomic_compare_exchange_strong(rd, &one, 0)) {
+            continue;
+        }
+        if (r->col != c || r->pivot.index == -1 || !pmap_find(t, r->pivot.index)) {
+            atomic_store(rd, 1); /* not one to continue: give it back */
+            continue;
+        }
+        if (!continue_column(t, j, c, r)) {
+            return 0;
+        }
+        held_update(j, r);
+        atomic_store(rd, 1);
+        try_commit(t, j);
+    }
+    return 1;
+}
+
 static void reduce_thread(void *ctx, int tid)
 {
+    size_t seen_epoch = 0;
     red_job *j = ctx;
     work *t = &j->w->thr[tid];
     while (!atomic_load(&j->failed)) {
@@ -1806,6 +1922,10 @@ static void reduce_thread(void *ctx, int tid)
                 return;
             }
             try_commit(t, j);
+            if (!help_continue(t, j, &seen_epoch)) {
+                atomic_store(&j->failed, 1);
+                return;
+            }
             if (spins < 64) {
                 sched_yield();
             } else {
@@ -1813,14 +1933,20 @@ static void reduce_thread(void *ctx, int tid)
             }
         }
         colres *r = &j->slot[c % j->win];
-        if (!reduce_first(t, j, c, r)) {
+        r->col = c;
+        /* the pivot may have been taken while the column was reduced */
+        if (!reduce_first(t, j, c, r) || !continue_column(t, j, c, r)) {
             atomic_store(&j->failed, 1);
             return;
         }
-        r->held = r->heap.cap + r->v.cap;
-        atomic_fetch_add(&j->held, r->held);
+        r->held = 0;
+        held_update(j, r);
         atomic_store(&j->ready[c % j->win], 1);
         try_commit(t, j);
+        if (!help_continue(t, j, &seen_epoch)) {
+            atomic_store(&j->failed, 1);
+            return;
+        }
     }
 }
 
@@ -1844,6 +1970,7 @@ static int compute_pairs_par(work *w, int dim)
         atomic_init(&j.next, 0);
         atomic_init(&j.frontier, 0);
         atomic_init(&j.held, 0);
+        atomic_init(&j.cont_epoch, 0);
         atomic_init(&j.committing, 0);
         atomic_init(&j.failed, 0);
         clones_sync(w);
