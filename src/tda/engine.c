@@ -1889,7 +1889,11 @@ static int help_continue(work *t, red_job *j, size_t *seen_epoch)
             continue;
         }
         if (r->col != c || r->pivot.index == -1 || !pmap_find(t, r->pivot.index)) {
-            atomic_store(rd, 1); /* not one to continue: give it back */
+            /* not one to continue: give it back, and commit it if the
+             * committer met it claimed (every column made ready is
+             * followed by a try_commit) */
+            atomic_store(rd, 1);
+            try_commit(t, j);
             continue;
         }
         if (!continue_column(t, j, c, r)) {
