@@ -206,6 +206,7 @@ aura_status aura__monitor_tda_compute(aura__monitor_tda *t, const aura__monitor_
     aura_tda_opts to = aura_tda_opts_default();
     to.alloc = t->alloc;
     to.max_dim = 1;
+    to.threads = 1; /* small complexes, every tick: a thread pool would cost more */
     aura_tda_result *r = NULL;
     size_t n;
 
