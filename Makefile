@@ -15,7 +15,7 @@ VENV       ?= $(BUILD)/venv
 FUZZ_BUILD   ?= $(BUILD)/fuzzbuild
 FUZZ_SECONDS ?= 60
 
-.PHONY: all build deps test test-build demo bench venv fuzz clean help
+.PHONY: all build deps test test-build tsan demo bench venv fuzz clean help
 
 all: build
 
@@ -23,6 +23,7 @@ help:
 	@echo "make          build the library and build/aura (release)"
 	@echo "make demo     run the main job"
 	@echo "make test     build with sanitizers and run every test"
+	@echo "make tsan     the same tests under ThreadSanitizer (build/tsan)"
 	@echo "make bench    run the benchmarks against the reference tools"
 	@echo "make fuzz     build the libFuzzer targets (clang) and run each FUZZ_SECONDS"
 	@echo "make clean    remove build/"
@@ -45,6 +46,16 @@ test-build:
 
 test: test-build
 	@AURA_BUILD=$(SAN_BUILD) scripts/run-tests.sh
+
+# ---- the same tests under ThreadSanitizer (by hand; not part of make test;
+# no -Werror: GCC warns that TSan does not model atomic_thread_fence) ----
+TSAN_BUILD ?= $(BUILD)/tsan
+tsan:
+	@scripts/deps.sh test
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DAURA_WERROR=OFF \
+	      -DAURA_SANITIZE=thread -DCMAKE_C_FLAGS_DEBUG="-O1 -g" $(CMAKE_ARGS)
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
+	@AURA_BUILD=$(TSAN_BUILD) AURA_TEST_TIMEOUT=900 scripts/run-tests.sh
 
 # ---- the main job ----
 demo: build
