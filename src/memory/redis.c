@@ -614,6 +614,26 @@ aura_status aura__memory_redis_put_many(aura_memory_store *s, aura_memory_put *p
     return st;
 }
 
+/* The next id of the counter <prefix><seq> (INCR); with db_mu held. */
+static aura_status next_id(aura_memory_store *s, const char *seq, int64_t *id)
+{
+    char k_seq[96];
+    int lseq = snprintf(k_seq, sizeof k_seq, "%s%s", s->redis->prefix, seq);
+    const char *a1[] = {"INCR", k_seq};
+    size_t l1[] = {4, (size_t)lseq};
+    aura_status st;
+    redisReply *rep = cmd(s, 2, a1, l1, &st);
+    *id = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
+    if (rep) {
+        freeReplyObject(rep);
+        if (*id <= 0) {
+            aura__memory_setmsg(s, "redis: unexpected reply to INCR");
+            st = AURA_E_INTERNAL;
+        }
+    }
+    return st;
+}
+
 /* ---- journal on Redis ----
  *   <prefix>jseq                  counter of entry ids (INCR)
  *   <prefix>je:<id>               hash: kind agent ts sum ctx crc
@@ -625,21 +645,10 @@ aura_status aura__memory_redis_append(aura_memory_store *s, const aura_memory_en
                                       int64_t *id_out)
 {
     aura__memory_redis *r = s->redis;
-    char k_seq[96], k_e[128], k_a[AURA_MEMORY_MAX_SCOPE_LEN + 96], k_all[96];
-    int lseq = snprintf(k_seq, sizeof k_seq, "%sjseq", r->prefix);
-    const char *a1[] = {"INCR", k_seq};
-    size_t l1[] = {4, (size_t)lseq};
-    aura_status st;
+    char k_e[128], k_a[AURA_MEMORY_MAX_SCOPE_LEN + 96], k_all[96];
     pthread_mutex_lock(&s->db_mu);
-    redisReply *rep = cmd(s, 2, a1, l1, &st);
-    int64_t id = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
-    if (rep) {
-        freeReplyObject(rep);
-        if (id <= 0) {
-            aura__memory_setmsg(s, "redis: unexpected reply to INCR");
-            st = AURA_E_INTERNAL;
-        }
-    }
+    int64_t id = 0;
+    aura_status st = next_id(s, "jseq", &id);
     if (st == AURA_OK) {
         int64_t ts = e->ts_ms > 0 ? e->ts_ms : aura__memory_now(s);
         const char *ctx = e->context_len ? (const char *)e->context : "";
@@ -664,7 +673,7 @@ aura_status aura__memory_redis_append(aura_memory_store *s, const aura_memory_en
         size_t l2[] = {4, strlen(script), 1, (size_t)le, (size_t)la, (size_t)lall,
                        strlen(a_kind), strlen(e->agent), strlen(a_ts), strlen(e->summary),
                        e->context_len, strlen(a_crc), strlen(a_id)};
-        rep = cmd(s, 13, a2, l2, &st);
+        redisReply *rep = cmd(s, 13, a2, l2, &st);
         if (rep) {
             freeReplyObject(rep);
         }
@@ -802,21 +811,10 @@ aura_status aura__memory_redis_shape_put(aura_memory_store *s, const char *label
                                          size_t payload_len, int64_t *id_out)
 {
     aura__memory_redis *r = s->redis;
-    char k_seq[96], k_sh[128], k_all[96];
-    int lseq = snprintf(k_seq, sizeof k_seq, "%ssseq", r->prefix);
-    const char *a1[] = {"INCR", k_seq};
-    size_t l1[] = {4, (size_t)lseq};
-    aura_status st;
+    char k_sh[128], k_all[96];
     pthread_mutex_lock(&s->db_mu);
-    redisReply *rep = cmd(s, 2, a1, l1, &st);
-    int64_t id = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
-    if (rep) {
-        freeReplyObject(rep);
-        if (id <= 0) {
-            aura__memory_setmsg(s, "redis: unexpected reply to INCR");
-            st = AURA_E_INTERNAL;
-        }
-    }
+    int64_t id = 0;
+    aura_status st = next_id(s, "sseq", &id);
     if (st == AURA_OK) {
         int64_t ts = aura__memory_now(s);
         const char *pl = payload_len ? (const char *)payload : "";
@@ -839,7 +837,7 @@ aura_status aura__memory_redis_shape_put(aura_memory_store *s, const char *label
         size_t l2[] = {4, strlen(script), 1, (size_t)lsh, (size_t)lall, strlen(label),
                        strlen(a_ts), strlen(a_dim), vbytes, payload_len, strlen(a_crc),
                        strlen(a_id)};
-        rep = cmd(s, 12, a2, l2, &st);
+        redisReply *rep = cmd(s, 12, a2, l2, &st);
         if (rep) {
             freeReplyObject(rep);
         }
