@@ -32,6 +32,14 @@ void cli_errorf(const char *cmd, const char *fmt, ...)
  * errors 3, the rest 1. */
 int cli_exit_code(aura_status st);
 
+/* Option loops.  cli_take_value: argv[*i] is an option that takes a
+ * value; returns argv[*i + 1] and advances *i, or NULL after "unknown
+ * option or missing value" on stderr (the caller prints its usage and
+ * returns CLI_EXIT_USAGE).  cli_parse_num: 1 and *out = the number if s is
+ * a whole decimal number in [lo, hi], else 0 (*out untouched). */
+const char *cli_take_value(const char *cmd, int argc, char **argv, int *i);
+int cli_parse_num(const char *s, double lo, double hi, double *out);
+
 /* 1 if stderr is a terminal (progress bars are drawn only then). */
 int cli_stderr_is_tty(void);
 

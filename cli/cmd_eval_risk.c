@@ -48,18 +48,6 @@ static void usage(FILE *f)
                "--early-threshold, default 0.3).\n");
 }
 
-static int parse_num(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi)) {
-        return 0;
-    }
-    *out = v;
-    return 1;
-}
-
 typedef struct acc {
     double auroc[2], pr[2], lead[2], lead_all[2];
     int n_auroc[2], n_lead[2];
@@ -165,29 +153,28 @@ int cmd_eval_risk(int argc, char **argv)
             quick = 1;
             continue;
         }
-        if (i + 1 >= argc) {
-            cli_errorf(CMD, "unknown option or missing value: %s", a);
+        const char *v = cli_take_value(CMD, argc, argv, &i);
+        if (!v) {
             usage(stderr);
             return CLI_EXIT_USAGE;
         }
-        const char *v = argv[++i];
         double x;
         if (strcmp(a, "--model") == 0) {
             path = v;
-        } else if (strcmp(a, "--seeds") == 0 && parse_num(v, 1, 1000, &x)) {
+        } else if (strcmp(a, "--seeds") == 0 && cli_parse_num(v, 1, 1000, &x)) {
             seeds = (int)x;
-        } else if (strcmp(a, "--early-threshold") == 0 && parse_num(v, 0.0, 1.0, &x)) {
+        } else if (strcmp(a, "--early-threshold") == 0 && cli_parse_num(v, 0.0, 1.0, &x)) {
             amo.early_threshold = x;
         } else if (strcmp(a, "--policy") == 0 &&
                    (strcmp(v, "graded") == 0 || strcmp(v, "rules") == 0)) {
             amo.policy = v[0] == 'g' ? AURA_MONITOR_POLICY_GRADED : AURA_MONITOR_POLICY_RULES;
-        } else if (strcmp(a, "--seed-base") == 0 && parse_num(v, 0, 4e9, &x) && x == floor(x)) {
+        } else if (strcmp(a, "--seed-base") == 0 && cli_parse_num(v, 0, 4e9, &x) && x == floor(x)) {
             base = (unsigned)x;
-        } else if (strcmp(a, "--ticks") == 0 && parse_num(v, 20, 100000, &x)) {
+        } else if (strcmp(a, "--ticks") == 0 && cli_parse_num(v, 20, 100000, &x)) {
             ticks = (int)x;
-        } else if (strcmp(a, "--threshold") == 0 && parse_num(v, 1e-6, 1.0, &x)) {
+        } else if (strcmp(a, "--threshold") == 0 && cli_parse_num(v, 1e-6, 1.0, &x)) {
             thr = x;
-        } else if (strcmp(a, "--rules-threshold") == 0 && parse_num(v, 1e-6, 1.0, &x)) {
+        } else if (strcmp(a, "--rules-threshold") == 0 && cli_parse_num(v, 1e-6, 1.0, &x)) {
             rthr = x;
         } else {
             cli_errorf(CMD, "bad option or value: %s %s", a, v);

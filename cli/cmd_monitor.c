@@ -449,12 +449,11 @@ int cmd_monitor(int argc, char **argv)
             ro.recall = 1;
             continue;
         }
-        if (i + 1 >= argc) {
-            cli_errorf(CMD, "unknown option or missing value: %s", a);
+        const char *v = cli_take_value(CMD, argc, argv, &i);
+        if (!v) {
             usage(stderr);
             return CLI_EXIT_USAGE;
         }
-        const char *v = argv[++i];
         char *end;
         errno = 0;
         double x = strtod(v, &end);

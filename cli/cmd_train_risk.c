@@ -36,18 +36,6 @@ static void usage(FILE *f)
             o.runs, o.val_runs, o.ticks, o.model.units, o.chunk, o.batch);
 }
 
-static int parse_num(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi)) {
-        return 0;
-    }
-    *out = v;
-    return 1;
-}
-
 static void on_epoch(void *ctx, const aura_monitor_risk_progress *p)
 {
     (void)ctx;
@@ -71,39 +59,38 @@ int cmd_train_risk(int argc, char **argv)
             quiet = 1;
             continue;
         }
-        if (i + 1 >= argc) {
-            cli_errorf(CMD, "unknown option or missing value: %s", a);
+        const char *v = cli_take_value(CMD, argc, argv, &i);
+        if (!v) {
             usage(stderr);
             return CLI_EXIT_USAGE;
         }
-        const char *v = argv[++i];
         double x;
-        if (strcmp(a, "--seed") == 0 && parse_num(v, 0, 1e15, &x) && x == floor(x)) {
+        if (strcmp(a, "--seed") == 0 && cli_parse_num(v, 0, 1e15, &x) && x == floor(x)) {
             o.seed = (uint64_t)x;
         } else if (strcmp(a, "--out") == 0) {
             out = v;
-        } else if (strcmp(a, "--epochs") == 0 && parse_num(v, 1, 1000, &x)) {
+        } else if (strcmp(a, "--epochs") == 0 && cli_parse_num(v, 1, 1000, &x)) {
             o.epochs = (int)x;
-        } else if (strcmp(a, "--runs") == 0 && parse_num(v, 1, 400, &x)) {
+        } else if (strcmp(a, "--runs") == 0 && cli_parse_num(v, 1, 400, &x)) {
             o.runs = (int)x;
-        } else if (strcmp(a, "--val-runs") == 0 && parse_num(v, 1, 400, &x)) {
+        } else if (strcmp(a, "--val-runs") == 0 && cli_parse_num(v, 1, 400, &x)) {
             o.val_runs = (int)x;
-        } else if (strcmp(a, "--ticks") == 0 && parse_num(v, 20, 100000, &x)) {
+        } else if (strcmp(a, "--ticks") == 0 && cli_parse_num(v, 20, 100000, &x)) {
             o.ticks = (int)x;
-        } else if (strcmp(a, "--units") == 0 && parse_num(v, 1, 1024, &x)) {
+        } else if (strcmp(a, "--units") == 0 && cli_parse_num(v, 1, 1024, &x)) {
             o.model.units = (int)x;
-        } else if (strcmp(a, "--lr") == 0 && parse_num(v, 1e-6, 1.0, &x)) {
+        } else if (strcmp(a, "--lr") == 0 && cli_parse_num(v, 1e-6, 1.0, &x)) {
             o.lr = x;
-        } else if (strcmp(a, "--chunk") == 0 && parse_num(v, 1, 100000, &x)) {
+        } else if (strcmp(a, "--chunk") == 0 && cli_parse_num(v, 1, 100000, &x)) {
             o.chunk = (int)x;
-        } else if (strcmp(a, "--batch") == 0 && parse_num(v, 1, 4096, &x)) {
+        } else if (strcmp(a, "--batch") == 0 && cli_parse_num(v, 1, 4096, &x)) {
             o.batch = (int)x;
-        } else if (strcmp(a, "--closed-loop") == 0 && parse_num(v, 0, 1, &x)) {
+        } else if (strcmp(a, "--closed-loop") == 0 && cli_parse_num(v, 0, 1, &x)) {
             o.closed_loop = x;
-        } else if (strcmp(a, "--dagger-epochs") == 0 && parse_num(v, 0, 1000, &x) &&
+        } else if (strcmp(a, "--dagger-epochs") == 0 && cli_parse_num(v, 0, 1000, &x) &&
                    x == floor(x)) {
             o.dagger_epochs = (int)x;
-        } else if (strcmp(a, "--pos-weight") == 0 && parse_num(v, 0.01, 1000, &x)) {
+        } else if (strcmp(a, "--pos-weight") == 0 && cli_parse_num(v, 0.01, 1000, &x)) {
             o.pos_weight = x;
         } else {
             cli_errorf(CMD, "bad option or value: %s %s", a, v);

@@ -2,7 +2,9 @@
  * commands.def.  Each subcommand is a thin front door over library calls.
  * SPDX-License-Identifier: MIT */
 #include <stdarg.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -47,6 +49,27 @@ int cli_exit_code(aura_status st)
     default:
         return CLI_EXIT_FAIL;
     }
+}
+
+const char *cli_take_value(const char *cmd, int argc, char **argv, int *i)
+{
+    if (*i + 1 >= argc) {
+        cli_errorf(cmd, "unknown option or missing value: %s", argv[*i]);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+int cli_parse_num(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi)) {
+        return 0;
+    }
+    *out = v;
+    return 1;
 }
 
 int cli_stderr_is_tty(void)

@@ -144,9 +144,7 @@ static int apply_put(aura_memory_store *s, wop *op)
     sqlite3_bind_int64(st, 5, expires);
     sqlite3_bind_int64(st, 6, now);
     sqlite3_bind_int64(st, 7, crc);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    rc = aura__memory_sql_write(st);
     if (rc != SQLITE_DONE) {
         return rc;
     }

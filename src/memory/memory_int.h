@@ -122,6 +122,9 @@ int aura__memory_next_id(aura_memory_store *s, int stmt, int64_t *id);
 
 /* Maps a SQLite result code to an aura_status and records the message. */
 aura_status aura__memory_sqlerr(aura_memory_store *s, int rc, const char *what);
+/* Steps a bound write statement once, then resets it and clears its
+ * bindings: SQLITE_DONE on success, else the SQLite error code. */
+int aura__memory_sql_write(sqlite3_stmt *st);
 void aura__memory_setmsg(aura_memory_store *s, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

@@ -29,9 +29,7 @@ int aura__memory_apply_shape(aura_memory_store *s, wop *op)
     sqlite3_bind_blob64(st, 5, payload, op->value_len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, crc);
     sqlite3_bind_int64(st, 7, id);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    rc = aura__memory_sql_write(st);
     if (rc != SQLITE_DONE) {
         return rc;
     }

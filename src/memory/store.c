@@ -157,6 +157,14 @@ static aura_status map_rc(int rc)
     }
 }
 
+int aura__memory_sql_write(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
 aura_status aura__memory_sqlerr(aura_memory_store *s, int rc, const char *what)
 {
     aura__memory_setmsg(s, "%s: %s (sqlite %d)", what,
