@@ -32,6 +32,13 @@ static const sig_feature sig_features[] = {
     {"frac_low_trust", 0.0f, 0.05f}, {"frac_loaded_ap", 0.0f, 0.05f},
     {"frac_failing", 0.0f, 0.05f},  {"mean_in_err", 0.02f, 0.05f},
     {"d_frac_failing", 0.0f, 0.02f}, {"d_load_mean", 0.0f, 0.05f},
+    /* the shape of the situation (tda_feat.c), from the size-free ones:
+     * components of the live graph filtered by error rate and their
+     * persistence, and persistence of the agents' state-space cloud (a
+     * fixed-size sample); centres and scales from calm runs */
+    {"tda_health_b0", 1.0f, 2.0f},  {"tda_health_h0_tp", 0.02f, 0.1f},
+    {"tda_state_h0_tp", 1.93f, 0.5f}, {"tda_state_h1_tp", 0.045f, 0.05f},
+    {"d_tda_state_h0_tp", 0.0f, 0.5f},
 };
 #define N_SYS (sizeof sig_features / sizeof sig_features[0])
 #define N_SIG (1 + N_SYS + 4) /* bias, system, risk mean/share/max, system risk */
