@@ -54,7 +54,56 @@ typedef struct acc {
     double auroc_p[2];
     int n_auroc_p[2];
     uint32_t failed[3], largest[3], cascades[3], inter[3], failures, sudden;
+    double pooled[2]; /* AUROC over all seeds' samples together */
 } acc;
+
+/* Pooled samples of one scenario: per model, the scored cells of every seed. */
+typedef struct pool {
+    float *s[2];
+    uint8_t *y[2];
+    size_t n[2];
+    float *risk;               /* ticks x agents of one run */
+    aura_monitor_label *lab;   /* of one run */
+} pool;
+
+/* Ground-truth labels of the open-loop run (the shadow runs do not act, so
+ * theirs are the same). */
+static aura_status open_loop_labels(const aura_monitor_sim_opts *so, aura_monitor_label **lab,
+                                    size_t *nl)
+{
+    aura_monitor_sim *sim;
+    aura_status st = aura_monitor_sim_create(so, &sim);
+    for (int32_t t = 0; st == AURA_OK && t < so->ticks; t++) {
+        const aura_events_event *ev;
+        size_t n;
+        st = aura_monitor_sim_step(sim, &ev, &n);
+    }
+    if (st == AURA_OK) {
+        st = aura_monitor_sim_labels(sim, NULL, 0, nl);
+    }
+    if (st == AURA_OK) {
+        aura_monitor_label *l = realloc(*lab, (*nl + 1) * sizeof *l);
+        st = l ? aura_monitor_sim_labels(sim, l, *nl, nl) : AURA_E_NOMEM;
+        if (l) {
+            *lab = l;
+        }
+    }
+    if (st != AURA_OK || !sim) {
+        aura_monitor_sim_destroy(sim);
+        return st;
+    }
+    aura_monitor_sim_destroy(sim);
+    return AURA_OK;
+}
+
+static aura_status pool_add(pool *p, int k, const aura_monitor_sim_opts *so, size_t nl)
+{
+    size_t m;
+    aura_status st = aura_monitor_eval_samples(NULL, p->risk, so->ticks, so->n_agents, p->lab, nl,
+                                               p->s[k] + p->n[k], p->y[k] + p->n[k], &m);
+    p->n[k] += st == AURA_OK ? m : 0;
+    return st;
+}
 
 static void add_shadow(acc *a, int k, const aura_monitor_risk_run *r)
 {
@@ -92,35 +141,52 @@ static aura_status eval_scenario(const scenario *sc, int si, int seeds, int tick
                                  double rthr, const aura_monitor_opts *amo, acc *a)
 {
     memset(a, 0, sizeof *a);
-    for (int s = 0; s < seeds; s++) {
+    size_t cells = (size_t)ticks * sc->agents;
+    pool p = {.risk = malloc(cells * sizeof(float))};
+    for (int k = 0; k < 2; k++) {
+        p.s[k] = malloc((size_t)seeds * cells * sizeof(float));
+        p.y[k] = malloc((size_t)seeds * cells);
+    }
+    aura_status st = p.risk && p.s[0] && p.s[1] && p.y[0] && p.y[1] ? AURA_OK : AURA_E_NOMEM;
+    for (int s = 0; st == AURA_OK && s < seeds; s++) {
         aura_monitor_sim_opts so = aura_monitor_sim_opts_default();
         so.n_agents = sc->agents;
         so.topology = sc->topo;
         so.ticks = ticks;
         so.seed = base + 1000u * (unsigned)si + (unsigned)s;
         aura_monitor_risk_run r;
-        aura_status st = aura_monitor_risk_run_sim(&so, NULL, 0, rthr, NULL, &r);
-        if (st != AURA_OK) {
-            return st;
+        size_t nl = 0;
+        if ((st = open_loop_labels(&so, &p.lab, &nl)) != AURA_OK ||
+            (st = aura_monitor_risk_run_sim(&so, NULL, 0, rthr, p.risk, &r)) != AURA_OK ||
+            (st = pool_add(&p, 0, &so, nl)) != AURA_OK) {
+            break;
         }
         add_shadow(a, 0, &r);
         add_loop(a, 0, &r); /* shadow = no monitor acting */
         a->failures += r.ev.failures;
         a->sudden += r.sudden;
-        if ((st = aura_monitor_risk_run_sim(&so, model, 0, thr, NULL, &r)) != AURA_OK) {
-            return st;
+        if ((st = aura_monitor_risk_run_sim(&so, model, 0, thr, p.risk, &r)) != AURA_OK ||
+            (st = pool_add(&p, 1, &so, nl)) != AURA_OK) {
+            break;
         }
         add_shadow(a, 1, &r);
         if ((st = aura_monitor_risk_run_sim(&so, NULL, 1, rthr, NULL, &r)) != AURA_OK) {
-            return st;
+            break;
         }
         add_loop(a, 1, &r);
         if ((st = aura_monitor_risk_run_sim_opts(&so, model, amo, NULL, &r)) != AURA_OK) {
-            return st;
+            break;
         }
         add_loop(a, 2, &r);
     }
-    return AURA_OK;
+    for (int k = 0; k < 2; k++) {
+        a->pooled[k] = st == AURA_OK ? aura_monitor_auroc(p.s[k], p.y[k], p.n[k]) : NAN;
+        free(p.s[k]);
+        free(p.y[k]);
+    }
+    free(p.risk);
+    free(p.lab);
+    return st;
 }
 
 static void print_row(const scenario *sc, const acc *a)
@@ -217,6 +283,16 @@ int cmd_eval_risk(int argc, char **argv)
         }
     }
     if (st == AURA_OK) {
+        printf("\nAUROC pooled over the scenario's seeds (one AUROC over all their (agent, tick)\n"
+               "samples, rules / **aura**), beside the mean of the per-seed AUROCs above:\n\n"
+               "| scenario | pooled AUROC | mean per-seed AUROC |\n| --- | --- | --- |\n");
+        for (size_t k = 0; k < N_SCEN; k++) {
+            if (done[k]) {
+                printf("| %s | %.3f / **%.3f** | %.3f / **%.3f** |\n", SCENARIOS[k].label,
+                       all[k].pooled[0], all[k].pooled[1], avg(all[k].auroc[0], all[k].n_auroc[0]),
+                       avg(all[k].auroc[1], all[k].n_auroc[1]));
+            }
+        }
         printf("\nFailures with no precursor in the events (the agent's features normal in all H\n"
                "ticks before), and the AUROC without them (open loop, rules / **aura**):\n\n"
                "| scenario | failures | sudden | AUROC on predictable failures |\n"

@@ -362,6 +362,17 @@ AURA_API aura_status aura_monitor_eval_compute(const aura_monitor_eval_opts *opt
                                                size_t n_labels, const uint32_t *edges,
                                                size_t n_edges, aura_monitor_eval *out);
 
+/* The (score, label) samples that aura_monitor_eval_compute scores, for
+ * pooling several runs into one AUROC: every cell with risk >= 0 whose
+ * agent is not failed, label 1 if the agent fails within H ticks.
+ * score_out and label_out hold n_ticks x n_agents entries; *n_out = the
+ * samples written (in tick, then agent order). */
+AURA_API aura_status aura_monitor_eval_samples(const aura_monitor_eval_opts *opts,
+                                               const float *risk, int32_t n_ticks,
+                                               uint32_t n_agents, const aura_monitor_label *labels,
+                                               size_t n_labels, float *score_out,
+                                               uint8_t *label_out, size_t *n_out);
+
 /* AUROC of scores (higher = positive) against 0/1 labels, ties counted as
  * half; NaN if a class is empty.  Average precision likewise. */
 AURA_API double aura_monitor_auroc(const float *score, const uint8_t *label, size_t n);

@@ -276,6 +276,24 @@ static double median(double *v, size_t n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* The scored cells: risk given and the agent not failed; y = fails within
+ * H.  Returns the count. */
+static size_t scored_cells(const aura_monitor_eval_opts *o, const float *risk, int32_t T,
+                           uint32_t n, const eval_work *w, float *s, uint8_t *y)
+{
+    size_t cells = (size_t)T * n, m = 0;
+    for (size_t c = 0; c < cells; c++) {
+        if (risk[c] < 0.0f || w->failed[c]) {
+            continue;
+        }
+        int32_t t = (int32_t)(c / n);
+        s[m] = risk[c];
+        y[m] = w->next_fail[c] <= t + o->horizon;
+        m++;
+    }
+    return m;
+}
+
 static aura_status score_risk(const aura_monitor_eval_opts *o, const float *risk, int32_t T,
                               uint32_t n, const eval_work *w, aura_monitor_eval *ev)
 {
@@ -289,16 +307,10 @@ static aura_status score_risk(const aura_monitor_eval_opts *o, const float *risk
         aura__free(NULL, leads);
         return AURA_E_NOMEM;
     }
-    for (size_t c = 0; c < cells; c++) {
-        if (risk[c] < 0.0f || w->failed[c]) {
-            continue;
-        }
-        int32_t t = (int32_t)(c / n);
-        s[m] = risk[c];
-        y[m] = w->next_fail[c] <= t + o->horizon;
-        ev->positives += y[m];
-        ev->negatives += !y[m];
-        m++;
+    m = scored_cells(o, risk, T, n, w, s, y);
+    for (size_t k = 0; k < m; k++) {
+        ev->positives += y[k];
+        ev->negatives += !y[k];
     }
     ev->auroc = aura_monitor_auroc(s, y, m);
     ev->pr_auc = aura_monitor_average_precision(s, y, m);
@@ -475,5 +487,26 @@ aura_status aura_monitor_eval_compute(const aura_monitor_eval_opts *opts, const 
     if (st == AURA_OK) {
         *out = ev;
     }
+    return st;
+}
+
+aura_status aura_monitor_eval_samples(const aura_monitor_eval_opts *opts, const float *risk,
+                                      int32_t n_ticks, uint32_t n_agents,
+                                      const aura_monitor_label *labels, size_t n_labels,
+                                      float *score_out, uint8_t *label_out, size_t *n_out)
+{
+    AURA_CHECK_ARG(risk && score_out && label_out && n_out && (labels || n_labels == 0));
+    aura_monitor_eval_opts o = opts ? *opts : aura_monitor_eval_opts_default();
+    if (n_ticks < 0 || o.horizon < 1) {
+        return AURA_E_INVAL;
+    }
+    eval_work w = {0};
+    aura_status st = build_failures(&w, n_ticks, n_agents, labels, n_labels);
+    if (st == AURA_OK) {
+        *n_out = scored_cells(&o, risk, n_ticks, n_agents, &w, score_out, label_out);
+    }
+    aura__free(NULL, w.failed);
+    aura__free(NULL, w.next_fail);
+    aura__free(NULL, w.fails);
     return st;
 }

@@ -301,3 +301,37 @@ AURA_TEST(monitor_eval_lead_time_and_cascades)
     ASSERT_EQ(1, ev.largest_cascade);
     ASSERT_EQ(-1, ev.first_cascade_tick);
 }
+
+AURA_TEST(monitor_eval_samples_are_the_scored_cells)
+{
+    /* one agent fails at 10 and recovers at 20, another never; agent 2 is
+     * unseen until tick 5 (risk -1).  H = 10. */
+    enum { T = 30, N = 3 };
+    aura_monitor_label l[] = {{10, 0, 0, 0}, {20, 0, 1, 0}};
+    float risk[T * N];
+    for (int t = 0; t < T; t++) {
+        for (int i = 0; i < N; i++) {
+            risk[t * N + i] = (float)(t * N + i) / (T * N);
+        }
+        if (t < 5) {
+            risk[t * N + 2] = -1.0f;
+        }
+    }
+    float s[T * N];
+    uint8_t y[T * N];
+    size_t m = 0, pos = 0;
+    ASSERT_OK(aura_monitor_eval_samples(NULL, risk, T, N, l, 2, s, y, &m));
+    /* excluded: agent 0 failed at 10..19 (10 cells), agent 2 unseen 0..4 (5) */
+    ASSERT_EQ(T * N - 10 - 5, (int)m);
+    for (size_t k = 0; k < m; k++) {
+        pos += y[k];
+    }
+    ASSERT_EQ(10, (int)pos); /* agent 0 at ticks 0..9: fails within 10 */
+    ASSERT_NEAR(risk[0], s[0], 0.0);
+    ASSERT_EQ(1, y[0]);
+    /* the pooled AUROC of the samples equals eval_compute's on one run */
+    aura_monitor_eval ev;
+    ASSERT_OK(aura_monitor_eval_compute(NULL, risk, T, N, l, 2, NULL, 0, &ev));
+    ASSERT_NEAR(ev.auroc, aura_monitor_auroc(s, y, m), 1e-12);
+    ASSERT_EQ(AURA_E_INVAL, aura_monitor_eval_samples(NULL, risk, -1, N, l, 2, s, y, &m));
+}
