@@ -134,7 +134,7 @@ static aura_status close_upto(aura_monitor_sim *sim, aura_monitor *mon, arm *a, 
             a->interventions++;
             a->by_action[dec[k].action]++;
             if (d->trace) {
-                fprintf(stderr, "seed %llu tick %lld: %s a%u", (unsigned long long)d->so.seed,
+                fprintf(stderr, "%s seed %llu tick %lld: %s a%u", a->name, (unsigned long long)d->so.seed,
                         (long long)dec[k].tick,
                         aura_monitor_action_name((aura_monitor_action)dec[k].action),
                         dec[k].agent);

@@ -860,3 +860,43 @@ AURA_TEST(monitor_recall_forgets_the_older_half_when_full)
     free(f);
     aura_monitor_recall_destroy(rc);
 }
+
+/* A model's risk: the decisions also weigh half of a callee's risk (as the
+ * rule score does), so the caller of a failing agent is acted on, while
+ * the risk reported stays the model's own. */
+AURA_TEST(monitor_model_decisions_weigh_callee_risk)
+{
+    fixed_risk fr = {{0.1f, 0.1f, 0.95f, 0.1f, 0.1f, 0.3f}};
+    aura_monitor_model model = {.ctx = &fr, .score = fixed_score};
+    aura_monitor_opts mo = aura_monitor_opts_default();
+    mo.model = &model;
+    aura_monitor *m;
+    ASSERT_OK(aura_monitor_create(&mo, &m));
+    feed_tick(m, 0);
+    const aura_monitor_decision *d;
+    size_t nd;
+    ASSERT_OK(aura_monitor_decisions(m, &d, &nd));
+    int on5 = 0, on2 = 0;
+    for (size_t k = 0; k < nd; k++) {
+        if (d[k].agent == 5) {
+            on5 = 1;
+            ASSERT_NEAR(0.3, d[k].risk, 1e-6); /* its own risk, not the weighed one */
+        }
+        on2 |= d[k].agent == 2;
+    }
+    ASSERT_TRUE(on2);
+    ASSERT_TRUE(on5); /* 1 - 0.7 * (1 - 0.5 * 0.95) = 0.63 >= 0.5 */
+    const float *risk;
+    const uint8_t *seen;
+    uint32_t n;
+    ASSERT_OK(aura_monitor_risk(m, &risk, &seen, &n));
+    ASSERT_NEAR(0.3, risk[5], 1e-6);
+    aura_monitor_destroy(m);
+    /* below: a caller whose callees are all calm is not acted on */
+    fr.risk[2] = 0.1f;
+    ASSERT_OK(aura_monitor_create(&mo, &m));
+    feed_tick(m, 0);
+    ASSERT_OK(aura_monitor_decisions(m, &d, &nd));
+    ASSERT_EQ(0, (int)nd);
+    aura_monitor_destroy(m);
+}
