@@ -55,6 +55,9 @@ typedef struct acc {
     int n_auroc_p[2];
     uint32_t failed[3], largest[3], cascades[3], inter[3], failures, sudden;
     double pooled[2]; /* AUROC over all seeds' samples together */
+    double sys_auroc[2], sys_pr[2];
+    int n_sys[2];
+    uint32_t sys_pos, sys_ticks; /* cascade-ahead ticks, ticks (open loop) */
 } acc;
 
 /* Pooled samples of one scenario: per model, the scored cells of every seed. */
@@ -112,6 +115,11 @@ static void add_shadow(acc *a, int k, const aura_monitor_risk_run *r)
         a->pr[k] += r->ev.pr_auc;
         a->n_auroc[k]++;
     }
+    if (!isnan(r->sys_auroc)) {
+        a->sys_auroc[k] += r->sys_auroc;
+        a->sys_pr[k] += r->sys_pr_auc;
+        a->n_sys[k]++;
+    }
     if (!isnan(r->auroc_predictable)) {
         a->auroc_p[k] += r->auroc_predictable;
         a->n_auroc_p[k]++;
@@ -163,6 +171,8 @@ static aura_status eval_scenario(const scenario *sc, int si, int seeds, int tick
         }
         add_shadow(a, 0, &r);
         add_loop(a, 0, &r); /* shadow = no monitor acting */
+        a->sys_pos += r.sys_positives;
+        a->sys_ticks += (uint32_t)ticks;
         a->failures += r.ev.failures;
         a->sudden += r.sudden;
         if ((st = aura_monitor_risk_run_sim(&so, model, 0, thr, p.risk, &r)) != AURA_OK ||
@@ -291,6 +301,19 @@ int cmd_eval_risk(int argc, char **argv)
                 printf("| %s | %.3f / **%.3f** | %.3f / **%.3f** |\n", SCENARIOS[k].label,
                        all[k].pooled[0], all[k].pooled[1], avg(all[k].auroc[0], all[k].n_auroc[0]),
                        avg(all[k].auroc[1], all[k].n_auroc[1]));
+            }
+        }
+        printf("\nSystem cascade prediction: the system risk of each tick against \"at least 3\n"
+               "agents fail within the next H ticks\" (open loop, mean over the seeds that have\n"
+               "both kinds of tick; rules / **aura**):\n\n"
+               "| scenario | ticks with a cascade ahead | AUROC | PR-AUC |\n| --- | --- | --- | --- |\n");
+        for (size_t k = 0; k < N_SCEN; k++) {
+            if (done[k]) {
+                printf("| %s | %u of %u | %.3f / **%.3f** | %.3f / **%.3f** |\n",
+                       SCENARIOS[k].label, all[k].sys_pos, all[k].sys_ticks,
+                       avg(all[k].sys_auroc[0], all[k].n_sys[0]),
+                       avg(all[k].sys_auroc[1], all[k].n_sys[1]),
+                       avg(all[k].sys_pr[0], all[k].n_sys[0]), avg(all[k].sys_pr[1], all[k].n_sys[1]));
             }
         }
         printf("\nFailures with no precursor in the events (the agent's features normal in all H\n"

@@ -104,6 +104,11 @@ typedef struct aura_monitor_risk_run {
      * without their positive samples */
     uint32_t sudden;
     double auroc_predictable, pr_auc_predictable;
+    /* system cascade prediction: the system risk of each tick scored
+     * against "at least K (3) agents fail within the next H ticks" (NaN
+     * when a run has no such tick or only such ticks) */
+    double sys_auroc, sys_pr_auc;
+    uint32_t sys_positives; /* ticks with a cascade ahead */
 } aura_monitor_risk_run;
 
 /* Runs one simulation of so->ticks ticks with a monitor scoring it: with

@@ -131,6 +131,7 @@ aura_status aura__monitor_risk_simulate(const aura_monitor_sim_opts *so,
 
 typedef struct risk_rows {
     float *risk;
+    float *sys;     /* ticks: the system's cascade risk */
     uint8_t *quiet; /* ticks x n: 1 = nothing abnormal in the agent's features */
     uint32_t n;
 } risk_rows;
@@ -157,6 +158,7 @@ static aura_status store_risk(void *ctx, int64_t tick, aura_monitor *mon)
     if (st == AURA_OK) {
         st = aura_monitor_features(mon, &feat, &sys, &nf);
     }
+    rr->sys[tick] = aura_monitor_system_risk(mon);
     for (uint32_t i = 0; st == AURA_OK && i < rr->n; i++) {
         rr->risk[(size_t)tick * rr->n + i] = i < n && seen[i] ? risk[i] : -1.0f;
         rr->quiet[(size_t)tick * rr->n + i] =
@@ -191,6 +193,41 @@ static uint32_t mask_sudden(float *risk, const uint8_t *q, int32_t T, uint32_t n
         }
     }
     return sudden;
+}
+
+/* The system's cascade risk scored against "at least K agents fail within
+ * the next H ticks" (fail labels in (t, t + H]), one sample per tick. */
+static aura_status score_system(const float *sys, int32_t T, int H, uint32_t K,
+                                const aura_monitor_label *l, size_t nl, aura_monitor_risk_run *out)
+{
+    uint32_t *fails = aura__calloc(NULL, (size_t)T + 1, sizeof *fails);
+    uint8_t *y = aura__alloc(NULL, (size_t)T + 1);
+    if (!fails || !y) {
+        aura__free(NULL, fails);
+        aura__free(NULL, y);
+        return AURA_E_NOMEM;
+    }
+    for (size_t k = 0; k < nl; k++) {
+        if (l[k].event == AURA_MONITOR_LABEL_FAIL && l[k].tick >= 0 && l[k].tick < T) {
+            fails[l[k].tick]++;
+        }
+    }
+    uint32_t win = 0; /* fails in (t, t + H] */
+    for (int32_t t = 1; t <= H && t < T; t++) {
+        win += fails[t];
+    }
+    out->sys_positives = 0;
+    for (int32_t t = 0; t < T; t++) {
+        y[t] = win >= K;
+        out->sys_positives += y[t];
+        win -= t + 1 < T ? fails[t + 1] : 0;
+        win += t + 1 + H < T ? fails[t + 1 + H] : 0;
+    }
+    out->sys_auroc = aura_monitor_auroc(sys, y, (size_t)T);
+    out->sys_pr_auc = aura_monitor_average_precision(sys, y, (size_t)T);
+    aura__free(NULL, fails);
+    aura__free(NULL, y);
+    return AURA_OK;
 }
 
 static uint32_t count_failed_agents(const aura_monitor_label *l, size_t nl, uint32_t n)
@@ -230,14 +267,16 @@ aura_status aura_monitor_risk_run_sim_opts(const aura_monitor_sim_opts *so,
     uint32_t n = so->n_agents;
     risk_rows rr = {.risk = risk_out, .n = n};
     rr.quiet = aura__alloc(NULL, (size_t)so->ticks * n);
+    rr.sys = aura__calloc(NULL, (size_t)so->ticks, sizeof(float));
     if (!rr.risk) {
         rr.risk = aura__alloc_array(NULL, (size_t)so->ticks * n, sizeof(float));
     }
-    if (!rr.risk || !rr.quiet) {
+    if (!rr.risk || !rr.quiet || !rr.sys) {
         if (rr.risk != risk_out) {
             aura__free(NULL, rr.risk);
         }
         aura__free(NULL, rr.quiet);
+        aura__free(NULL, rr.sys);
         return AURA_E_NOMEM;
     }
     for (size_t c = 0; c < (size_t)so->ticks * n; c++) {
@@ -264,6 +303,7 @@ aura_status aura_monitor_risk_run_sim_opts(const aura_monitor_sim_opts *so,
     if (st == AURA_OK) {
         st = aura_monitor_eval_compute(&eo, rr.risk, so->ticks, n, labels, nl, edges, ne, &out->ev);
         out->failed_agents = count_failed_agents(labels, nl, n);
+        st = score_system(rr.sys, so->ticks, eo.horizon, eo.cascade_k, labels, nl, out);
     }
     if (st == AURA_OK) {
         /* the same score without the failures that had no precursor */
@@ -289,6 +329,7 @@ aura_status aura_monitor_risk_run_sim_opts(const aura_monitor_sim_opts *so,
         }
     }
     aura__free(NULL, rr.quiet);
+    aura__free(NULL, rr.sys);
     aura__free(NULL, labels);
     aura__free(NULL, edges);
     if (rr.risk != risk_out) {

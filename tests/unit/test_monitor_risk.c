@@ -404,3 +404,42 @@ AURA_TEST(monitor_risk_fuzz_model_file)
     ASSERT_TRUE(refused > 0);
     fprintf(stderr, "fuzz: %d loaded, %d refused\n", loaded, refused);
 }
+
+/* System cascade prediction: the positives are the ticks with >= 3 fail
+ * labels in the next H ticks, recounted here from the simulator's labels. */
+AURA_TEST(monitor_risk_run_scores_system_cascades)
+{
+    aura_monitor_sim_opts so = aura_monitor_sim_opts_default();
+    so.n_agents = 150;
+    so.ticks = 200;
+    so.seed = 3;
+    so.faults = "random:14";
+    aura_monitor_risk_run run;
+    ASSERT_OK(aura_monitor_risk_run_sim(&so, NULL, 0, 0.5, NULL, &run));
+    aura_monitor_sim *sim;
+    ASSERT_OK(aura_monitor_sim_create(&so, &sim));
+    const aura_events_event *ev;
+    size_t ne;
+    for (int t = 0; t < so.ticks; t++) {
+        ASSERT_OK(aura_monitor_sim_step(sim, &ev, &ne));
+    }
+    size_t nl;
+    ASSERT_OK(aura_monitor_sim_labels(sim, NULL, 0, &nl));
+    aura_monitor_label *l = malloc((nl + 1) * sizeof *l);
+    ASSERT_TRUE(l != NULL);
+    ASSERT_OK(aura_monitor_sim_labels(sim, l, nl, &nl));
+    uint32_t pos = 0;
+    for (int t = 0; t < so.ticks; t++) {
+        int c = 0;
+        for (size_t k = 0; k < nl; k++) {
+            c += l[k].event == AURA_MONITOR_LABEL_FAIL && l[k].tick > t && l[k].tick <= t + 10;
+        }
+        pos += c >= 3;
+    }
+    free(l);
+    aura_monitor_sim_destroy(sim);
+    ASSERT_EQ(pos, run.sys_positives);
+    ASSERT_TRUE(pos > 0 && pos < (uint32_t)so.ticks); /* this scenario has cascades */
+    ASSERT_TRUE(run.sys_auroc >= 0.0 && run.sys_auroc <= 1.0);
+    ASSERT_TRUE(run.sys_pr_auc > 0.0 && run.sys_pr_auc <= 1.0);
+}
