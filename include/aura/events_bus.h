@@ -68,7 +68,18 @@ typedef struct aura_events_bus_opts {
                                       atomic read-modify-writes until another
                                       producer takes it away (one membarrier(2)
                                       call).  0: every claim is a CAS.  Needs
-                                      Linux membarrier; off without it. */
+                                      Linux membarrier; off without it.  Only
+                                      the shared ring has a bias (see lanes). */
+    size_t lanes;                  /* most per-thread lanes (default 16, at most
+                                      65536; 0 = off): each thread that publishes
+                                      gets a ring of `capacity` slots of its own
+                                      on its first publish, written without
+                                      atomic read-modify-writes, handed back when
+                                      the thread exits and reused by the next.
+                                      Threads beyond `lanes` publish through the
+                                      shared ring.  Ignored (off) with
+                                      single_producer.  Backpressure applies per
+                                      lane. */
 } aura_events_bus_opts;
 
 AURA_API aura_events_bus_opts aura_events_bus_opts_default(void);
@@ -100,6 +111,7 @@ typedef struct aura_events_bus_stats {
     uint64_t queued;     /* events in the ring now (published, not yet taken) */
     size_t capacity;     /* ring slots */
     uint32_t subscribers; /* live subscriptions */
+    uint32_t lanes;      /* per-thread lanes created (opts.lanes) */
 } aura_events_bus_stats;
 
 typedef struct aura_events_bus aura_events_bus;
