@@ -13,9 +13,14 @@
 
 #define MAX_CAPACITY ((size_t)1 << 26)
 #define MAX_LANES ((size_t)1 << 16)
-#ifndef LAG_EVENTS
+/* After taking fewer than LAG_EVENTS events from a lane, the consumer
+ * pauses (LAG_EVENTS - k) cpu pauses before it looks again, so that it
+ * reads the lane's tail about once per LAG_EVENTS events instead of once
+ * per event or two.  Each such read takes the owner's cache line away, and
+ * the owner's next tail store must wait to get it back; a consumer that
+ * keeps up too eagerly slowed one-event publishes to half the rate (see
+ * docs/events_bus.md).  Costs at most about a microsecond of latency. */
 #define LAG_EVENTS 16
-#endif
 
 typedef struct sub {
     uint64_t id;            /* >= 1 */
@@ -169,8 +174,8 @@ __attribute__((noinline)) static aura_status publish1_slow(aura_events_bus *bus,
 aura_status aura_events_bus_publish(aura_events_bus *bus, const aura_events_event *ev)
 {
     AURA_CHECK_ARG(bus && ev);
-    if (__builtin_expect(aura__tls_lanes_id == bus->lanes.id, 1)) { /* this thread's last lane */
-        return aura__lane_publish1(&bus->ring, aura__tls_lane, ev);
+    if (__builtin_expect(aura__tls_lane.id == bus->lanes.id, 1)) { /* this thread's last lane */
+        return aura__lane_publish1(&bus->ring, aura__tls_lane.lane, ev);
     }
     if (bus->lanes.id == AURA__LANES_OFF) {
         return aura__ring_publish1(&bus->ring, ev);
@@ -182,8 +187,8 @@ aura_status aura_events_bus_publish_batch(aura_events_bus *bus, const aura_event
                                           size_t n, size_t *n_done)
 {
     AURA_CHECK_ARG(bus && (evs || n == 0));
-    aura__lane *l = aura__tls_lane;
-    if (aura__tls_lanes_id != bus->lanes.id) {
+    aura__lane *l = aura__tls_lane.lane;
+    if (aura__tls_lane.id != bus->lanes.id) {
         l = aura__lanes_get(&bus->lanes, &bus->ring);
         if (!l) {
             return aura__ring_publish(&bus->ring, evs, n, n_done);
@@ -196,6 +201,7 @@ void aura_events_bus_close(aura_events_bus *bus)
 {
     if (bus) {
         aura__ring_close(&bus->ring);
+        aura__lanes_close(&bus->lanes);
     }
 }
 
@@ -378,7 +384,7 @@ aura_status aura_events_bus_dispatch(aura_events_bus *bus, size_t max, int timeo
         deliver(bus, view, k);
         if (lane) {
             aura__lane_done(r, lane, k);
-            if (k < LAG_EVENTS) {
+            if (k < LAG_EVENTS && total + k < max) {
                 for (size_t i = k; i < LAG_EVENTS; i++) {
                     aura__cpu_pause();
                 }

@@ -13,8 +13,7 @@
 #define OWNED_NAP_NS 50000L /* the consumer's first sleep of a wait: a bounded nap */
 #define TAB_INLINE 8        /* lane references a thread keeps without allocating */
 
-_Thread_local uint64_t aura__tls_lanes_id __attribute__((tls_model("initial-exec")));
-_Thread_local aura__lane *aura__tls_lane __attribute__((tls_model("initial-exec")));
+_Thread_local aura__tls_last aura__tls_lane __attribute__((tls_model("initial-exec")));
 
 /* ---- which lane this thread uses on which bus ----
  * A thread's table maps lane-set ids to lanes (NULL: the shared ring).  Ids
@@ -70,8 +69,9 @@ static void tab_release(void *arg)
     t->e = t->inl;
     t->n = 0;
     t->cap = TAB_INLINE;
-    aura__tls_lanes_id = 0;
-    aura__tls_lane = NULL;
+    t->keyed = 0; /* a later destructor that publishes registers again */
+    aura__tls_lane.id = 0;
+    aura__tls_lane.lane = NULL;
 }
 
 static void key_create(void)
@@ -153,13 +153,15 @@ aura_status aura__lanes_init(aura__lanes *ls, const aura_allocator *a, size_t ma
         g_live->g_prev = ls;
     }
     g_live = ls;
+    ls->linked = 1;
     pthread_mutex_unlock(&g_mu);
     return AURA_OK;
 }
 
 void aura__lanes_fini(aura__lanes *ls)
 {
-    if (ls->id != AURA__LANES_OFF) {
+    if (ls->linked) {
+        ls->linked = 0;
         pthread_mutex_lock(&g_mu); /* no exit destructor touches these lanes after this */
         if (ls->g_prev) {
             ls->g_prev->g_next = ls->g_next;
@@ -206,7 +208,6 @@ static aura__lane *lane_acquire(aura__lanes *ls, const aura__ring *r)
             l->slots = aura__ring_alloc_aligned(ls->alloc, (size_t)r->cap * sizeof(aura_events_event),
                                                 &l->slots_raw);
             l->cslots = l->slots;
-            l->cap = r->cap;
             l->mask = r->mask;
             if (!l->slots) {
                 aura__free(ls->alloc, raw);
@@ -218,6 +219,8 @@ static aura__lane *lane_acquire(aura__lanes *ls, const aura__ring *r)
             atomic_init(&l->read, 0);
             atomic_init(&l->free, 0);
             atomic_init(&l->owned, 1);
+            /* under mu: aura__lanes_close either sees this lane or ran before */
+            atomic_init(&l->limit, atomic_load(&r->closed) ? 0 : r->cap);
             ls->lane[n] = l;
             atomic_store_explicit(&ls->n, n + 1, memory_order_release);
             got = l;
@@ -236,8 +239,8 @@ aura__lane *aura__lanes_get(aura__lanes *ls, aura__ring *r)
     for (size_t i = 0; i < t->n; i++) {
         if (t->e[i].id == ls->id) {
             if (t->e[i].lane) { /* the inline check takes it from now on */
-                aura__tls_lanes_id = ls->id;
-                aura__tls_lane = t->e[i].lane;
+                aura__tls_lane.id = ls->id;
+                aura__tls_lane.lane = t->e[i].lane;
             }
             return t->e[i].lane;
         }
@@ -255,8 +258,8 @@ aura__lane *aura__lanes_get(aura__lanes *ls, aura__ring *r)
         atomic_store_explicit(&ls->ring_used, 1, memory_order_release);
         return NULL;
     }
-    aura__tls_lanes_id = ls->id;
-    aura__tls_lane = l;
+    aura__tls_lane.id = ls->id;
+    aura__tls_lane.lane = l;
     return l;
 }
 
@@ -522,6 +525,19 @@ aura_status aura__lanes_wait(aura__lanes *ls, aura__ring *r, int timeout_ms)
         }
         lanes_sleep(ls, r, &w);
     }
+}
+
+void aura__lanes_close(aura__lanes *ls)
+{
+    if (!ls->mu_ok) {
+        return;
+    }
+    pthread_mutex_lock(&ls->mu);
+    size_t n = atomic_load_explicit(&ls->n, memory_order_relaxed);
+    for (size_t i = 0; i < n; i++) {
+        atomic_store(&ls->lane[i]->limit, 0);
+    }
+    pthread_mutex_unlock(&ls->mu);
 }
 
 void aura__lanes_stats(aura__lanes *ls, aura_events_bus_stats *st)

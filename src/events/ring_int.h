@@ -264,7 +264,9 @@ typedef struct aura__lane {
     _Alignas(AURA__RING_LINE) _Atomic uint64_t tail; /* next position to write */
     uint64_t free_cache;            /* owner: a value free had */
     aura_events_event *slots;       /* cap events, 64-byte aligned */
-    uint64_t cap, mask;
+    uint64_t mask;
+    _Atomic uint64_t limit;         /* cap; 0 once the bus is closed, so that the
+                                       fast path's room check also catches close */
     /* the consumer's line */
     _Alignas(AURA__RING_LINE) _Atomic uint64_t read; /* next position to take */
     _Atomic uint64_t free;          /* positions below it may be overwritten */
@@ -289,12 +291,16 @@ typedef struct aura__lanes {
     struct aura__lanes *g_prev, *g_next; /* the process's live lane sets */
     pthread_mutex_t mu;             /* creating lanes; the allocator */
     int mu_ok;
+    int linked;                     /* in the process's list of live lane sets */
 } aura__lanes;
 
-/* This thread's last bus: its lane set's id and its lane (NULL: the shared
- * ring).  Checked inline on every publish. */
-extern _Thread_local uint64_t aura__tls_lanes_id __attribute__((tls_model("initial-exec")));
-extern _Thread_local aura__lane *aura__tls_lane __attribute__((tls_model("initial-exec")));
+/* This thread's last bus: its lane set's id and its lane.  Checked inline
+ * on every publish. */
+typedef struct aura__tls_last {
+    uint64_t id;
+    aura__lane *lane;
+} aura__tls_last;
+extern _Thread_local aura__tls_last aura__tls_lane __attribute__((tls_model("initial-exec")));
 
 aura_status aura__lanes_init(aura__lanes *ls, const aura_allocator *a, size_t max);
 void aura__lanes_fini(aura__lanes *ls);
@@ -316,10 +322,9 @@ static inline aura_status aura__lane_publish1(aura__ring *r, aura__lane *l,
                                               const aura_events_event *ev)
 {
     uint64_t t = atomic_load_explicit(&l->tail, memory_order_relaxed);
-    if (__builtin_expect(t - l->free_cache >= l->cap ||
-                             atomic_load_explicit(&r->closed, memory_order_relaxed),
+    if (__builtin_expect(t - l->free_cache >= atomic_load_explicit(&l->limit, memory_order_relaxed),
                          0)) {
-        return aura__lane_publish(r, l, ev, 1, NULL);
+        return aura__lane_publish(r, l, ev, 1, NULL); /* full by the cache, or closed */
     }
     l->slots[t & l->mask] = *ev;
     atomic_store_explicit(&l->tail, t + 1, memory_order_release);
@@ -337,6 +342,9 @@ void aura__lane_done(aura__ring *r, aura__lane *l, size_t k);
 
 /* Waits until an event may be ready in a lane or the shared ring. */
 aura_status aura__lanes_wait(aura__lanes *ls, aura__ring *r, int timeout_ms);
+
+/* After aura__ring_close: sets every lane's limit to 0. */
+void aura__lanes_close(aura__lanes *ls);
 
 /* Adds the lanes' published and queued counts to *st. */
 void aura__lanes_stats(aura__lanes *ls, aura_events_bus_stats *st);
