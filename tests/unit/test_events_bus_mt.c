@@ -227,7 +227,8 @@ static void run_stress_ex(aura_events_bus_policy pol, size_t cap, int n_prod, in
     if (single || (flags & SHARED) || !bias_available()) {
         ASSERT_EQ(0, st.lanes);
     } else {
-        ASSERT_EQ(flags & TWO_LANES ? 2 : (uint32_t)n_prod, st.lanes);
+        /* one per producer, at most (a lane is reused once its thread exits) */
+        ASSERT_TRUE(st.lanes >= 1 && st.lanes <= (flags & TWO_LANES ? 2u : (uint32_t)n_prod));
     }
     if (out) {
         *out = st;
