@@ -13,13 +13,14 @@
 
 #define MAX_CAPACITY ((size_t)1 << 26)
 #define MAX_LANES ((size_t)1 << 16)
-/* After taking fewer than LAG_EVENTS events from a lane, the consumer
- * pauses (LAG_EVENTS - k) cpu pauses before it looks again, so that it
- * reads the lane's tail about once per LAG_EVENTS events instead of once
- * per event or two.  Each such read takes the owner's cache line away, and
- * the owner's next tail store must wait to get it back; a consumer that
- * keeps up too eagerly slowed one-event publishes to half the rate (see
- * docs/events_bus.md).  Costs at most about a microsecond of latency. */
+/* After taking k < LAG_EVENTS events (from a lane or the shared ring), the
+ * consumer spends LAG_EVENTS - k cpu pauses before it looks again, so that
+ * it reads the producer's index (a lane's tail, the ring's marks) about
+ * once per LAG_EVENTS events instead of once per event or two.  Each such
+ * read takes the producer's cache line away, and the producer's next store
+ * to it must wait to get it back: a consumer that kept up too eagerly held
+ * one-event publishes to about half the plain SPSC ring's rate (see
+ * docs/events_bus.md).  Costs at most a microsecond or so of latency. */
 #define LAG_EVENTS 16
 
 typedef struct sub {
@@ -384,13 +385,13 @@ aura_status aura_events_bus_dispatch(aura_events_bus *bus, size_t max, int timeo
         deliver(bus, view, k);
         if (lane) {
             aura__lane_done(r, lane, k);
-            if (k < LAG_EVENTS && total + k < max) {
-                for (size_t i = k; i < LAG_EVENTS; i++) {
-                    aura__cpu_pause();
-                }
-            }
         } else {
             aura__ring_done(r, k);
+        }
+        if (k < LAG_EVENTS && total + k < max) {
+            for (size_t i = k; i < LAG_EVENTS; i++) {
+                aura__cpu_pause();
+            }
         }
         total += k;
         atomic_store_explicit(&bus->dispatched,
