@@ -31,6 +31,9 @@ typedef struct lane_tab {
     lane_ref *e;                  /* inl, or a heap array (default allocator) */
     lane_ref inl[TAB_INLINE];
     int keyed;                    /* the exit destructor is registered */
+    int full;                     /* an entry could not be added: every bus not
+                                     in the table uses the shared ring from now
+                                     on, so that no thread's order can break */
 } lane_tab;
 
 static _Thread_local lane_tab tls_tab;
@@ -70,6 +73,7 @@ static void tab_release(void *arg)
     t->n = 0;
     t->cap = TAB_INLINE;
     t->keyed = 0; /* a later destructor that publishes registers again */
+    t->full = 0;
     aura__tls_lane.id = 0;
     aura__tls_lane.lane = NULL;
 }
@@ -245,9 +249,15 @@ aura__lane *aura__lanes_get(aura__lanes *ls, aura__ring *r)
             return t->e[i].lane;
         }
     }
+    if (t->full) {
+        atomic_store_explicit(&ls->ring_used, 1, memory_order_release);
+        return NULL;
+    }
     aura__lane *l = lane_acquire(ls, r);
     if (!tab_add(t, ls->id, l)) {
-        /* no memory for the reference: the shared ring, this time */
+        /* no memory for the reference: the shared ring, now and for every
+         * bus this thread meets later without a reference */
+        t->full = 1;
         if (l) {
             atomic_store_explicit(&l->owned, 0, memory_order_release);
         }
