@@ -64,10 +64,11 @@ typedef struct aura_events_bus_opts {
                                       0 = sleep at once) */
     int single_producer;           /* 1: the caller guarantees that only one thread
                                       publishes at a time (the thread may change,
-                                      with a happens-before between them).  Claims
-                                      then need no atomic read-modify-write, which
-                                      makes one-event publishes several times
-                                      faster (docs/events_bus.md).  Default 0. */
+                                      with a happens-before between them), and
+                                      events keep one order across such hand-
+                                      overs.  Uses the shared ring (no lanes),
+                                      claiming with plain stores: as fast as a
+                                      lane (docs/events_bus.md).  Default 0. */
     int owner_bias;                /* 1 (default): a producer that publishes alone
                                       for a while (1024 claims in a row) takes
                                       the ring's bias and then publishes without
