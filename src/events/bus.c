@@ -159,7 +159,7 @@ void aura_events_bus_destroy(aura_events_bus *bus)
     aura__free(a, bus->raw);
 }
 
-/* ---- publish (thread-safe; the work is in ring.c) ---- */
+/* ---- publish (thread-safe; the work is in lane.c and ring.c) ---- */
 
 /* Another bus than this thread's last one, or no lane: look it up. */
 __attribute__((noinline)) static aura_status publish1_slow(aura_events_bus *bus,
@@ -375,8 +375,8 @@ aura_status aura_events_bus_dispatch(aura_events_bus *bus, size_t max, int timeo
             if (total > 0) {
                 break;
             }
-            st = bus->lanes.id ? aura__lanes_wait(&bus->lanes, r, timeout_ms)
-                               : aura__ring_wait(r, timeout_ms);
+            st = bus->lanes.id != AURA__LANES_OFF ? aura__lanes_wait(&bus->lanes, r, timeout_ms)
+                                                  : aura__ring_wait(r, timeout_ms);
             if (st != AURA_OK) {
                 break;
             }
@@ -422,7 +422,7 @@ void aura_events_bus_get_stats(const aura_events_bus *bus, aura_events_bus_stats
     s.dispatched = atomic_load_explicit(&bus->dispatched, memory_order_relaxed);
     s.delivered = atomic_load_explicit(&bus->delivered, memory_order_relaxed);
     aura__ring_stats(&bus->ring, &s);
-    aura__lanes_stats((aura__lanes *)&bus->lanes, &s);
+    aura__lanes_stats(&bus->lanes, &s);
     s.subscribers = atomic_load_explicit(&bus->n_live, memory_order_relaxed);
     *st = s;
 }

@@ -550,7 +550,7 @@ void aura__lanes_close(aura__lanes *ls)
     pthread_mutex_unlock(&ls->mu);
 }
 
-void aura__lanes_stats(aura__lanes *ls, aura_events_bus_stats *st)
+void aura__lanes_stats(const aura__lanes *ls, aura_events_bus_stats *st)
 {
     size_t n = atomic_load_explicit(&ls->n, memory_order_acquire);
     st->lanes = (uint32_t)n;

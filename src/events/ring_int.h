@@ -347,6 +347,6 @@ aura_status aura__lanes_wait(aura__lanes *ls, aura__ring *r, int timeout_ms);
 void aura__lanes_close(aura__lanes *ls);
 
 /* Adds the lanes' published and queued counts to *st. */
-void aura__lanes_stats(aura__lanes *ls, aura_events_bus_stats *st);
+void aura__lanes_stats(const aura__lanes *ls, aura_events_bus_stats *st);
 
 #endif /* AURA_EVENTS_RING_INT_H */
