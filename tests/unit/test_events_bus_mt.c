@@ -575,3 +575,55 @@ AURA_TEST(events_bus_mt_lanes_are_reused_when_threads_exit)
     ASSERT_EQ(0, st.queued);
     aura_events_bus_destroy(bus);
 }
+
+/* ---- backpressure per lane ---- */
+
+typedef struct filler {
+    aura_events_bus *bus;
+    int ok, full;
+} filler;
+
+static void *fill_own_lane(void *arg)
+{
+    filler *f = arg;
+    for (int i = 0; i < 20; i++) {
+        aura_events_event e = make_event(1, i);
+        aura_status st = aura_events_bus_publish(f->bus, &e);
+        f->ok += st == AURA_OK;
+        f->full += st == AURA_E_FULL;
+    }
+    return NULL;
+}
+
+/* REJECT: the test thread fills its lane (16 in, 4 rejected); another
+ * thread still gets all the room of its own lane (16 in, 4 rejected). */
+AURA_TEST(events_bus_mt_backpressure_is_per_lane)
+{
+    if (!bias_available()) {
+        return; /* no membarrier: no lanes, one shared ring */
+    }
+    aura_events_bus_opts o = aura_events_bus_opts_default();
+    o.capacity = 16;
+    o.batch = 16;
+    o.policy = AURA_EVENTS_BUS_REJECT;
+    aura_events_bus *bus = NULL;
+    ASSERT_OK(aura_events_bus_create(&o, &bus));
+    filler mine = {bus, 0, 0}, other = {bus, 0, 0};
+    fill_own_lane(&mine);
+    pthread_t th;
+    ASSERT_EQ(0, pthread_create(&th, NULL, fill_own_lane, &other));
+    pthread_join(th, NULL);
+    ASSERT_EQ(16, mine.ok);
+    ASSERT_EQ(4, mine.full);
+    ASSERT_EQ(16, other.ok);
+    ASSERT_EQ(4, other.full);
+    aura_events_bus_stats st;
+    aura_events_bus_get_stats(bus, &st);
+    ASSERT_EQ(32, st.published);
+    ASSERT_EQ(8, st.rejected);
+    ASSERT_EQ(32, st.queued);
+    size_t n = 0;
+    ASSERT_OK(aura_events_bus_dispatch(bus, SIZE_MAX, 0, &n));
+    ASSERT_EQ(32, n);
+    aura_events_bus_destroy(bus);
+}
