@@ -67,13 +67,14 @@
  *     and no membarrier (bounded, so a missed wake costs the nap).  Taking
  *     the bias sets OWNED by CAS and so sees a SLEEPING bit set without it,
  *     and wakes the consumer, which then sleeps again the owned way.
- *   - producer sleep (BLOCK): increment prod_waiters (seq_cst), re-check room
- *     (seq_cst load), sleep on prod_futex.  The consumer loads prod_waiters
- *     (relaxed, cheap) after each release, and, at the end of each dispatch
- *     and before it sleeps, after a seq_cst fence: Dekker's pattern, so one
- *     of the two sides always sees the other and no producer sleeps while
- *     the consumer stops looking (at worst it is woken at the end of the
- *     dispatch call instead of at once).
+ *   - producer sleep (BLOCK): increment prod_waiters (seq_cst), heavy_fence
+ *     (membarrier), re-check room (seq_cst load), sleep on prod_futex.  The
+ *     consumer loads prod_waiters (relaxed, behind a compiler barrier) after
+ *     each release: asymmetric Dekker, so one of the two sides always sees
+ *     the other and no producer sleeps while the consumer stops looking.
+ *     Without membarrier, heavy_fence is a seq_cst fence and the consumer
+ *     also fences at the end of each dispatch and before it sleeps (at
+ *     worst the producer is then woken at the end of the dispatch call).
  * SPDX-License-Identifier: MIT */
 #ifndef AURA_EVENTS_RING_INT_H
 #define AURA_EVENTS_RING_INT_H
