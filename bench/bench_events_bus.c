@@ -199,14 +199,15 @@ enum impl {
     BUS_BATCH,
     BUS_SP_ONE,
     BUS_ONE_NOBIAS,
+    BUS_ONE_RING,
     CK_SPSC,
     CK_MPSC,
     N_IMPL
 };
 static const char *const impl_names[] = {
-    "spsc ring (bench)",          "mutex+condvar (bench)",      "aura bus, publish 1/call",
-    "aura bus, publish_batch 32", "aura bus single-prod., 1/call", "aura bus 1/call, no bias",
-    "ck_ring spsc (libck)",       "ck_ring mpsc (libck)"};
+    "spsc ring (bench)",          "mutex+condvar (bench)",       "aura bus, publish 1/call",
+    "aura bus, publish_batch 32", "aura bus single-prod., 1/call", "aura bus 1/call, ring no bias",
+    "aura bus 1/call, ring + bias", "ck_ring spsc (libck)",        "ck_ring mpsc (libck)"};
 
 static int is_ck(enum impl k)
 {
@@ -225,6 +226,7 @@ typedef struct run {
     _Atomic int ready;
     _Atomic int go;
     uint64_t got, sum;
+    uint64_t calls, dcalls; /* bus: callbacks, dispatch calls */
 } run;
 
 typedef struct parg {
@@ -269,6 +271,7 @@ static void *producer(void *arg)
     case BUS_ONE:
     case BUS_SP_ONE:
     case BUS_ONE_NOBIAS:
+    case BUS_ONE_RING:
         for (uint64_t i = 0; i < n; i++) {
             aura_events_bus_publish(r->bus, &g_src[i & (PUB_BATCH - 1)]);
         }
@@ -293,6 +296,7 @@ static void sub_fn(void *ctx, const aura_events_event *evs, size_t n)
     }
     r->sum += s;
     r->got += n;
+    r->calls++;
 }
 
 static void consume(run *r, uint64_t total)
@@ -327,6 +331,7 @@ static void consume(run *r, uint64_t total)
     default:
         while (r->got < total) {
             aura_events_bus_dispatch(r->bus, SIZE_MAX, -1, NULL);
+            r->dcalls++;
         }
         break;
     }
@@ -358,6 +363,9 @@ static int setup(run *r)
         o.capacity = CAP;
         o.single_producer = impl == BUS_SP_ONE;
         o.owner_bias = impl != BUS_ONE_NOBIAS;
+        if (impl == BUS_ONE_NOBIAS || impl == BUS_ONE_RING) {
+            o.lanes = 0; /* the shared ring, as before lanes */
+        }
         uint64_t id;
         if (aura_events_bus_create(&o, &r->bus) != AURA_OK ||
             aura_events_bus_subscribe(r->bus, AURA_EVENTS_BUS_ALL_KINDS, sub_fn, r, &id) !=
@@ -421,9 +429,13 @@ static double one_run(enum impl impl, int n_prod, int pinned, uint64_t n_total)
         aura_events_bus_get_stats(r.bus, &st);
         ok = ok && st.published == total && st.dispatched == total;
         if (getenv("BENCH_VERBOSE")) {
-            fprintf(stderr, "  [%s: waits %llu sleeps %llu bias changes %llu]\n",
+            fprintf(stderr,
+                    "  [%s: waits %llu sleeps %llu bias changes %llu lanes %u;"
+                    " events per callback %.1f, per dispatch call %.1f]\n",
                     impl_names[impl], (unsigned long long)st.waits,
-                    (unsigned long long)st.sleeps, (unsigned long long)st.bias_changes);
+                    (unsigned long long)st.sleeps, (unsigned long long)st.bias_changes,
+                    st.lanes, (double)r.got / (double)(r.calls ? r.calls : 1),
+                    (double)r.got / (double)(r.dcalls ? r.dcalls : 1));
         }
     }
     teardown(&r);
@@ -524,8 +536,9 @@ static void stop_hog(pid_t pid)
     }
 }
 
-static const char *const st_names[] = {"st-spsc",   "st-mutex",  "st-bus1",  "st-busbatch",
-                                       "st-bussp1", "st-bus1nb", "st-ckspsc", "st-ckmpsc"};
+static const char *const st_names[] = {"st-spsc",   "st-mutex",  "st-bus1",   "st-busbatch",
+                                       "st-bussp1", "st-bus1nb", "st-bus1rb", "st-ckspsc",
+                                       "st-ckmpsc"};
 
 /* BENCH_ONLY=bus1,bus1nb,mutex (names of --case st-*, without "st-"):
  * runs only those queues (profiling one at a time). */
@@ -627,24 +640,26 @@ int main(int argc, char **argv)
         return 2;
     }
     if (all || strcmp(which, "1p1c") == 0) {
-        enum impl im[] = {SPSC,    CK_SPSC,   CK_MPSC,    MUTEX,
-                          BUS_ONE, BUS_BATCH, BUS_SP_ONE, BUS_ONE_NOBIAS};
-        report("1p1c", im, 8, 1, 1, n, runs, SPSC);
+        enum impl im[] = {SPSC,      CK_SPSC,    CK_MPSC,      MUTEX,         BUS_ONE,
+                          BUS_BATCH, BUS_SP_ONE, BUS_ONE_RING, BUS_ONE_NOBIAS};
+        report("1p1c", im, 9, 1, 1, n, runs, SPSC);
     }
     if (all || strcmp(which, "2p1c") == 0) {
-        enum impl im[] = {MUTEX, CK_MPSC, BUS_ONE, BUS_BATCH, BUS_ONE_NOBIAS};
-        report("2p1c", im, 5, 2, 0, n, runs, MUTEX);
+        enum impl im[] = {MUTEX, CK_MPSC, BUS_ONE, BUS_BATCH, BUS_ONE_RING, BUS_ONE_NOBIAS};
+        report("2p1c", im, 6, 2, 0, n, runs, MUTEX);
     }
     if (all || strcmp(which, "hog") == 0) {
         pid_t hog = start_hog(-1);
-        enum impl im[] = {MUTEX, SPSC, CK_MPSC, BUS_ONE, BUS_BATCH, BUS_SP_ONE, BUS_ONE_NOBIAS};
-        report("hog", im, 7, 1, 0, n / 4, runs, MUTEX);
+        enum impl im[] = {MUTEX,      SPSC,         CK_MPSC,       BUS_ONE,
+                          BUS_BATCH,  BUS_SP_ONE,   BUS_ONE_RING,  BUS_ONE_NOBIAS};
+        report("hog", im, 8, 1, 0, n / 4, runs, MUTEX);
         stop_hog(hog);
     }
     if (strcmp(which, "hogpin") == 0) { /* the hog case's worst placement, fixed */
         pid_t hog = start_hog(0);
-        enum impl im[] = {MUTEX, SPSC, CK_MPSC, BUS_ONE, BUS_BATCH, BUS_SP_ONE, BUS_ONE_NOBIAS};
-        report("hogp", im, 7, 1, 1, n / 4, runs, MUTEX);
+        enum impl im[] = {MUTEX,      SPSC,         CK_MPSC,       BUS_ONE,
+                          BUS_BATCH,  BUS_SP_ONE,   BUS_ONE_RING,  BUS_ONE_NOBIAS};
+        report("hogp", im, 8, 1, 1, n / 4, runs, MUTEX);
         stop_hog(hog);
     }
     return 0;

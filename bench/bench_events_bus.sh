@@ -27,7 +27,7 @@ echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 if command -v valgrind >/dev/null; then
   n=200000
   echo "# callgrind, one thread, 32 events in then 32 out, $n events:"
-  for c in st-spsc st-ckspsc st-ckmpsc st-mutex st-bus1 st-bus1nb st-bussp1 st-busbatch; do
+  for c in st-spsc st-ckspsc st-ckmpsc st-mutex st-bus1 st-bus1rb st-bus1nb st-bussp1 st-busbatch; do
     ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$exe" --case "$c" --n "$n" 2>&1 \
          | sed -n 's/.*I *refs: *//p' | tr -d ,)
     awk -v c="$c" -v ir="$ir" -v n="$n" 'BEGIN { printf "%-12s %6.1f instructions/event\n", c, ir / n }'

@@ -1,7 +1,9 @@
 /* events_bus.h -- a bounded multi-producer event bus for aura_events_event.
  *
- * Producers copy 64-byte events into a fixed ring (any number of producer
- * threads); one consumer thread drains it with aura_events_bus_dispatch(),
+ * Producers copy 64-byte events into bounded rings: by default each
+ * publishing thread gets a ring of its own (a lane, written without atomic
+ * read-modify-writes); threads beyond opts.lanes share one multi-producer
+ * ring.  One consumer thread drains them with aura_events_bus_dispatch(),
  * which hands each subscriber the events whose kind matches its filter, in
  * batches.  When the ring is full the bus applies its backpressure policy:
  * block the producer, drop the oldest queued events, or reject the publish
@@ -20,7 +22,11 @@
  *   - _create and _destroy are not concurrent with anything on that bus.
  *
  * Ordering: events from one producer thread are delivered in the order that
- * thread published them; events of different producers interleave.  Every
+ * thread published them; events of different producers interleave, and
+ * with lanes (the default) there is no total order across producers: an
+ * event published after another thread's event (even one it waited for)
+ * may be delivered before it.  Set lanes = 0 for one shared ring, where
+ * events are delivered in the order their publishes claimed slots.  Every
  * published event is delivered exactly once to each matching subscriber,
  * unless the drop-oldest policy discarded it (counted in `dropped`).
  * See docs/events_bus.md for the design and the measured rates.
@@ -58,17 +64,32 @@ typedef struct aura_events_bus_opts {
                                       0 = sleep at once) */
     int single_producer;           /* 1: the caller guarantees that only one thread
                                       publishes at a time (the thread may change,
-                                      with a happens-before between them).  Claims
-                                      then need no atomic read-modify-write, which
-                                      makes one-event publishes several times
-                                      faster (docs/events_bus.md).  Default 0. */
+                                      with a happens-before between them), and
+                                      events keep one order across such hand-
+                                      overs.  Uses the shared ring (no lanes),
+                                      claiming with plain stores: as fast as a
+                                      lane (docs/events_bus.md).  Default 0. */
     int owner_bias;                /* 1 (default): a producer that publishes alone
                                       for a while (1024 claims in a row) takes
                                       the ring's bias and then publishes without
                                       atomic read-modify-writes until another
                                       producer takes it away (one membarrier(2)
                                       call).  0: every claim is a CAS.  Needs
-                                      Linux membarrier; off without it. */
+                                      Linux membarrier; off without it.  Only
+                                      the shared ring has a bias (see lanes). */
+    size_t lanes;                  /* most per-thread lanes (default 16, at most
+                                      65536; 0 = off): each thread that publishes
+                                      gets a ring of `capacity` slots of its own
+                                      on its first publish, written without
+                                      atomic read-modify-writes, handed back when
+                                      the thread exits and reused by the next
+                                      new thread.  Threads beyond `lanes` publish
+                                      through the shared ring.  Backpressure is
+                                      per lane.  Lanes are allocated with `alloc`
+                                      on the publishing thread, under a lock that
+                                      _subscribe also takes.  Off with
+                                      single_producer, and without Linux
+                                      membarrier(2). */
 } aura_events_bus_opts;
 
 AURA_API aura_events_bus_opts aura_events_bus_opts_default(void);
@@ -100,25 +121,31 @@ typedef struct aura_events_bus_stats {
     uint64_t queued;     /* events in the ring now (published, not yet taken) */
     size_t capacity;     /* ring slots */
     uint32_t subscribers; /* live subscriptions */
+    uint32_t lanes;      /* per-thread lanes created (opts.lanes) */
 } aura_events_bus_stats;
 
 typedef struct aura_events_bus aura_events_bus;
 
 /* Creates a bus (opts NULL = defaults).  AURA_E_INVAL for options out of
- * range, AURA_E_NOMEM.  Memory: capacity * 68 bytes + 2 * batch * 64. */
+ * range, AURA_E_NOMEM.  Memory: capacity * 68 bytes + 2 * batch * 64, plus
+ * capacity * 64 bytes per lane, allocated on a thread's first publish (a
+ * lane that cannot be allocated sends that thread to the shared ring). */
 AURA_API aura_status aura_events_bus_create(const aura_events_bus_opts *opts,
                                             aura_events_bus **out);
 /* Frees the bus; NULL is a no-op.  Queued events are discarded.  No thread
  * may use the bus any more (close it and join producers first). */
 AURA_API void aura_events_bus_destroy(aura_events_bus *bus);
 
-/* Copies one event into the ring.  Thread-safe.  Returns AURA_OK, or
+/* Copies one event into this thread's lane (or the shared ring).
+ * Thread-safe.  Returns AURA_OK, or
  *   AURA_E_FULL    REJECT policy and no room (counted in `rejected`);
  *   AURA_E_TIMEOUT BLOCK policy and no room within publish_timeout_ms;
  *   AURA_E_STATE   the bus is closed (also wakes a blocked publish).
- * Cost: one compare-and-swap (plain stores in single-producer mode, and for
- * a producer that holds the bias, see owner_bias) and a 64-byte copy when
- * there is room. */
+ * "No room" is per lane: a thread's lane holds `capacity` events.
+ * Cost in a lane: about 35 instructions, plain loads and stores (no atomic
+ * read-modify-write, no fence), a 64-byte copy.  In the shared ring: one
+ * compare-and-swap (plain stores in single-producer mode, and for a
+ * producer that holds the bias, see owner_bias). */
 AURA_API aura_status aura_events_bus_publish(aura_events_bus *bus, const aura_events_event *ev);
 
 /* Copies evs[0..n) into the ring, in order, with one claim per run of free

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT */
 #include "aura/events_bus.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -11,6 +12,17 @@
 #include "events/ring_int.h"
 
 #define MAX_CAPACITY ((size_t)1 << 26)
+#define MAX_LANES ((size_t)1 << 16)
+/* After taking k < LAG_EVENTS events (from a lane or the shared ring), the
+ * consumer spends LAG_EVENTS - k cpu pauses before it looks again, so that
+ * it reads the producer's index (a lane's tail, the ring's marks) about
+ * once per LAG_EVENTS events instead of once per event or two.  Each such
+ * read takes the producer's cache line away, and the producer's next store
+ * to it must wait to get it back: a consumer that kept up too eagerly held
+ * one-event publishes to about half the plain SPSC ring's rate (see
+ * docs/events_bus.md).  64 measured better than 16 or 32 and no worse than
+ * 128; it costs at most a couple of microseconds of latency. */
+#define LAG_EVENTS 64
 
 typedef struct sub {
     uint64_t id;            /* >= 1 */
@@ -34,7 +46,10 @@ struct aura_events_bus {
     size_t n_dead;                 /* !live entries awaiting the reap */
     size_t n_filtered;             /* live entries with kinds != ALL */
     uint64_t next_id;
-    _Atomic int in_dispatch;       /* a dispatch runs (guards re-entry) */
+    aura__lanes lanes;             /* per-thread lanes (ring_int.h) */
+    /* the dispatching thread's line */
+    _Alignas(AURA__RING_LINE) _Atomic int in_dispatch; /* a dispatch runs (guards re-entry) */
+    size_t cursor;                 /* the source the next take tries first */
     _Atomic uint64_t dispatched;   /* written by the dispatching thread only */
     _Atomic uint64_t delivered;
     _Atomic uint32_t n_live;       /* live subscriptions, for get_stats */
@@ -51,6 +66,7 @@ aura_events_bus_opts aura_events_bus_opts_default(void)
     o.publish_timeout_ms = -1;
     o.spin = 64;
     o.owner_bias = 1;
+    o.lanes = 16;
     return o;
 }
 
@@ -82,7 +98,7 @@ static int opts_valid(const aura_events_bus_opts *o)
 {
     return o->capacity >= 1 && o->capacity <= MAX_CAPACITY && o->batch >= 1 &&
            o->batch <= o->capacity && (unsigned)o->policy <= AURA_EVENTS_BUS_REJECT &&
-           o->publish_timeout_ms >= -1;
+           o->publish_timeout_ms >= -1 && o->lanes <= MAX_LANES;
 }
 
 static aura_events_event *alloc_events(const aura_allocator *a, size_t n, void **raw)
@@ -109,6 +125,11 @@ aura_status aura_events_bus_create(const aura_events_bus_opts *opts, aura_events
     bus->next_id = 1;
     aura_status st = aura__ring_init(&bus->ring, o.alloc, &o);
     if (st == AURA_OK) {
+        /* lanes need membarrier(2): their owners' wake check is a compiler barrier */
+        st = aura__lanes_init(&bus->lanes, o.alloc,
+                              o.single_producer || !bus->ring.membarrier_ok ? 0 : o.lanes);
+    }
+    if (st == AURA_OK) {
         bus->filt = alloc_events(o.alloc, o.batch, &bus->filt_raw);
         if (o.policy == AURA_EVENTS_BUS_DROP_OLDEST) {
             bus->scratch = alloc_events(o.alloc, o.batch, &bus->scratch_raw);
@@ -131,6 +152,7 @@ void aura_events_bus_destroy(aura_events_bus *bus)
         return;
     }
     const aura_allocator *a = bus->alloc;
+    aura__lanes_fini(&bus->lanes);
     aura__ring_fini(&bus->ring, a);
     aura__free(a, bus->filt_raw);
     aura__free(a, bus->scratch_raw);
@@ -138,25 +160,50 @@ void aura_events_bus_destroy(aura_events_bus *bus)
     aura__free(a, bus->raw);
 }
 
-/* ---- publish (thread-safe; the work is in ring.c) ---- */
+/* ---- publish (thread-safe; the work is in lane.c and ring.c) ---- */
+
+/* Another bus than this thread's last one, or no lane: look it up. */
+__attribute__((noinline)) static aura_status publish1_slow(aura_events_bus *bus,
+                                                           const aura_events_event *ev)
+{
+    aura__lane *l = aura__lanes_get(&bus->lanes, &bus->ring);
+    if (!l) {
+        return aura__ring_publish1(&bus->ring, ev);
+    }
+    return aura__lane_publish1(&bus->ring, l, ev);
+}
 
 aura_status aura_events_bus_publish(aura_events_bus *bus, const aura_events_event *ev)
 {
     AURA_CHECK_ARG(bus && ev);
-    return aura__ring_publish1(&bus->ring, ev);
+    if (__builtin_expect(aura__tls_lane.id == bus->lanes.id, 1)) { /* this thread's last lane */
+        return aura__lane_publish1(&bus->ring, aura__tls_lane.lane, ev);
+    }
+    if (bus->lanes.id == AURA__LANES_OFF) {
+        return aura__ring_publish1(&bus->ring, ev);
+    }
+    return publish1_slow(bus, ev);
 }
 
 aura_status aura_events_bus_publish_batch(aura_events_bus *bus, const aura_events_event *evs,
                                           size_t n, size_t *n_done)
 {
     AURA_CHECK_ARG(bus && (evs || n == 0));
-    return aura__ring_publish(&bus->ring, evs, n, n_done);
+    aura__lane *l = aura__tls_lane.lane;
+    if (aura__tls_lane.id != bus->lanes.id) {
+        l = aura__lanes_get(&bus->lanes, &bus->ring);
+        if (!l) {
+            return aura__ring_publish(&bus->ring, evs, n, n_done);
+        }
+    }
+    return aura__lane_publish(&bus->ring, l, evs, n, n_done);
 }
 
 void aura_events_bus_close(aura_events_bus *bus)
 {
     if (bus) {
         aura__ring_close(&bus->ring);
+        aura__lanes_close(&bus->lanes);
     }
 }
 
@@ -176,7 +223,9 @@ aura_status aura_events_bus_subscribe(aura_events_bus *bus, uint32_t kinds,
     }
     if (bus->n_subs == bus->cap_subs) {
         size_t cap = bus->cap_subs ? 2 * bus->cap_subs : 4;
+        pthread_mutex_lock(&bus->lanes.mu); /* producers may allocate lanes meanwhile */
         sub *s = aura__realloc_array(bus->alloc, bus->subs, cap, sizeof(sub));
+        pthread_mutex_unlock(&bus->lanes.mu);
         if (!s) {
             return AURA_E_NOMEM;
         }
@@ -276,6 +325,38 @@ static void deliver(aura_events_bus *bus, const aura_events_event *evs, size_t k
                           memory_order_relaxed);
 }
 
+/* Takes the next batch: from the source after the last one that gave
+ * events (the lanes, then the shared ring once some thread uses it), so
+ * that one busy producer cannot starve the others.  Sets *lane (NULL: the
+ * shared ring) for the release. */
+static size_t take_next(aura_events_bus *bus, size_t want, const aura_events_event **view,
+                        aura__lane **lane)
+{
+    aura__ring *r = &bus->ring;
+    aura__lanes *ls = &bus->lanes;
+    size_t n = atomic_load_explicit(&ls->n, memory_order_acquire);
+    size_t n_src = n + (atomic_load_explicit(&ls->ring_used, memory_order_acquire) != 0);
+    size_t s = bus->cursor;
+    for (size_t j = 0; j < n_src; j++, s++) {
+        if (s >= n_src) {
+            s = 0;
+        }
+        size_t k;
+        if (s < n) {
+            *lane = ls->lane[s];
+            k = aura__lane_take(r, *lane, want, bus->scratch, view);
+        } else {
+            *lane = NULL;
+            k = aura__ring_take(r, want, bus->scratch, view);
+        }
+        if (k > 0) {
+            bus->cursor = s + 1;
+            return k;
+        }
+    }
+    return 0;
+}
+
 aura_status aura_events_bus_dispatch(aura_events_bus *bus, size_t max, int timeout_ms,
                                      size_t *n_out)
 {
@@ -283,24 +364,36 @@ aura_status aura_events_bus_dispatch(aura_events_bus *bus, size_t max, int timeo
     if (atomic_exchange(&bus->in_dispatch, 1)) {
         return AURA_E_STATE;
     }
+    aura__ring *r = &bus->ring;
     size_t total = 0;
     aura_status st = AURA_OK;
     while (total < max) {
         size_t want = max - total < bus->batch ? max - total : bus->batch;
         const aura_events_event *view = NULL;
-        size_t k = aura__ring_take(&bus->ring, want, bus->scratch, &view);
+        aura__lane *lane = NULL;
+        size_t k = take_next(bus, want, &view, &lane);
         if (k == 0) {
             if (total > 0) {
                 break;
             }
-            st = aura__ring_wait(&bus->ring, timeout_ms);
+            st = bus->lanes.id != AURA__LANES_OFF ? aura__lanes_wait(&bus->lanes, r, timeout_ms)
+                                                  : aura__ring_wait(r, timeout_ms);
             if (st != AURA_OK) {
                 break;
             }
             continue;
         }
         deliver(bus, view, k);
-        aura__ring_done(&bus->ring, k);
+        if (lane) {
+            aura__lane_done(r, lane, k);
+        } else {
+            aura__ring_done(r, k);
+        }
+        if (k < LAG_EVENTS && total + k < max) {
+            for (size_t i = k; i < LAG_EVENTS; i++) {
+                aura__cpu_pause();
+            }
+        }
         total += k;
         atomic_store_explicit(&bus->dispatched,
                               atomic_load_explicit(&bus->dispatched, memory_order_relaxed) + k,
@@ -309,11 +402,11 @@ aura_status aura_events_bus_dispatch(aura_events_bus *bus, size_t max, int timeo
     if (st == AURA_E_TIMEOUT) {
         st = AURA_OK;
     }
-    aura__ring_flush(&bus->ring);
+    aura__ring_flush(r);
     if (bus->n_dead) {
         reap(bus);
     }
-    atomic_store(&bus->in_dispatch, 0);
+    atomic_store_explicit(&bus->in_dispatch, 0, memory_order_release);
     if (n_out) {
         *n_out = total;
     }
@@ -330,6 +423,7 @@ void aura_events_bus_get_stats(const aura_events_bus *bus, aura_events_bus_stats
     s.dispatched = atomic_load_explicit(&bus->dispatched, memory_order_relaxed);
     s.delivered = atomic_load_explicit(&bus->delivered, memory_order_relaxed);
     aura__ring_stats(&bus->ring, &s);
+    aura__lanes_stats(&bus->lanes, &s);
     s.subscribers = atomic_load_explicit(&bus->n_live, memory_order_relaxed);
     *st = s;
 }

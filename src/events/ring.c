@@ -59,14 +59,7 @@ void *aura__ring_alloc_aligned(const aura_allocator *a, size_t size, void **raw)
  * hands it a whole time slice, which measured far worse than sleeping on a
  * futex at once (docs/events_bus.md). */
 
-typedef struct waiter {
-    unsigned round;        /* rounds waited so far */
-    unsigned paused;       /* cpu pauses spent */
-    int counted;           /* this wait is already in `waits` */
-    int timed;             /* deadline is set */
-    int napped;            /* consumer: took its short nap before a full sleep */
-    struct timespec deadline;
-} waiter;
+typedef aura__waiter waiter;
 
 #define OWNED_NAP_NS 50000L /* consumer, ring owned: a nap before membarrier */
 
@@ -161,7 +154,7 @@ aura_status aura__ring_init(aura__ring *r, const aura_allocator *a, const aura_e
     r->spin = o->spin;
     r->single = o->single_producer != 0;
     r->membarrier_ok =
-        (r->single || o->owner_bias) &&
+        (r->single || o->owner_bias || o->lanes > 0) &&
         syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
     r->bias_ok = !r->single && o->owner_bias && r->membarrier_ok;
     for (uint64_t i = 0; i < cap; i++) {
@@ -201,6 +194,8 @@ static void wake_producers(aura__ring *r, int fenced)
 {
     if (fenced) {
         atomic_thread_fence(memory_order_seq_cst);
+    } else {
+        atomic_signal_fence(memory_order_seq_cst);
     }
     if (atomic_load_explicit(&r->prod_waiters, memory_order_relaxed) != 0) {
         atomic_fetch_add(&r->prod_futex, 1);
@@ -211,7 +206,9 @@ static void wake_producers(aura__ring *r, int fenced)
 void aura__ring_flush(aura__ring *r)
 {
     if (r->policy == AURA_EVENTS_BUS_BLOCK) {
-        wake_producers(r, 1);
+        /* with membarrier, a producer about to sleep runs it after raising
+         * prod_waiters (asymmetric Dekker), so no fence is needed here */
+        wake_producers(r, !r->membarrier_ok);
     }
 }
 
@@ -436,19 +433,7 @@ static void heavy_fence(const aura__ring *r)
     }
 }
 
-/* Single producer, after publishing: wakes the consumer if it sleeps. */
-static inline void sp_wake_check(aura__ring *r)
-{
-    if (r->membarrier_ok) {
-        atomic_signal_fence(memory_order_seq_cst); /* heavy_fence does the rest */
-    } else {
-        atomic_thread_fence(memory_order_seq_cst);
-    }
-    if (atomic_load_explicit(&r->cons_sleeping, memory_order_relaxed) &&
-        atomic_exchange(&r->cons_sleeping, 0)) {
-        wake_consumer(r);
-    }
-}
+#define sp_wake_check aura__ring_wake_check
 
 /* Writes the claimed run [pos, pos+m) and marks each slot published. */
 static inline void fill(aura__ring *r, uint64_t pos, const aura_events_event *evs, size_t m,
@@ -513,6 +498,7 @@ static aura_status wait_room(aura__ring *r, waiter *w)
     }
     uint32_t key = atomic_load(&r->prod_futex);
     atomic_fetch_add(&r->prod_waiters, 1);
+    heavy_fence(r); /* pairs with the consumer's compiler barrier (flush) */
     if (!has_room(r) && !atomic_load(&r->closed)) {
         atomic_fetch_add_explicit(&r->sleeps, 1, memory_order_relaxed);
         futex_wait(&r->prod_futex, key, relp);
@@ -797,4 +783,77 @@ void aura__ring_stats(const aura__ring *r, aura_events_bus_stats *st)
     st->sleeps = atomic_load(&r->sleeps);
     st->bias_changes = atomic_load(&r->bias_changes);
     st->capacity = (size_t)r->cap;
+}
+
+/* ---- helpers shared with lane.c (see ring_int.h) ---- */
+
+void aura__wait_deadline(aura__waiter *w, int timeout_ms)
+{
+    deadline_set(w, timeout_ms);
+}
+
+int aura__wait_time_left(const aura__waiter *w, struct timespec *rel, struct timespec **relp)
+{
+    return time_left(w, rel, relp);
+}
+
+int aura__wait_backoff(const aura__ring *r, aura__waiter *w, unsigned max_log2)
+{
+    return backoff_pow(r, w, max_log2);
+}
+
+void aura__wait_short(const aura__ring *r, aura__waiter *w)
+{
+    short_wait(r, w);
+}
+
+void aura__futex_wait(_Atomic uint32_t *addr, uint32_t key, const struct timespec *rel)
+{
+    futex_wait(addr, key, rel);
+}
+
+void aura__ring_wake_consumer(aura__ring *r)
+{
+    wake_consumer(r);
+}
+
+void aura__ring_wake_producers(aura__ring *r, int fenced)
+{
+    wake_producers(r, fenced);
+}
+
+void aura__ring_heavy_fence(const aura__ring *r)
+{
+    heavy_fence(r);
+}
+
+int aura__ring_ready(const aura__ring *r)
+{
+    return is_published(r, atomic_load_explicit(&r->read, memory_order_acquire));
+}
+
+int aura__ring_claimed_unwritten(const aura__ring *r)
+{
+    uint64_t h = atomic_load_explicit(&r->read, memory_order_acquire);
+    uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
+    return POS(t) != h && !is_published(r, h);
+}
+
+int aura__ring_arm_sleep(aura__ring *r)
+{
+    uint64_t h = atomic_load_explicit(&r->read, memory_order_acquire);
+    if (is_published(r, h)) {
+        return 0;
+    }
+    uint64_t t = atomic_load(&r->tail);
+    if (POS(t) != h) {
+        return 0; /* claimed meanwhile: it is being written */
+    }
+    if (r->single || (t & SLEEPING)) {
+        return 1; /* the single producer checks cons_sleeping */
+    }
+    /* CAS claimers see the bit (the bias holder checks cons_sleeping, and a
+     * revoker keeps the bit when it clears OWNED) */
+    return atomic_compare_exchange_strong_explicit(&r->tail, &t, t | SLEEPING,
+                                                   memory_order_acq_rel, memory_order_relaxed);
 }

@@ -403,6 +403,7 @@ AURA_TEST(events_bus_batch_only_producer_takes_the_bias)
     int avail = q > 0 && (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED);
     aura_events_bus_opts o = aura_events_bus_opts_default();
     o.capacity = 2048;
+    o.lanes = 0; /* the shared ring: the bias is its own */
     aura_events_bus *bus = NULL;
     ASSERT_OK(aura_events_bus_create(&o, &bus));
     static rec r;
@@ -451,6 +452,7 @@ AURA_TEST(events_bus_lone_producer_takes_the_bias)
         o.batch = 512;
         o.policy = AURA_EVENTS_BUS_REJECT;
         o.owner_bias = bias;
+        o.lanes = 0;
         aura_events_bus *bus = NULL;
         ASSERT_OK(aura_events_bus_create(&o, &bus));
         static rec r;
@@ -522,5 +524,54 @@ AURA_TEST(events_bus_create_and_subscribe_survive_oom)
             ASSERT_EQ(0, test_alloc_live_blocks());
         }
         ASSERT_TRUE(ok > 0);
+    }
+}
+
+/* One thread publishing to many buses in turn (more than the references
+ * it keeps without allocating), and to a bus created after another was
+ * destroyed (possibly at the same address): each bus gets its own lane,
+ * the events their own order. */
+AURA_TEST(events_bus_one_thread_many_buses)
+{
+    enum { NB = 12 };
+    aura_events_bus *b[NB];
+    static rec r[NB];
+    for (int i = 0; i < NB; i++) {
+        b[i] = mkbus(64, 64, AURA_EVENTS_BUS_REJECT, -1);
+        memset(&r[i], 0, sizeof r[i]);
+        uint64_t id;
+        ASSERT_OK(aura_events_bus_subscribe(b[i], AURA_EVENTS_BUS_ALL_KINDS, rec_fn, &r[i], &id));
+    }
+    for (int seq = 0; seq < 40; seq++) {
+        for (int j = 0; j < NB; j++) {
+            int i = (j * 5 + seq) % NB; /* a different order of buses each round */
+            aura_events_event e = mk(0, seq * 100 + i, AURA_EVENTS_CALL);
+            ASSERT_OK(aura_events_bus_publish(b[i], &e));
+        }
+    }
+    long q = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    uint32_t lanes = q > 0 && (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED) ? 1 : 0;
+    for (int i = 0; i < NB; i++) {
+        size_t n = 0;
+        ASSERT_OK(aura_events_bus_dispatch(b[i], SIZE_MAX, 0, &n));
+        ASSERT_EQ(40, n);
+        for (int seq = 0; seq < 40; seq++) {
+            ASSERT_EQ(seq * 100 + i, r[i].seen[seq]);
+        }
+        ASSERT_EQ(lanes, stats(b[i]).lanes);
+    }
+    for (int k = 0; k < 3; k++) { /* destroy, create, publish */
+        aura_events_bus_destroy(b[k]);
+        b[k] = mkbus(16, 16, AURA_EVENTS_BUS_REJECT, -1);
+        aura_events_event e = mk(0, k, AURA_EVENTS_CALL);
+        for (int i = 0; i < 16; i++) {
+            ASSERT_OK(aura_events_bus_publish(b[k], &e));
+        }
+        ASSERT_STATUS(AURA_E_FULL, aura_events_bus_publish(b[k], &e));
+        ASSERT_EQ(lanes, stats(b[k]).lanes);
+        ASSERT_EQ(16, stats(b[k]).queued);
+    }
+    for (int i = 0; i < NB; i++) {
+        aura_events_bus_destroy(b[i]);
     }
 }
