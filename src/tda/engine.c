@@ -1485,29 +1485,37 @@ static int sort_entries(work *w, entry *p, size_t n)
  * are unique, so the result is collect_edges's; no merge passes, and the
  * edge vector is allocated once at its size. */
 
-#define EDGE_BUCKETS 16 /* per thread */
-#define EDGE_SAMPLES 64 /* per bucket */
+#define EDGE_BUCKETS 64 /* per thread */
+#define EDGE_SAMPLES 32 /* per bucket */
 
 typedef struct ecol_job {
     work *w;
     size_t n_chunks, nb;
     int64_t *row;  /* chunk k: rows [row[k], row[k+1]) */
-    float *split;  /* nb-1 ascending; bucket b: split[b-1] < d <= split[b] */
+    float *split;  /* nb ascending, the last infinite; bucket b: split[b-1] < d <= split[b] */
+    uint8_t *guess; /* EDGE_CELLS cells of [split[0], split[nb-2]]: a bucket near d's */
+    float lo, scale;
     size_t *pos;   /* n_chunks x nb: counts, then write positions */
     size_t *bound; /* bucket b: out[bound[b] .. bound[b+1]) */
     entry *out;
 } ecol_job;
 
+#define EDGE_CELLS 4096
+
+/* The bucket of diameter d: the first splitter >= d (the last one is
+ * infinite), from the guess of d's cell; the guess only saves steps. */
 static inline size_t edge_bucket(const ecol_job *j, float d)
 {
-    /* the first splitter >= d (the last one is infinite), without branches */
-    const float *base = j->split;
-    for (size_t len = j->nb; len > 1;) {
-        size_t half = len / 2;
-        base = base[half - 1] < d ? base + half : base;
-        len -= half;
+    float x = (d - j->lo) * j->scale;
+    size_t c = x > 0 ? (x < (float)(EDGE_CELLS - 1) ? (size_t)x : EDGE_CELLS - 1) : 0;
+    size_t b = j->guess[c];
+    while (b > 0 && j->split[b - 1] >= d) {
+        b--;
     }
-    return (size_t)(base - j->split);
+    while (j->split[b] < d) {
+        b++;
+    }
+    return b;
 }
 
 static int ecol_count_task(work *t, size_t k, void *arg)
@@ -1563,12 +1571,15 @@ static int collect_edges_par(work *w)
     int64_t n = w->n;
     size_t nt = (size_t)aura__tda_pool_size(w->pool);
     ecol_job j = {.w = w, .n_chunks = 16 * nt, .nb = EDGE_BUCKETS * nt};
+    j.n_chunks = j.n_chunks < 1024 ? j.n_chunks : 1024;
+    j.nb = j.nb < 256 ? j.nb : 256; /* bucket numbers fit a byte */
     size_t ns = EDGE_SAMPLES * j.nb;
     j.row = aura__alloc_array(w->a, j.n_chunks + 1, sizeof(int64_t));
     j.split = aura__alloc_array(w->a, ns, sizeof(float));
     j.pos = aura__calloc(w->a, j.n_chunks * j.nb, sizeof(size_t));
     j.bound = aura__alloc_array(w->a, j.nb + 1, sizeof(size_t));
-    int ok = j.row && j.split && j.pos && j.bound;
+    j.guess = aura__alloc(w->a, EDGE_CELLS);
+    int ok = j.row && j.split && j.pos && j.bound && j.guess;
     if (!ok) {
         w->st = AURA_E_NOMEM;
     }
@@ -1600,6 +1611,16 @@ static int collect_edges_par(work *w)
             j.split[b] = got ? j.split[(b + 1) * got / j.nb] : INFINITY;
         }
         j.split[j.nb - 1] = INFINITY;
+        j.lo = j.split[0];
+        float width = j.nb >= 2 ? j.split[j.nb - 2] - j.lo : 0;
+        j.scale = width > 0 && isfinite(width) ? (float)EDGE_CELLS / width : 0;
+        for (size_t c = 0, b = 0; c < EDGE_CELLS; c++) {
+            float at = j.lo + (float)c * (width / (float)EDGE_CELLS);
+            while (b + 1 < j.nb && j.split[b] < at) {
+                b++;
+            }
+            j.guess[c] = (uint8_t)b;
+        }
     }
     ok = ok && par_for(w, j.n_chunks, ecol_count_task, &j);
     size_t m = 0;
@@ -1634,6 +1655,7 @@ static int collect_edges_par(work *w)
     aura__free(w->a, j.split);
     aura__free(w->a, j.pos);
     aura__free(w->a, j.bound);
+    aura__free(w->a, j.guess);
     return ok;
 }
 
