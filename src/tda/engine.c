@@ -958,11 +958,8 @@ static int dim0_pairs(work *w)
 
 /* Pushes s onto the reduction column and its coboundary onto the working
  * coboundary. */
-static int add_simplex_coboundary(work *w, entry s, int dim)
+static int push_coboundary(work *w, entry s, int dim)
 {
-    if (!heap_push(w, &w->heap_red, s)) {
-        return 0;
-    }
     cob *c = &w->c_main;
     cob_set(w, c, s, dim);
     while (cob_has_next(w, c, 1)) {
@@ -972,6 +969,11 @@ static int add_simplex_coboundary(work *w, entry s, int dim)
         }
     }
     return 1;
+}
+
+static int add_simplex_coboundary(work *w, entry s, int dim)
+{
+    return heap_push(w, &w->heap_red, s) && push_coboundary(w, s, dim);
 }
 
 static int add_column(work *w, size_t col, uint16_t factor, int dim)
@@ -1814,6 +1816,8 @@ static int assemble_par(work *w, int dim)
  * (each page a fault, on every column). */
 #define SPARE_MAX 8
 #define SPARE_MIN 4096
+/* A parked heap of this many entries or more is dropped (park_heap). */
+#define PARK_DROP_MIN 65536
 #define SPARE_BUDGET ((size_t)4 << 20)
 
 typedef struct vcol {
@@ -1829,6 +1833,7 @@ typedef struct colres {
     size_t held;  /* entries counted in red_job.held */
     size_t col;   /* the column this slot holds */
     int final;    /* continued by the committer: no heap to keep */
+    int dropped;  /* heap not kept (large): rebuilt if the column goes on */
 } colres;
 
 typedef struct vchunk {
@@ -1865,6 +1870,15 @@ typedef struct red_job {
 static int park_heap(work *t, red_job *j, colres *r)
 {
     evec *h = &t->heap_cob;
+    if (h->n >= PARK_DROP_MIN) {
+        /* rarely needed again (most such columns are committed as they
+         * are), and fresh memory for it costs about what rebuilding it
+         * would: keep only the reduction entries */
+        r->dropped = 1;
+        r->heap.n = 0;
+        h->n = 0;
+        return 1;
+    }
     if (h->cap > SPARE_MIN && h->n <= h->cap / 4) {
         if (r->heap.cap < h->n || r->heap.cap > 4 * h->n + SLOT_HEAP_KEEP) {
             evec_free(t, &r->heap);
@@ -2048,6 +2062,22 @@ static int continue_column(work *t, red_job *j, size_t col, colres *r)
             s.coef = 1;
             pivot = init_coboundary(t, s, j->dim); /* no shortcut now */
             r->emergent = 0;
+        } else if (r->dropped) {
+            /* the heap again: the coboundary of the column plus those of
+             * its reduction entries -- the same cochain, so the same pivot */
+            entry s = t->columns.p[col];
+            s.coef = 1;
+            t->heap_cob.n = 0;
+            if (!push_coboundary(t, s, j->dim)) {
+                return 0;
+            }
+            for (size_t q = 0; q < r->v.n; q++) {
+                if (!push_coboundary(t, r->v.p[q], j->dim)) {
+                    return 0;
+                }
+            }
+            pivot = get_pivot(t, &t->heap_cob);
+            r->dropped = 0;
         } else if (t->heap_cob.cap > r->heap.cap) {
             /* go on in the thread's larger buffer (growing the saved one
              * would touch fresh memory) */
@@ -2235,6 +2265,7 @@ static void reduce_thread(void *ctx, int tid)
         }
         colres *r = &j->slot[c % j->win];
         r->col = c;
+        r->dropped = 0;
         /* the pivot may have been taken while the column was reduced */
         if (!reduce_first(t, j, c, r) || !continue_column(t, j, c, r)) {
             atomic_store(&j->failed, 1);
