@@ -1816,8 +1816,9 @@ static int assemble_par(work *w, int dim)
  * (each page a fault, on every column). */
 #define SPARE_MAX 8
 #define SPARE_MIN 4096
-/* A parked heap of this many entries or more is dropped (park_heap). */
-#define PARK_DROP_MIN 65536
+/* A parked heap of this many coboundaries' worth of entries (n each) or
+ * more is dropped (park_heap). */
+#define PARK_DROP_COBS 32
 #define SPARE_BUDGET ((size_t)4 << 20)
 
 typedef struct vcol {
@@ -1870,7 +1871,7 @@ typedef struct red_job {
 static int park_heap(work *t, red_job *j, colres *r)
 {
     evec *h = &t->heap_cob;
-    if (h->n >= PARK_DROP_MIN) {
+    if (h->n >= SPARE_MIN && h->n / PARK_DROP_COBS >= (size_t)t->n) {
         /* rarely needed again (most such columns are committed as they
          * are), and fresh memory for it costs about what rebuilding it
          * would: keep only the reduction entries */
