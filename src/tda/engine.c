@@ -1577,7 +1577,7 @@ static int collect_edges_par(work *w)
     j.nb = j.nb < 256 ? j.nb : 256; /* bucket numbers fit a byte */
     size_t ns = EDGE_SAMPLES * j.nb;
     j.row = aura__alloc_array(w->a, j.n_chunks + 1, sizeof(int64_t));
-    j.split = aura__alloc_array(w->a, ns, sizeof(float));
+    j.split = aura__alloc_array(w->a, j.nb + ns, sizeof(float)); /* splitters, then samples */
     j.pos = aura__calloc(w->a, j.n_chunks * j.nb, sizeof(size_t));
     j.bound = aura__alloc_array(w->a, j.nb + 1, sizeof(size_t));
     j.guess = aura__alloc(w->a, EDGE_CELLS);
@@ -1599,18 +1599,19 @@ static int collect_edges_par(work *w)
         j.row[j.n_chunks] = n;
         /* a sample of the diameters within the threshold (fixed positions,
          * so the buckets do not depend on the run) */
+        float *sample = j.split + j.nb;
         size_t got = 0;
         uint64_t m = (uint64_t)n * (uint64_t)(n - 1) / 2, x = 0x9E3779B97F4A7C15ull;
         for (size_t q = 0; q < ns; q++) {
             x = x * 6364136223846793005ull + 1442695040888963407ull;
             float d = w->lower[(x >> 11) % m];
             if (d <= w->threshold) {
-                j.split[got++] = d;
+                sample[got++] = d;
             }
         }
-        qsort(j.split, got, sizeof(float), float_less);
-        for (size_t b = 0; b + 1 < j.nb; b++) {
-            j.split[b] = got ? j.split[(b + 1) * got / j.nb] : INFINITY;
+        qsort(sample, got, sizeof(float), float_less);
+        for (size_t b = 0; b + 1 < j.nb; b++) { /* quantiles: non-decreasing */
+            j.split[b] = got ? sample[(b + 1) * got / j.nb] : INFINITY;
         }
         j.split[j.nb - 1] = INFINITY;
         j.lo = j.split[0];
@@ -1649,7 +1650,9 @@ static int collect_edges_par(work *w)
         }
     }
     j.out = ok ? e->p : NULL;
-    ok = ok && par_for(w, j.n_chunks, ecol_fill_task, &j) && par_for(w, j.nb, ecol_sort_task, &j);
+    int fill = ok && m > 0; /* nothing to write or sort when no edge is kept */
+    ok = ok && (!fill || (par_for(w, j.n_chunks, ecol_fill_task, &j) &&
+                          par_for(w, j.nb, ecol_sort_task, &j)));
     if (ok) {
         e->n = m;
     }
