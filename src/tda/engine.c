@@ -1813,16 +1813,16 @@ static int assemble_par(work *w, int dim)
 #define WIN_MIN 32
 #define WIN_MAX 1024
 #define WIN_BUDGET ((size_t)8 << 20)
-/* Heaps of committed columns kept for the next columns (at most SPARE_MAX
- * per thread, SPARE_BUDGET entries in all): a column's heap otherwise
- * grows from nothing, and the fresh pages cost more than the reduction
- * (each page a fault, on every column). */
+/* Heaps of committed columns kept for the next parks (at most SPARE_MAX
+ * per thread, SPARE_BUDGET entries in all, none under SPARE_MIN entries): a
+ * heap otherwise grows from nothing, and fresh pages cost about as much as
+ * the reduction work on them (a fault per 4 KiB, 2-4 us on this VM). */
 #define SPARE_MAX 8
 #define SPARE_MIN 4096
-/* A parked heap of this many coboundaries' worth of entries (n each) or
- * more is dropped (park_heap). */
-#define PARK_DROP_COBS 32
 #define SPARE_BUDGET ((size_t)4 << 20)
+/* A parked heap of PARK_DROP_COBS coboundaries' worth of entries (n each)
+ * or more is not kept (park_heap). */
+#define PARK_DROP_COBS 32
 
 typedef struct vcol {
     const entry *p; /* the column's reduction entries (finish_column's) */
@@ -1866,11 +1866,11 @@ typedef struct red_job {
 } red_job;
 
 /* Parks the thread's heap (the pivot on top) in slot r for a possible
- * continuation.  A heap that fills little of the thread's buffer is copied
- * (the thread keeps its large buffer, as the serial code does); a large one
- * is handed over whole, and the thread takes the largest spare heap
- * instead (or the slot's old one).  Fresh memory would cost a page fault
- * per 4 KiB, more than the reduction on it. */
+ * continuation.  A very large heap is dropped (continue_column rebuilds it
+ * from the reduction entries in r->v); one that fills little of the
+ * thread's buffer is copied (the thread keeps its large buffer, as the
+ * serial code does); any other is handed over whole, and the thread takes
+ * the largest spare heap instead (or the slot's old one). */
 static int park_heap(work *t, red_job *j, colres *r)
 {
     evec *h = &t->heap_cob;
