@@ -11,8 +11,10 @@
  * diameter, then largest index).  Coefficients live in Z/pZ.
  * SPDX-License-Identifier: MIT */
 #include <math.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -828,6 +830,7 @@ static int cc_store_heap(work *w, entry s)
 /* ------------------------------------------------ parallel phases (defined at the end) */
 
 static int sort_entries(work *w, entry *p, size_t n);
+static int collect_edges_par(work *w);
 static int dim0_par(work *w, int32_t *parent, uint8_t *rank);
 static int assemble_par(work *w, int dim);
 static int compute_pairs_par(work *w, int dim);
@@ -851,6 +854,9 @@ static int collect_edges(work *w)
 {
     evec *e = &w->simplices;
     e->n = 0;
+    if (w->pool && !w->sparse && w->n >= 256) {
+        return collect_edges_par(w);
+    }
     if (!w->sparse) {
         for (int64_t i = w->n - 1; i >= 1; i--) {
             const float *row = w->lower + i * (i - 1) / 2;
@@ -952,11 +958,8 @@ static int dim0_pairs(work *w)
 
 /* Pushes s onto the reduction column and its coboundary onto the working
  * coboundary. */
-static int add_simplex_coboundary(work *w, entry s, int dim)
+static int push_coboundary(work *w, entry s, int dim)
 {
-    if (!heap_push(w, &w->heap_red, s)) {
-        return 0;
-    }
     cob *c = &w->c_main;
     cob_set(w, c, s, dim);
     while (cob_has_next(w, c, 1)) {
@@ -966,6 +969,11 @@ static int add_simplex_coboundary(work *w, entry s, int dim)
         }
     }
     return 1;
+}
+
+static int add_simplex_coboundary(work *w, entry s, int dim)
+{
+    return heap_push(w, &w->heap_red, s) && push_coboundary(w, s, dim);
 }
 
 static int add_column(work *w, size_t col, uint16_t factor, int dim)
@@ -1470,6 +1478,192 @@ static int sort_entries(work *w, entry *p, size_t n)
     return ok;
 }
 
+/* ---- dimension 0, dense input: the edges collected and sorted in one
+ * parallel pass.  The rows are cut into chunks of about equal size and the
+ * diameters into buckets at splitters taken from a sample of the edges;
+ * each chunk counts its edges per bucket, then writes them to their places
+ * (bucket by bucket, chunks in order within a bucket), and each bucket is
+ * sorted on its own.  Buckets hold disjoint ranges of diameters and keys
+ * are unique, so the result is collect_edges's; no merge passes, and the
+ * edge vector is allocated once at its size. */
+
+#define EDGE_BUCKETS 64 /* per thread */
+#define EDGE_SAMPLES 32 /* per bucket */
+
+typedef struct ecol_job {
+    work *w;
+    size_t n_chunks, nb;
+    int64_t *row;  /* chunk k: rows [row[k], row[k+1]) */
+    float *split;  /* nb ascending, the last infinite; bucket b: split[b-1] < d <= split[b] */
+    uint8_t *guess; /* EDGE_CELLS cells of [split[0], split[nb-2]]: a bucket near d's */
+    float lo, scale;
+    size_t *pos;   /* n_chunks x nb: counts, then write positions */
+    size_t *bound; /* bucket b: out[bound[b] .. bound[b+1]) */
+    entry *out;
+} ecol_job;
+
+#define EDGE_CELLS 4096
+
+/* The bucket of diameter d: the first splitter >= d (the last one is
+ * infinite), from the guess of d's cell; the guess only saves steps. */
+static inline size_t edge_bucket(const ecol_job *j, float d)
+{
+    float x = (d - j->lo) * j->scale;
+    size_t c = x > 0 ? (x < (float)(EDGE_CELLS - 1) ? (size_t)x : EDGE_CELLS - 1) : 0;
+    size_t b = j->guess[c];
+    while (b > 0 && j->split[b - 1] >= d) {
+        b--;
+    }
+    while (j->split[b] < d) {
+        b++;
+    }
+    return b;
+}
+
+static int ecol_count_task(work *t, size_t k, void *arg)
+{
+    ecol_job *j = arg;
+    size_t *cnt = j->pos + k * j->nb;
+    for (int64_t i = j->row[k]; i < j->row[k + 1]; i++) {
+        const float *row = t->lower + i * (i - 1) / 2;
+        for (int64_t q = 0; q < i; q++) {
+            if (row[q] <= t->threshold) {
+                cnt[edge_bucket(j, row[q])]++;
+            }
+        }
+    }
+    return 1;
+}
+
+static int ecol_fill_task(work *t, size_t k, void *arg)
+{
+    ecol_job *j = arg;
+    size_t *at = j->pos + k * j->nb;
+    for (int64_t i = j->row[k]; i < j->row[k + 1]; i++) {
+        const float *row = t->lower + i * (i - 1) / 2;
+        int64_t base = binom(t, i, 2);
+        for (int64_t q = 0; q < i; q++) {
+            if (row[q] <= t->threshold) {
+                j->out[at[edge_bucket(j, row[q])]++] = (entry){base + q, row[q], 1};
+            }
+        }
+    }
+    return 1;
+}
+
+static int ecol_sort_task(work *t, size_t b, void *arg)
+{
+    (void)t;
+    ecol_job *j = arg;
+    /* buckets run by increasing diameter; within one, sort_columns's order
+     * reversed (increasing diameter, then decreasing index) */
+    sort_columns(j->out + j->bound[b], j->bound[b + 1] - j->bound[b]);
+    reverse(j->out + j->bound[b], j->bound[b + 1] - j->bound[b]);
+    return 1;
+}
+
+static int float_less(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+static int collect_edges_par(work *w)
+{
+    int64_t n = w->n;
+    size_t nt = (size_t)aura__tda_pool_size(w->pool);
+    ecol_job j = {.w = w, .n_chunks = 16 * nt, .nb = EDGE_BUCKETS * nt};
+    j.n_chunks = j.n_chunks < 1024 ? j.n_chunks : 1024;
+    j.nb = j.nb < 256 ? j.nb : 256; /* bucket numbers fit a byte */
+    size_t ns = EDGE_SAMPLES * j.nb;
+    j.row = aura__alloc_array(w->a, j.n_chunks + 1, sizeof(int64_t));
+    j.split = aura__alloc_array(w->a, j.nb + ns, sizeof(float)); /* splitters, then samples */
+    j.pos = aura__calloc(w->a, j.n_chunks * j.nb, sizeof(size_t));
+    j.bound = aura__alloc_array(w->a, j.nb + 1, sizeof(size_t));
+    j.guess = aura__alloc(w->a, EDGE_CELLS);
+    int ok = j.row && j.split && j.pos && j.bound && j.guess;
+    if (!ok) {
+        w->st = AURA_E_NOMEM;
+    }
+    if (ok) {
+        /* rows 1..n-1, row i holding i entries: chunks of about equal size */
+        double total = (double)n * (double)(n - 1) / 2;
+        int64_t i = 1;
+        j.row[0] = 1;
+        for (size_t k = 1; k < j.n_chunks; k++) {
+            while (i < n && (double)i * (double)(i - 1) / 2 < total * (double)k / (double)j.n_chunks) {
+                i++;
+            }
+            j.row[k] = i;
+        }
+        j.row[j.n_chunks] = n;
+        /* a sample of the diameters within the threshold (fixed positions,
+         * so the buckets do not depend on the run) */
+        float *sample = j.split + j.nb;
+        size_t got = 0;
+        uint64_t m = (uint64_t)n * (uint64_t)(n - 1) / 2, x = 0x9E3779B97F4A7C15ull;
+        for (size_t q = 0; q < ns; q++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            float d = w->lower[(x >> 11) % m];
+            if (d <= w->threshold) {
+                sample[got++] = d;
+            }
+        }
+        qsort(sample, got, sizeof(float), float_less);
+        for (size_t b = 0; b + 1 < j.nb; b++) { /* quantiles: non-decreasing */
+            j.split[b] = got ? sample[(b + 1) * got / j.nb] : INFINITY;
+        }
+        j.split[j.nb - 1] = INFINITY;
+        j.lo = j.split[0];
+        float width = j.nb >= 2 ? j.split[j.nb - 2] - j.lo : 0;
+        j.scale = width > 0 && isfinite(width) ? (float)EDGE_CELLS / width : 0;
+        for (size_t c = 0, b = 0; c < EDGE_CELLS; c++) {
+            float at = j.lo + (float)c * (width / (float)EDGE_CELLS);
+            while (b + 1 < j.nb && j.split[b] < at) {
+                b++;
+            }
+            j.guess[c] = (uint8_t)b;
+        }
+    }
+    ok = ok && par_for(w, j.n_chunks, ecol_count_task, &j);
+    size_t m = 0;
+    for (size_t b = 0; ok && b < j.nb; b++) {
+        j.bound[b] = m;
+        for (size_t k = 0; k < j.n_chunks; k++) {
+            size_t c = j.pos[k * j.nb + b];
+            j.pos[k * j.nb + b] = m;
+            m += c;
+        }
+    }
+    evec *e = &w->simplices;
+    if (ok) {
+        j.bound[j.nb] = m;
+        e->n = 0;
+        if (e->cap < m) { /* exactly m, not rounded up */
+            evec_free(w, e);
+            e->p = aura__alloc_array(w->a, m, sizeof(entry));
+            e->cap = e->p ? m : 0;
+            ok = e->p != NULL;
+            if (!ok) {
+                w->st = AURA_E_NOMEM;
+            }
+        }
+    }
+    j.out = ok ? e->p : NULL;
+    int fill = ok && m > 0; /* nothing to write or sort when no edge is kept */
+    ok = ok && (!fill || (par_for(w, j.n_chunks, ecol_fill_task, &j) &&
+                          par_for(w, j.nb, ecol_sort_task, &j)));
+    if (ok) {
+        e->n = m;
+    }
+    aura__free(w->a, j.row);
+    aura__free(w->a, j.split);
+    aura__free(w->a, j.pos);
+    aura__free(w->a, j.bound);
+    aura__free(w->a, j.guess);
+    return ok;
+}
+
 /* ---- dimension 0: which edges are in an apparent pair (the test the
  * union-find loop makes for each edge that closes a cycle) */
 
@@ -1619,6 +1813,16 @@ static int assemble_par(work *w, int dim)
 #define WIN_MIN 32
 #define WIN_MAX 1024
 #define WIN_BUDGET ((size_t)8 << 20)
+/* Heaps of committed columns kept for the next parks (at most SPARE_MAX
+ * per thread, SPARE_BUDGET entries in all, none under SPARE_MIN entries): a
+ * heap otherwise grows from nothing, and fresh pages cost about as much as
+ * the reduction work on them (a fault per 4 KiB, 2-4 us on this VM). */
+#define SPARE_MAX 8
+#define SPARE_MIN 4096
+#define SPARE_BUDGET ((size_t)4 << 20)
+/* A parked heap of PARK_DROP_COBS coboundaries' worth of entries (n each)
+ * or more is not kept (park_heap). */
+#define PARK_DROP_COBS 32
 
 typedef struct vcol {
     const entry *p; /* the column's reduction entries (finish_column's) */
@@ -1632,6 +1836,8 @@ typedef struct colres {
     evec heap;    /* the coboundary heap left (pivot on top) */
     size_t held;  /* entries counted in red_job.held */
     size_t col;   /* the column this slot holds */
+    int final;    /* continued by the committer: no heap to keep */
+    int dropped;  /* heap not kept (large): rebuilt if the column goes on */
 } colres;
 
 typedef struct vchunk {
@@ -1654,7 +1860,93 @@ typedef struct red_job {
     atomic_size_t next, frontier;
     atomic_int committing, failed;
     aura_status st; /* first commit failure */
+    pthread_mutex_t spare_mu; /* guards the spare heaps */
+    evec *spare;
+    size_t n_spare, spare_max, spare_entries;
 } red_job;
+
+/* Parks the thread's heap (the pivot on top) in slot r for a possible
+ * continuation.  A very large heap is dropped (continue_column rebuilds it
+ * from the reduction entries in r->v); one that fills little of the
+ * thread's buffer is copied (the thread keeps its large buffer, as the
+ * serial code does); any other is handed over whole, and the thread takes
+ * the largest spare heap instead (or the slot's old one). */
+static int park_heap(work *t, red_job *j, colres *r)
+{
+    evec *h = &t->heap_cob;
+    if (h->n >= SPARE_MIN && h->n / PARK_DROP_COBS >= (size_t)t->n) {
+        /* rarely needed again (most such columns are committed as they
+         * are), and fresh memory for it costs about what rebuilding it
+         * would: keep only the reduction entries */
+        r->dropped = 1;
+        r->heap.n = 0;
+        h->n = 0;
+        return 1;
+    }
+    if (h->cap > SPARE_MIN && h->n <= h->cap / 4) {
+        if (r->heap.cap < h->n || r->heap.cap > 4 * h->n + SLOT_HEAP_KEEP) {
+            evec_free(t, &r->heap);
+            r->heap.p = aura__alloc_array(t->a, h->n ? h->n : 1, sizeof(entry));
+            if (!r->heap.p) {
+                t->st = AURA_E_NOMEM;
+                return 0;
+            }
+            r->heap.cap = h->n ? h->n : 1;
+        }
+        memcpy(r->heap.p, h->p, h->n * sizeof(entry));
+        r->heap.n = h->n;
+        return 1;
+    }
+    evec x = r->heap;
+    r->heap = *h;
+    x.n = 0;
+    pthread_mutex_lock(&j->spare_mu);
+    size_t best = j->n_spare;
+    for (size_t k = 0; k < j->n_spare; k++) {
+        if (j->spare[k].cap > x.cap && (best == j->n_spare || j->spare[k].cap > j->spare[best].cap)) {
+            best = k;
+        }
+    }
+    if (best < j->n_spare) {
+        evec y = j->spare[best];
+        j->spare[best] = j->spare[--j->n_spare];
+        j->spare_entries -= y.cap;
+        pthread_mutex_unlock(&j->spare_mu);
+        evec_free(t, &x);
+        x = y;
+    } else {
+        pthread_mutex_unlock(&j->spare_mu);
+    }
+    *h = x;
+    return 1;
+}
+
+/* Keeps the heap of a committed column for park_heap, or frees it. */
+static void spare_give(red_job *j, evec *x)
+{
+    pthread_mutex_lock(&j->spare_mu);
+    if (x->cap > SPARE_MIN && j->spare_entries + x->cap <= SPARE_BUDGET) {
+        if (j->n_spare == j->spare_max) { /* full: drop the smallest */
+            size_t s = 0;
+            for (size_t k = 1; k < j->n_spare; k++) {
+                s = j->spare[k].cap < j->spare[s].cap ? k : s;
+            }
+            if (j->spare[s].cap < x->cap) {
+                evec y = j->spare[s];
+                j->spare_entries -= y.cap;
+                j->spare[s] = *x;
+                j->spare_entries += x->cap;
+                *x = y;
+            }
+        } else {
+            j->spare[j->n_spare++] = *x;
+            j->spare_entries += x->cap;
+            *x = (evec){0};
+        }
+    }
+    pthread_mutex_unlock(&j->spare_mu);
+    evec_free(j->w, x);
+}
 
 static int add_column_par(work *t, const vcol *vs, size_t col, uint16_t factor, int dim)
 {
@@ -1676,8 +1968,10 @@ static int add_column_par(work *t, const vcol *vs, size_t col, uint16_t factor, 
 /* The loop of reduce_column from `pivot` on, against the map as it is:
  * stops at NONE or at the first pivot neither in the map nor apparent; then
  * r gets the pivot, the summed reduction entries and the heap. */
-static int reduce_on(work *t, const vcol *vs, entry pivot, int dim, colres *r)
+static int reduce_on(work *t, red_job *j, entry pivot, colres *r)
 {
+    const vcol *vs = j->vs;
+    int dim = j->dim;
     while (t->st == AURA_OK) {
         if (pivot.index == -1) {
             r->pivot = NONE;
@@ -1703,10 +1997,11 @@ static int reduce_on(work *t, const vcol *vs, entry pivot, int dim, colres *r)
                     return 0;
                 }
             }
-            evec x = r->heap; /* keep the heap, give the thread the slot's old one */
-            r->heap = t->heap_cob;
-            t->heap_cob = x;
-            return 1;
+            if (r->final) { /* committed next: the heap is not needed */
+                t->heap_cob.n = 0;
+                return 1;
+            }
+            return park_heap(t, j, r);
         }
         pivot = get_pivot(t, &t->heap_cob);
     }
@@ -1729,7 +2024,7 @@ static int reduce_first(work *t, red_job *j, size_t col, colres *r)
         r->v.n = 0;
         return t->st == AURA_OK;
     }
-    return t->st == AURA_OK && reduce_on(t, j->vs, pivot, j->dim, r);
+    return t->st == AURA_OK && reduce_on(t, j, pivot, r);
 }
 
 static int vstore_put(red_job *j, size_t col, const evec *v)
@@ -1764,22 +2059,55 @@ static int continue_column(work *t, red_job *j, size_t col, colres *r)
 {
     while (r->pivot.index != -1 && pmap_find(t, r->pivot.index)) {
         entry pivot;
+        evec mine = {0}; /* the thread's own heap, while it works on r's */
         if (r->emergent) {
             entry s = t->columns.p[col];
             t->heap_cob.n = 0;
             s.coef = 1;
             pivot = init_coboundary(t, s, j->dim); /* no shortcut now */
             r->emergent = 0;
+        } else if (r->dropped) {
+            /* the heap again: the coboundary of the column plus those of
+             * its reduction entries -- the same cochain, so the same pivot */
+            entry s = t->columns.p[col];
+            s.coef = 1;
+            t->heap_cob.n = 0;
+            if (!push_coboundary(t, s, j->dim)) {
+                return 0;
+            }
+            for (size_t q = 0; q < r->v.n; q++) {
+                if (!push_coboundary(t, r->v.p[q], j->dim)) {
+                    return 0;
+                }
+            }
+            pivot = get_pivot(t, &t->heap_cob);
+            r->dropped = 0;
+        } else if (t->heap_cob.cap > r->heap.cap) {
+            /* go on in the thread's larger buffer (growing the saved one
+             * would touch fresh memory) */
+            if (r->heap.n) {
+                memcpy(t->heap_cob.p, r->heap.p, r->heap.n * sizeof(entry));
+            }
+            t->heap_cob.n = r->heap.n;
+            r->heap.n = 0;
+            pivot = r->pivot;
         } else {
-            evec x = t->heap_cob;
+            mine = t->heap_cob;
             t->heap_cob = r->heap;
-            r->heap = x;
+            r->heap = (evec){0};
             pivot = r->pivot;
         }
         evec y = t->heap_red; /* v is sorted in heap order: a valid heap */
         t->heap_red = r->v;
         r->v = y;
-        if (t->st != AURA_OK || !reduce_on(t, j->vs, pivot, j->dim, r)) {
+        int ok = t->st == AURA_OK && reduce_on(t, j, pivot, r);
+        if (mine.cap > t->heap_cob.cap) { /* keep the larger buffer */
+            evec x = t->heap_cob;
+            t->heap_cob = mine;
+            mine = x;
+        }
+        spare_give(j, &mine);
+        if (!ok) {
             return 0;
         }
     }
@@ -1795,7 +2123,10 @@ static int commit_column(work *t, red_job *j, size_t col, colres *r)
         /* taken since: go on from the saved state against the full map */
         t->st = AURA_OK;
         atomic_fetch_add(&j->cont_epoch, 1);
-        if (!continue_column(t, j, col, r)) {
+        r->final = 1;
+        int ok = continue_column(t, j, col, r);
+        r->final = 0;
+        if (!ok) {
             w->st = t->st != AURA_OK ? t->st : AURA_E_INTERNAL;
             return 0;
         }
@@ -1834,7 +2165,7 @@ static void try_commit(work *t, red_job *j)
             atomic_fetch_sub(&j->held, r->held);
             r->held = 0;
             if (r->heap.cap > SLOT_HEAP_KEEP) { /* do not hoard a big heap */
-                evec_free(j->w, &r->heap);
+                spare_give(j, &r->heap);
             }
             if (r->v.cap > SLOT_HEAP_KEEP) {
                 evec_free(j->w, &r->v);
@@ -1938,6 +2269,7 @@ static void reduce_thread(void *ctx, int tid)
         }
         colres *r = &j->slot[c % j->win];
         r->col = c;
+        r->dropped = 0;
         /* the pivot may have been taken while the column was reduced */
         if (!reduce_first(t, j, c, r) || !continue_column(t, j, c, r)) {
             atomic_store(&j->failed, 1);
@@ -1966,7 +2298,10 @@ static int compute_pairs_par(work *w, int dim)
     j.slot = aura__calloc(w->a, j.win, sizeof(colres));
     j.ready = aura__calloc(w->a, j.win, sizeof(atomic_int));
     j.vs = aura__calloc(w->a, j.ncols ? j.ncols : 1, sizeof(vcol));
-    int ok = j.slot && j.ready && j.vs;
+    j.spare_max = SPARE_MAX * nt;
+    j.spare = aura__calloc(w->a, j.spare_max, sizeof(evec));
+    pthread_mutex_init(&j.spare_mu, NULL);
+    int ok = j.slot && j.ready && j.vs && j.spare;
     if (ok) {
         for (size_t k = 0; k < j.win; k++) {
             atomic_init(&j.ready[k], 0);
@@ -1995,6 +2330,11 @@ static int compute_pairs_par(work *w, int dim)
         evec_free(w, &j.slot[k].v);
         evec_free(w, &j.slot[k].heap);
     }
+    for (size_t k = 0; j.spare && k < j.n_spare; k++) {
+        evec_free(w, &j.spare[k]);
+    }
+    aura__free(w->a, j.spare);
+    pthread_mutex_destroy(&j.spare_mu);
     while (j.chunks) {
         vchunk *c = j.chunks;
         j.chunks = c->next;

@@ -131,6 +131,133 @@ AURA_TEST(tda_threads_larger_cloud_match_serial)
     free(pts);
 }
 
+/* Dense inputs of 256 points and more collect and sort their edges in
+ * parallel (buckets of diameters at sampled splitters): clouds with heavy
+ * ties (many equal diameters, so splitters repeat and buckets are empty or
+ * hold one value), thresholds that keep all, some or none of the edges, an
+ * input whose distances are all equal, and more threads than cores. */
+AURA_TEST(tda_threads_parallel_edge_sort_match_serial)
+{
+    size_t n = 300, d = 3;
+    float *pts = malloc(n * d * sizeof(float));
+    float *m = malloc(n * n * sizeof(float));
+    ASSERT_TRUE(pts && m);
+    static const int sides[] = {3, 6, 1000};
+    static const float thresholds[] = {INFINITY, 2.0f, 0.5f, 0.0f};
+    for (int si = 0; si < 3; si++) {
+        uint64_t s = 777 + (uint64_t)si;
+        grid_cloud(&s, pts, n, d, sides[si]);
+        for (int ti = 0; ti < 4; ti++) {
+            aura_tda_opts o = aura_tda_opts_default();
+            o.max_dim = 1;
+            o.threshold = thresholds[ti] * (sides[si] > 100 ? 50.0f : 1.0f);
+            o.threads = 1;
+            aura_tda_result *ref = NULL;
+            ASSERT_STATUS(AURA_OK, aura_tda_compute_points(&o, pts, n, d, &ref));
+            static const int threads[] = {2, 3, 8};
+            for (int k = 0; k < 3; k++) {
+                o.threads = threads[k];
+                aura_tda_result *r = NULL;
+                ASSERT_STATUS(AURA_OK, aura_tda_compute_points(&o, pts, n, d, &r));
+                char what[96];
+                snprintf(what, sizeof what, "n %zu side %d threshold %g threads %d", n,
+                         sides[si], (double)o.threshold, o.threads);
+                assert_same_result(ref, r, what);
+                aura_tda_result_destroy(r);
+            }
+            aura_tda_result_destroy(ref);
+        }
+    }
+    /* every distance equal: one bucket holds all the edges */
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < n; j++) {
+            m[i * n + j] = i == j ? 0.0f : 1.0f;
+        }
+    }
+    aura_tda_opts o = aura_tda_opts_default();
+    o.max_dim = 1;
+    o.threads = 1;
+    aura_tda_result *ref = NULL, *r = NULL;
+    ASSERT_STATUS(AURA_OK, aura_tda_compute_matrix(&o, m, n, AURA_TDA_FULL, &ref));
+    o.threads = 4;
+    ASSERT_STATUS(AURA_OK, aura_tda_compute_matrix(&o, m, n, AURA_TDA_FULL, &r));
+    assert_same_result(ref, r, "all distances equal");
+    aura_tda_result_destroy(ref);
+    aura_tda_result_destroy(r);
+    free(pts);
+    free(m);
+}
+
+/* Many small threaded computations, each compared with the serial one: the
+ * reduction commits columns in order while other threads reduce ahead,
+ * continue columns and hand them back; a column left uncommitted at the
+ * end of a dimension makes the computation fail (AURA_E_INTERNAL), one
+ * committed out of turn changes the pairs.  2-8 threads on the machine's
+ * cores, so threads are preempted at every point of that protocol. */
+AURA_TEST(tda_threads_repeated_small_runs_commit_every_column)
+{
+    float pts[48 * 3];
+    int runs = 0;
+    for (uint64_t seed = 1; seed <= 60; seed++) {
+        uint64_t s = seed * 0xD1B54A32D192ED03ull;
+        size_t n = 24 + rng_next(&s) % 24;
+        grid_cloud(&s, pts, n, 3, 4 + (int)(rng_next(&s) % 3));
+        aura_tda_opts o = aura_tda_opts_default();
+        o.max_dim = 2;
+        o.modulus = seed % 2 ? 2 : 3;
+        o.threads = 1;
+        aura_tda_result *ref = NULL;
+        ASSERT_STATUS(AURA_OK, aura_tda_compute_points(&o, pts, n, 3, &ref));
+        for (int rep = 0; rep < 6; rep++) {
+            o.threads = 2 + (int)((seed + (uint64_t)rep) % 7);
+            aura_tda_result *r = NULL;
+            aura_status st = aura_tda_compute_points(&o, pts, n, 3, &r);
+            if (st != AURA_OK) {
+                AURA_FAIL_("seed %llu run %d threads %d: status %d (a column left uncommitted?)",
+                           (unsigned long long)seed, rep, o.threads, (int)st);
+            }
+            char what[96];
+            snprintf(what, sizeof what, "seed %llu run %d threads %d", (unsigned long long)seed,
+                     rep, o.threads);
+            assert_same_result(ref, r, what);
+            aura_tda_result_destroy(r);
+            runs++;
+        }
+        aura_tda_result_destroy(ref);
+    }
+    ASSERT_EQ(360, runs);
+    /* uniform clouds (no ties) of 400 points: costly columns, whose pivots
+     * earlier columns take while they are reduced ahead, so helpers
+     * continue columns and hand them back near the end of the reduction */
+    size_t n = 400;
+    float *big = malloc(n * 3 * sizeof(float));
+    ASSERT_TRUE(big != NULL);
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        uint64_t s = seed * 0x2545F4914F6CDD1Dull;
+        for (size_t i = 0; i < n * 3; i++) {
+            big[i] = (float)(rng_next(&s) % 100000) / 100000.0f;
+        }
+        aura_tda_opts o = aura_tda_opts_default();
+        o.max_dim = 1;
+        o.threads = 1;
+        aura_tda_result *ref = NULL;
+        ASSERT_STATUS(AURA_OK, aura_tda_compute_points(&o, big, n, 3, &ref));
+        for (int rep = 0; rep < 4; rep++) {
+            o.threads = 2 + (int)((seed * 4 + (uint64_t)rep) % 7);
+            aura_tda_result *r = NULL;
+            aura_status st = aura_tda_compute_points(&o, big, n, 3, &r);
+            if (st != AURA_OK) {
+                AURA_FAIL_("n 400 seed %llu run %d threads %d: status %d",
+                           (unsigned long long)seed, rep, o.threads, (int)st);
+            }
+            assert_same_result(ref, r, "n 400 uniform");
+            aura_tda_result_destroy(r);
+        }
+        aura_tda_result_destroy(ref);
+    }
+    free(big);
+}
+
 AURA_TEST(tda_threads_sparse_and_matrix_match_serial)
 {
     for (uint64_t seed = 1; seed <= 12; seed++) {
@@ -196,17 +323,20 @@ AURA_TEST(tda_threads_oom_sweep)
     float pts[40 * 3];
     uint64_t s = 99;
     grid_cloud(&s, pts, 40, 3, 4);
-    for (int variant = 0; variant < 2; variant++) {
+    float big[260 * 2]; /* 256 points and more: the parallel edge sort */
+    grid_cloud(&s, big, 260, 2, 50);
+    for (int variant = 0; variant < 3; variant++) {
         int done = 0;
         long k = 0;
         for (; k < 100000 && !done; k++) {
             aura_tda_opts o = aura_tda_opts_default();
-            o.max_dim = 2;
+            o.max_dim = variant == 2 ? 1 : 2;
             o.threads = 3;
-            o.threshold = variant ? 2.5f : INFINITY;
+            o.threshold = variant == 1 ? 2.5f : INFINITY;
             o.alloc = test_failing_alloc(k);
             aura_tda_result *r = NULL;
-            aura_status st = aura_tda_compute_points(&o, pts, 40, 3, &r);
+            aura_status st = variant == 2 ? aura_tda_compute_points(&o, big, 260, 2, &r)
+                                          : aura_tda_compute_points(&o, pts, 40, 3, &r);
             ASSERT_TRUE(st == AURA_OK || st == AURA_E_NOMEM);
             ASSERT_TRUE((st == AURA_OK) == (r != NULL));
             done = st == AURA_OK;
