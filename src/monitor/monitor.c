@@ -811,7 +811,9 @@ static float rule_agent_risk(const float *f, float sys_risk)
 
 /* Failure probability flows up the call graph: a caller of a risky
  * callee is at risk of failing with it (one step per tick). */
-static void propagate_risk(aura_monitor *m)
+/* out[i] = 1 - (1 - risk[i]) (1 - half of the largest risk among i's
+ * callees): a caller of a failing agent is at risk too.  out may be risk. */
+static void add_callee_risk(aura_monitor *m, const float *risk, float *out)
 {
     for (size_t k = 0; k < m->cap_edges; k++) {
         const mon_edge *e = &m->edges[k];
@@ -819,15 +821,20 @@ static void propagate_risk(aura_monitor *m)
             continue;
         }
         uint32_t src = (uint32_t)(e->key >> 32), dst = (uint32_t)e->key;
-        float inherited = 0.5f * m->risk[dst];
-        if (inherited > m->tmp[src]) {
+        float inherited = 0.5f * risk[dst];
+        if (src < m->n && dst < m->n && inherited > m->tmp[src]) {
             m->tmp[src] = inherited;
         }
     }
     for (uint32_t i = 0; i < m->n; i++) {
-        m->risk[i] = 1.0f - (1.0f - m->risk[i]) * (1.0f - m->tmp[i]);
+        out[i] = 1.0f - (1.0f - risk[i]) * (1.0f - m->tmp[i]);
         m->tmp[i] = 0.0f;
     }
+}
+
+static void propagate_risk(aura_monitor *m)
+{
+    add_callee_risk(m, m->risk, m->risk);
 }
 
 static aura_status score(aura_monitor *m)
@@ -1076,24 +1083,10 @@ static int cand_cmp(const void *x, const void *y)
  * the loaded agent, not the callers that can route around it. */
 static void decision_risk(aura_monitor *m)
 {
-    memcpy(m->drisk, m->risk, (size_t)m->n * sizeof *m->drisk);
-    if (!m->o.model) {
-        return;
-    }
-    for (size_t k = 0; k < m->cap_edges; k++) {
-        const mon_edge *e = &m->edges[k];
-        if (!e->used) {
-            continue;
-        }
-        uint32_t src = (uint32_t)(e->key >> 32), dst = (uint32_t)e->key;
-        float inherited = 0.5f * m->risk[dst];
-        if (src < m->n && dst < m->n && inherited > m->tmp[src]) {
-            m->tmp[src] = inherited;
-        }
-    }
-    for (uint32_t i = 0; i < m->n; i++) {
-        m->drisk[i] = 1.0f - (1.0f - m->risk[i]) * (1.0f - m->tmp[i]);
-        m->tmp[i] = 0.0f;
+    if (m->o.model) {
+        add_callee_risk(m, m->risk, m->drisk);
+    } else {
+        memcpy(m->drisk, m->risk, (size_t)m->n * sizeof *m->drisk);
     }
 }
 
