@@ -74,7 +74,7 @@ typedef struct pool {
 static aura_status open_loop_labels(const aura_monitor_sim_opts *so, aura_monitor_label **lab,
                                     size_t *nl)
 {
-    aura_monitor_sim *sim;
+    aura_monitor_sim *sim = NULL;
     aura_status st = aura_monitor_sim_create(so, &sim);
     for (int32_t t = 0; st == AURA_OK && t < so->ticks; t++) {
         const aura_events_event *ev;
@@ -87,16 +87,10 @@ static aura_status open_loop_labels(const aura_monitor_sim_opts *so, aura_monito
     if (st == AURA_OK) {
         aura_monitor_label *l = realloc(*lab, (*nl + 1) * sizeof *l);
         st = l ? aura_monitor_sim_labels(sim, l, *nl, nl) : AURA_E_NOMEM;
-        if (l) {
-            *lab = l;
-        }
-    }
-    if (st != AURA_OK || !sim) {
-        aura_monitor_sim_destroy(sim);
-        return st;
+        *lab = l ? l : *lab;
     }
     aura_monitor_sim_destroy(sim);
-    return AURA_OK;
+    return st;
 }
 
 static aura_status pool_add(pool *p, int k, const aura_monitor_sim_opts *so, size_t nl)

@@ -54,7 +54,7 @@ struct aura_monitor {
     mon_agent *ag;
     float *risk, *feat;  /* cap_n and cap_n x AGENT_FEATURES */
     float *tmp;          /* cap_n scratch, kept zero */
-    float *drisk;        /* cap_n: the risk decisions act on (see decision_risk) */
+    float *drisk;        /* cap_n: a model's risk with callee propagation (decide) */
     uint8_t *seen;
     float sys[AURA_MONITOR_SYSTEM_FEATURES];
     float sys_risk;
@@ -809,10 +809,10 @@ static float rule_agent_risk(const float *f, float sys_risk)
     return 1.0f / (1.0f + expf(-z));
 }
 
-/* Failure probability flows up the call graph: a caller of a risky
- * callee is at risk of failing with it (one step per tick). */
-/* out[i] = 1 - (1 - risk[i]) (1 - half of the largest risk among i's
- * callees): a caller of a failing agent is at risk too.  out may be risk. */
+/* Failure probability flows up the call graph (one step per tick):
+ * out[i] = 1 - (1 - risk[i]) (1 - half of the largest risk among i's
+ * callees), a caller of a failing agent being at risk with it.  out may be
+ * risk. */
 static void add_callee_risk(aura_monitor *m, const float *risk, float *out)
 {
     for (size_t k = 0; k < m->cap_edges; k++) {
@@ -1074,30 +1074,25 @@ static int cand_cmp(const void *x, const void *y)
     return (a->agent > b->agent) - (a->agent < b->agent);
 }
 
-/* The risk decisions act on.  The rule score already includes half of
- * each callee's risk (propagate_risk: a caller of a failing dependency is
- * at risk, and rerouting it is what helps); a model's risk gets the same
- * propagation here, for the decisions only (the risk it reports is its
- * own).  Without it the CfC's decisions were nearly all throttles (425 of
- * 475 on the demo seeds, 15 reroutes against the rules' 124): it rates
- * the loaded agent, not the callers that can route around it. */
-static void decision_risk(aura_monitor *m)
-{
-    if (m->o.model) {
-        add_callee_risk(m, m->risk, m->drisk);
-    } else {
-        memcpy(m->drisk, m->risk, (size_t)m->n * sizeof *m->drisk);
-    }
-}
-
 static aura_status decide(aura_monitor *m)
 {
     m->n_dec = 0;
     if (!m->o.act || m->o.max_actions == 0) {
         return AURA_OK;
     }
-    decision_risk(m);
-    const float *risk = m->drisk;
+    /* The risk decisions act on.  The rule score already includes half of
+     * each callee's risk (propagate_risk: a caller of a failing dependency
+     * is at risk, and rerouting it is what helps); a model's risk gets the
+     * same propagation here, for the decisions only (the risk it reports
+     * is its own).  Without it the CfC's decisions were nearly all
+     * throttles (425 of 475 on the demo seeds, 15 reroutes against the
+     * rules' 124): it rates the loaded agent, not the callers that can
+     * route around it. */
+    const float *risk = m->risk;
+    if (m->o.model) {
+        add_callee_risk(m, m->risk, m->drisk);
+        risk = m->drisk;
+    }
     int graded = m->o.policy == AURA_MONITOR_POLICY_GRADED;
     float from = (float)(graded && m->o.early_threshold < m->o.threshold ? m->o.early_threshold
                                                                          : m->o.threshold);
