@@ -37,7 +37,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: aura eval-risk [--model FILE] [--seeds N] [--ticks T]\n"
                "                      [--threshold P] [--rules-threshold P] [--seed-base S]\n"
-               "                      [--policy graded|rules] [--early-threshold P] [--quick]\n\n"
+               "                      [--policy graded|rules] [--early-threshold P] [--quick]\n"
+               "                      [--ceiling K]\n\n"
                "Evaluates the CfC risk model (default models/risk_cfc.safetensors) against the\n"
                "rule baseline on held-out simulations (seeds 900000+, never used in training)\n"
                "of seen and unseen sizes/topologies; prints a markdown table.  Defaults: 3 seeds\n"
@@ -45,7 +46,9 @@ static void usage(FILE *f)
                "1000-agent scenario.  --seed-base: first seed (default 900000, the evaluation\n"
                "seeds; tuning used 700000).  --policy: the aura arm's decision policy (default rules:\n"
                "the rule policy driven by the CfC risk; graded: plus early actions from\n"
-               "--early-threshold, default 0.3).\n");
+               "--early-threshold, default 0.3).  --ceiling K: also the Bayes ceiling of the\n"
+               "AUROC (aura_monitor_sim_ceiling, K copies per tick; 32 is a good start; slow:\n"
+               "about K x 11 simulator ticks per tick).\n");
 }
 
 typedef struct acc {
@@ -58,6 +61,8 @@ typedef struct acc {
     double sys_auroc[2], sys_pr[2];
     int n_sys[2];
     uint32_t sys_pos, sys_ticks; /* cascade-ahead ticks, ticks (open loop) */
+    double ceil[2]; /* Bayes ceiling AUROC: alone, ties broken by the CfC */
+    int n_ceil;
 } acc;
 
 /* Pooled samples of one scenario: per model, the scored cells of every seed. */
@@ -102,6 +107,55 @@ static aura_status pool_add(pool *p, int k, const aura_monitor_sim_opts *so, siz
     return st;
 }
 
+/* AUROC of a score over the cells the risk array scores (risk >= 0). */
+static aura_status score_auroc(const pool *p, const float *score, const aura_monitor_sim_opts *so,
+                               size_t nl, double *out)
+{
+    size_t cells = (size_t)so->ticks * so->n_agents, m = 0;
+    float *s = malloc(cells * sizeof *s);
+    uint8_t *y = malloc(cells);
+    aura_status st = s && y ? aura_monitor_eval_samples(NULL, score, so->ticks, so->n_agents,
+                                                        p->lab, nl, s, y, &m)
+                            : AURA_E_NOMEM;
+    *out = st == AURA_OK ? aura_monitor_auroc(s, y, m) : NAN;
+    free(s);
+    free(y);
+    return st;
+}
+
+/* The Bayes ceiling of the open-loop run (aura_monitor_sim_ceiling), scored
+ * on the cells the CfC scored (p->risk): alone, and with its ties (the
+ * many samples where no copy failed) broken by the CfC's risk. */
+static aura_status add_ceiling(acc *a, const pool *p, const aura_monitor_sim_opts *so, size_t nl,
+                               int rollouts)
+{
+    size_t cells = (size_t)so->ticks * so->n_agents;
+    float *q = malloc(cells * sizeof *q), *tb = malloc(cells * sizeof *tb);
+    aura_monitor_ceiling_opts co = aura_monitor_ceiling_opts_default();
+    co.rollouts = rollouts;
+    aura_status st = q && tb ? aura_monitor_sim_ceiling(so, &co, q) : AURA_E_NOMEM;
+    double au[2] = {NAN, NAN};
+    if (st == AURA_OK) {
+        for (size_t c = 0; c < cells; c++) {
+            int seen = p->risk[c] >= 0.0f;
+            tb[c] = seen ? q[c] + 1e-3f * p->risk[c] : -1.0f; /* < 1 / rollouts */
+            q[c] = seen ? q[c] : -1.0f;
+        }
+        st = score_auroc(p, q, so, nl, &au[0]);
+    }
+    if (st == AURA_OK) {
+        st = score_auroc(p, tb, so, nl, &au[1]);
+    }
+    if (st == AURA_OK && !isnan(au[0]) && !isnan(au[1])) {
+        a->ceil[0] += au[0];
+        a->ceil[1] += au[1];
+        a->n_ceil++;
+    }
+    free(q);
+    free(tb);
+    return st;
+}
+
 static void add_shadow(acc *a, int k, const aura_monitor_risk_run *r)
 {
     if (!isnan(r->ev.auroc)) {
@@ -140,7 +194,7 @@ static double avg(double s, int n)
 
 static aura_status eval_scenario(const scenario *sc, int si, int seeds, int ticks,
                                  unsigned base, aura_monitor_risk_cfc *model, double thr,
-                                 double rthr, const aura_monitor_opts *amo, acc *a)
+                                 double rthr, const aura_monitor_opts *amo, int ceiling, acc *a)
 {
     memset(a, 0, sizeof *a);
     size_t cells = (size_t)ticks * sc->agents;
@@ -174,6 +228,9 @@ static aura_status eval_scenario(const scenario *sc, int si, int seeds, int tick
             break;
         }
         add_shadow(a, 1, &r);
+        if (ceiling > 0 && (st = add_ceiling(a, &p, &so, nl, ceiling)) != AURA_OK) {
+            break;
+        }
         if ((st = aura_monitor_risk_run_sim(&so, NULL, 1, rthr, NULL, &r)) != AURA_OK) {
             break;
         }
@@ -209,7 +266,7 @@ static void print_row(const scenario *sc, const acc *a)
 int cmd_eval_risk(int argc, char **argv)
 {
     const char *path = "models/risk_cfc.safetensors";
-    int seeds = 3, ticks = 300, quick = 0;
+    int seeds = 3, ticks = 300, quick = 0, ceiling = 0;
     unsigned base = 900000u;
     aura_monitor_opts amo = aura_monitor_opts_default(); /* the acting aura arm */
     double thr = 0.5, rthr = 0.5;
@@ -240,6 +297,8 @@ int cmd_eval_risk(int argc, char **argv)
             amo.policy = v[0] == 'g' ? AURA_MONITOR_POLICY_GRADED : AURA_MONITOR_POLICY_RULES;
         } else if (strcmp(a, "--seed-base") == 0 && cli_parse_num(v, 0, 4e9, &x) && x == floor(x)) {
             base = (unsigned)x;
+        } else if (strcmp(a, "--ceiling") == 0 && cli_parse_num(v, 0, 100000, &x) && x == floor(x)) {
+            ceiling = (int)x;
         } else if (strcmp(a, "--ticks") == 0 && cli_parse_num(v, 20, 100000, &x)) {
             ticks = (int)x;
         } else if (strcmp(a, "--threshold") == 0 && cli_parse_num(v, 1e-6, 1.0, &x)) {
@@ -280,7 +339,7 @@ int cmd_eval_risk(int argc, char **argv)
         amo.act = 1;
         amo.threshold = thr;
         st = eval_scenario(&SCENARIOS[k], (int)k, seeds, ticks, base, model, thr, rthr, &amo,
-                           &all[k]);
+                           ceiling, &all[k]);
         if (st == AURA_OK) {
             print_row(&SCENARIOS[k], &all[k]);
             done[k] = 1;
@@ -321,6 +380,24 @@ int cmd_eval_risk(int argc, char **argv)
                        all[k].failures ? 100.0 * all[k].sudden / all[k].failures : 0.0,
                        avg(all[k].auroc_p[0], all[k].n_auroc_p[0]),
                        avg(all[k].auroc_p[1], all[k].n_auroc_p[1]));
+            }
+        }
+    }
+    if (st == AURA_OK && ceiling > 0) {
+        printf("\nBayes ceiling (--ceiling %d): the AUROC of P(fail within H | the simulator's\n"
+               "whole hidden state), estimated by %d copies per tick run on with random numbers\n"
+               "of their own and the faults not started yet drawn again from their prior; alone,\n"
+               "and with ties (no copy failed) broken by the CfC's risk.  No monitor that sees\n"
+               "only the events can be expected to rank better (open loop, mean over seeds):\n\n"
+               "| scenario | ceiling | ceiling, ties by the CfC | rules | **aura** |\n"
+               "| --- | --- | --- | --- | --- |\n",
+               ceiling, ceiling);
+        for (size_t k = 0; k < N_SCEN; k++) {
+            if (done[k]) {
+                printf("| %s | %.3f | %.3f | %.3f | **%.3f** |\n", SCENARIOS[k].label,
+                       avg(all[k].ceil[0], all[k].n_ceil), avg(all[k].ceil[1], all[k].n_ceil),
+                       avg(all[k].auroc[0], all[k].n_auroc[0]),
+                       avg(all[k].auroc[1], all[k].n_auroc[1]));
             }
         }
     }

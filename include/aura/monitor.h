@@ -324,6 +324,32 @@ AURA_API aura_status aura_monitor_labels_compute(const uint8_t *bad, int32_t n_t
                                                  uint32_t n_agents, aura_monitor_label *out,
                                                  size_t cap, size_t *n_out);
 
+/* The Bayes ceiling of per-agent failure prediction on a simulated run:
+ * how well *any* monitor could rank (agent, tick) samples by "fails within
+ * H ticks" if it knew the simulator's whole hidden state (loads, backlogs,
+ * capacities, leaks, the faults under way and how each evolves) but not
+ * the future: which random draws come, and which faults start next (faults
+ * drawn by random:N that have not started yet are drawn again from the same
+ * prior; faults given explicitly count as known).  The run is the open
+ * loop (no monitor acting) of aura_monitor_sim_create(so); after each tick
+ * t, `rollouts` copies with random numbers of their own are run on for up
+ * to H + 1 ticks, and p_out[t * n_agents + i] is the share of them in
+ * which agent i fails at a tick in (t, t + H] by the failure definition
+ * (down, or bad two ticks in a row; a second bad tick past the run's end
+ * does not count, as in the labels).  p_out holds so->ticks x n_agents
+ * floats; untouched on failure.  Cost: about rollouts x (H + 1) simulator
+ * ticks per tick.  AURA_E_INVAL for bad options. */
+typedef struct aura_monitor_ceiling_opts {
+    int rollouts; /* copies per tick (32) */
+    int horizon;  /* H (10) */
+    uint64_t seed; /* of the copies' random numbers (1) */
+} aura_monitor_ceiling_opts;
+
+AURA_API aura_monitor_ceiling_opts aura_monitor_ceiling_opts_default(void);
+AURA_API aura_status aura_monitor_sim_ceiling(const aura_monitor_sim_opts *so,
+                                              const aura_monitor_ceiling_opts *opts,
+                                              float *p_out);
+
 /* ======================================================================
  * Evaluation
  * ====================================================================== */

@@ -59,6 +59,7 @@ typedef struct sim_fault {
     int32_t tick, duration;
     uint32_t agent;
     uint8_t kind;
+    uint8_t drawn; /* 1 = drawn by random:N (redrawn by a rollout copy) */
 } sim_fault;
 
 struct aura_monitor_sim {
@@ -77,6 +78,7 @@ struct aura_monitor_sim {
     double shed, total;
     aura__monitor_evbuf out;
     aura__monitor_sim_req req; /* resource requests (admission), see below */
+    int quiet;                 /* a rollout copy: the same dynamics, no events */
 };
 
 static aura_status emit_requests(aura_monitor_sim *s);
@@ -349,6 +351,7 @@ static aura_status random_faults(aura_monitor_sim *s, size_t *cap, long count)
         f.agent = random_agent(s);
         f.tick = lo + (int32_t)aura_rng_below(&s->rng, (uint64_t)(hi - lo));
         f.duration = fault_dur[f.kind];
+        f.drawn = 1;
         aura_status st = push_fault(s, cap, f);
         if (st != AURA_OK) {
             return st;
@@ -392,7 +395,7 @@ static aura_status parse_item(aura_monitor_sim *s, size_t *cap, char *item)
         aura_log(AURA_LOG_ERROR, "faults: '%s' is not KIND:AGENT:TICK[:DURATION]", fld[0]);
         return AURA_E_FORMAT;
     }
-    sim_fault f = {0, 0, 0, AURA_MONITOR_FAULT_COUNT};
+    sim_fault f = {0, 0, 0, AURA_MONITOR_FAULT_COUNT, 0};
     for (int k = 0; k < AURA_MONITOR_FAULT_COUNT; k++) {
         f.kind = strcmp(fld[0], fault_names[k]) == 0 ? (uint8_t)k : f.kind;
     }
@@ -578,6 +581,79 @@ void aura_monitor_sim_destroy(aura_monitor_sim *s)
     aura__free(s->alloc, s->out.ev);
     aura__monitor_sim_req_free(&s->req, s->alloc);
     aura__free(s->alloc, s);
+}
+
+/* ---- rollout copies (the Bayes ceiling, ceiling.c) ---- */
+
+static void *dup_mem(const aura_allocator *al, const void *src, size_t n, size_t size)
+{
+    void *p = aura__alloc_array(al, n ? n : 1, size);
+    if (p && n) {
+        memcpy(p, src, n * size);
+    }
+    return p;
+}
+
+aura_status aura__monitor_sim_clone(const aura_monitor_sim *s, aura_monitor_sim **out)
+{
+    AURA_CHECK_ARG(s && out);
+    aura_monitor_sim *c = aura__calloc(s->alloc, 1, sizeof *c);
+    if (!c) {
+        return AURA_E_NOMEM;
+    }
+    *c = *s;
+    c->a = NULL;
+    c->e = NULL;
+    c->f = NULL;
+    c->bad = NULL;
+    memset(&c->out, 0, sizeof c->out);
+    memset(&c->req, 0, sizeof c->req); /* a copy asks for no resources */
+    c->quiet = 1;
+    c->a = dup_mem(s->alloc, s->a, s->n, sizeof *s->a);
+    c->e = dup_mem(s->alloc, s->e, s->cap_e, sizeof *s->e);
+    c->f = dup_mem(s->alloc, s->f, s->n_f, sizeof *s->f);
+    c->bad = dup_mem(s->alloc, s->bad, (size_t)s->o.ticks * s->n, 1);
+    if (!c->a || !c->e || !c->f || !c->bad) {
+        aura_monitor_sim_destroy(c);
+        return AURA_E_NOMEM;
+    }
+    *out = c;
+    return AURA_OK;
+}
+
+int aura__monitor_sim_bad(const aura_monitor_sim *s, int32_t t, uint32_t i)
+{
+    return t >= 0 && t < s->t && i < s->n ? s->bad[(size_t)t * s->n + i] : 0;
+}
+
+void aura__monitor_sim_reseed(aura_monitor_sim *s, uint64_t seed)
+{
+    aura_rng_init(&s->rng, seed);
+}
+
+void aura__monitor_sim_redraw_future_faults(aura_monitor_sim *s)
+{
+    int32_t lo = s->o.ticks / 20 + 5, hi = s->o.ticks - 15; /* as random_faults */
+    if (hi <= lo) {
+        hi = lo + 1;
+    }
+    lo = lo > s->t ? lo : s->t;
+    for (size_t j = 0; j < s->n_f; j++) {
+        sim_fault *f = &s->f[j];
+        if (!f->drawn || f->tick < s->t) {
+            continue;
+        }
+        f->kind = (uint8_t)aura_rng_below(&s->rng, AURA_MONITOR_FAULT_COUNT);
+        f->agent = random_agent(s);
+        f->tick = hi > lo ? lo + (int32_t)aura_rng_below(&s->rng, (uint64_t)(hi - lo)) : INT32_MAX / 2;
+        f->duration = fault_dur[f->kind];
+    }
+    for (size_t e = 0; e < s->n_e; e++) { /* flapping links not started: placed again */
+        if (s->e[e].flap_until > s->e[e].flap_from && s->e[e].flap_from >= s->t) {
+            s->e[e].flap_from = s->e[e].flap_until = 0;
+        }
+    }
+    place_flaps(s);
 }
 
 /* ---- one tick ---- */
@@ -927,17 +1003,19 @@ aura_status aura_monitor_sim_step(aura_monitor_sim *s, const aura_events_event *
     flow_success(s);
     s->out.n = 0;
     aura_status st = AURA_OK;
-    for (uint32_t i = 0; i < s->n && st == AURA_OK; i++) {
+    for (uint32_t i = 0; i < s->n && st == AURA_OK && !s->quiet; i++) {
         st = emit_agent(s, i);
     }
-    if (st == AURA_OK && s->req.rate > 0.0) {
+    if (st == AURA_OK && s->req.rate > 0.0 && !s->quiet) {
         st = emit_requests(s);
     }
     hazards(s);
     if (st != AURA_OK) {
         return st;
     }
-    qsort(s->out.ev, s->out.n, sizeof *s->out.ev, ev_cmp);
+    if (s->out.n > 1) {
+        qsort(s->out.ev, s->out.n, sizeof *s->out.ev, ev_cmp);
+    }
     if (s->o.tick_offset_ms > 0.0) {
         for (size_t k = 0; k < s->out.n; k++) {
             int64_t base = (int64_t)s->t * 1000000;
