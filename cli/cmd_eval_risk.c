@@ -63,6 +63,8 @@ typedef struct acc {
     uint32_t sys_pos, sys_ticks; /* cascade-ahead ticks, ticks (open loop) */
     double ceil[2]; /* Bayes ceiling AUROC: alone, ties broken by the CfC */
     int n_ceil;
+    double ceil_lead[2]; /* its median lead at 0.5: warned, misses = 0 */
+    int n_ceil_lead;
 } acc;
 
 /* Pooled samples of one scenario: per model, the scored cells of every seed. */
@@ -108,29 +110,37 @@ static aura_status pool_add(pool *p, int k, const aura_monitor_sim_opts *so, siz
 }
 
 /* AUROC of a score over the cells the risk array scores (risk >= 0). */
-static aura_status score_auroc(const pool *p, const float *score, const aura_monitor_sim_opts *so,
-                               size_t nl, double *out)
+/* The scored samples (aura_monitor_eval_samples) of a ticks x agents score
+ * array: *sc and *y malloc'ed, *m of them. */
+static aura_status samples_of(const pool *p, const float *score, const aura_monitor_sim_opts *so,
+                              size_t nl, float **sc, uint8_t **y, size_t *m)
 {
-    size_t cells = (size_t)so->ticks * so->n_agents, m = 0;
-    float *s = malloc(cells * sizeof *s);
-    uint8_t *y = malloc(cells);
-    aura_status st = s && y ? aura_monitor_eval_samples(NULL, score, so->ticks, so->n_agents,
-                                                        p->lab, nl, s, y, &m)
-                            : AURA_E_NOMEM;
-    *out = st == AURA_OK ? aura_monitor_auroc(s, y, m) : NAN;
-    free(s);
-    free(y);
-    return st;
+    size_t cells = (size_t)so->ticks * so->n_agents;
+    *sc = malloc(cells * sizeof **sc);
+    *y = malloc(cells);
+    *m = 0;
+    return *sc && *y ? aura_monitor_eval_samples(NULL, score, so->ticks, so->n_agents, p->lab, nl,
+                                                 *sc, *y, m)
+                     : AURA_E_NOMEM;
+}
+
+static int desc_cmp(const void *x, const void *y)
+{
+    float a = *(const float *)x, b = *(const float *)y;
+    return (a < b) - (a > b);
 }
 
 /* The Bayes ceiling of the open-loop run (aura_monitor_sim_ceiling), scored
- * on the cells the CfC scored (p->risk): alone, and with its ties (the
- * many samples where no copy failed) broken by the CfC's risk. */
+ * on the cells the CfC scored (p->risk): its AUROC alone, and with its ties
+ * (the many samples where no copy failed) broken by the CfC's risk; and
+ * the median lead of the latter at the threshold that raises as many
+ * alarms (samples at or above it) as the CfC raises at thr. */
 static aura_status add_ceiling(acc *a, const pool *p, const aura_monitor_sim_opts *so, size_t nl,
-                               int rollouts)
+                               int rollouts, double thr)
 {
-    size_t cells = (size_t)so->ticks * so->n_agents;
-    float *q = malloc(cells * sizeof *q), *tb = malloc(cells * sizeof *tb);
+    size_t cells = (size_t)so->ticks * so->n_agents, m = 0, mc = 0;
+    float *q = malloc(cells * sizeof *q), *tb = malloc(cells * sizeof *tb), *s = NULL, *sc = NULL;
+    uint8_t *y = NULL, *yc = NULL;
     aura_monitor_ceiling_opts co = aura_monitor_ceiling_opts_default();
     co.rollouts = rollouts;
     aura_status st = q && tb ? aura_monitor_sim_ceiling(so, &co, q) : AURA_E_NOMEM;
@@ -141,10 +151,35 @@ static aura_status add_ceiling(acc *a, const pool *p, const aura_monitor_sim_opt
             tb[c] = seen ? q[c] + 1e-3f * p->risk[c] : -1.0f; /* < 1 / rollouts */
             q[c] = seen ? q[c] : -1.0f;
         }
-        st = score_auroc(p, q, so, nl, &au[0]);
+        st = samples_of(p, q, so, nl, &s, &y, &m);
     }
     if (st == AURA_OK) {
-        st = score_auroc(p, tb, so, nl, &au[1]);
+        au[0] = aura_monitor_auroc(s, y, m);
+        free(s);
+        free(y);
+        s = NULL;
+        y = NULL;
+        st = samples_of(p, tb, so, nl, &s, &y, &m);
+    }
+    if (st == AURA_OK) {
+        au[1] = aura_monitor_auroc(s, y, m);
+        st = samples_of(p, p->risk, so, nl, &sc, &yc, &mc);
+    }
+    size_t alarms = 0;
+    for (size_t k = 0; st == AURA_OK && k < mc; k++) {
+        alarms += sc[k] >= (float)thr;
+    }
+    aura_monitor_eval ev;
+    if (st == AURA_OK && alarms > 0 && m > 0) {
+        qsort(s, m, sizeof *s, desc_cmp);
+        aura_monitor_eval_opts eo = aura_monitor_eval_opts_default();
+        eo.threshold = s[(alarms < m ? alarms : m) - 1];
+        st = aura_monitor_eval_compute(&eo, tb, so->ticks, so->n_agents, p->lab, nl, NULL, 0, &ev);
+        if (st == AURA_OK && !isnan(ev.lead_median)) {
+            a->ceil_lead[0] += ev.lead_median;
+            a->ceil_lead[1] += ev.lead_median_all;
+            a->n_ceil_lead++;
+        }
     }
     if (st == AURA_OK && !isnan(au[0]) && !isnan(au[1])) {
         a->ceil[0] += au[0];
@@ -153,6 +188,10 @@ static aura_status add_ceiling(acc *a, const pool *p, const aura_monitor_sim_opt
     }
     free(q);
     free(tb);
+    free(s);
+    free(y);
+    free(sc);
+    free(yc);
     return st;
 }
 
@@ -228,7 +267,7 @@ static aura_status eval_scenario(const scenario *sc, int si, int seeds, int tick
             break;
         }
         add_shadow(a, 1, &r);
-        if (ceiling > 0 && (st = add_ceiling(a, &p, &so, nl, ceiling)) != AURA_OK) {
+        if (ceiling > 0 && (st = add_ceiling(a, &p, &so, nl, ceiling, thr)) != AURA_OK) {
             break;
         }
         if ((st = aura_monitor_risk_run_sim(&so, NULL, 1, rthr, NULL, &r)) != AURA_OK) {
@@ -389,15 +428,22 @@ int cmd_eval_risk(int argc, char **argv)
                "of their own and the faults not started yet drawn again from their prior; alone,\n"
                "and with ties (no copy failed) broken by the CfC's risk.  No monitor that sees\n"
                "only the events can be expected to rank better (open loop, mean over seeds):\n\n"
-               "| scenario | ceiling | ceiling, ties by the CfC | rules | **aura** |\n"
-               "| --- | --- | --- | --- | --- |\n",
+               "| scenario | ceiling | ceiling, ties by the CfC | rules | **aura** |"
+               " ceiling's median lead at aura's alarm rate (warned, misses = 0) |"
+               " **aura**'s |\n"
+               "| --- | --- | --- | --- | --- | --- | --- |\n",
                ceiling, ceiling);
         for (size_t k = 0; k < N_SCEN; k++) {
             if (done[k]) {
-                printf("| %s | %.3f | %.3f | %.3f | **%.3f** |\n", SCENARIOS[k].label,
+                printf("| %s | %.3f | %.3f | %.3f | **%.3f** | %.1f, %.1f | **%.1f, %.1f** |\n",
+                       SCENARIOS[k].label,
                        avg(all[k].ceil[0], all[k].n_ceil), avg(all[k].ceil[1], all[k].n_ceil),
                        avg(all[k].auroc[0], all[k].n_auroc[0]),
-                       avg(all[k].auroc[1], all[k].n_auroc[1]));
+                       avg(all[k].auroc[1], all[k].n_auroc[1]),
+                       avg(all[k].ceil_lead[0], all[k].n_ceil_lead),
+                       avg(all[k].ceil_lead[1], all[k].n_ceil_lead),
+                       avg(all[k].lead[1], all[k].n_lead[1]),
+                       avg(all[k].lead_all[1], all[k].n_lead[1]));
             }
         }
     }
