@@ -36,6 +36,7 @@ typedef struct mon_agent { /* window state */
     float rising; /* consecutive ticks of rising load (a leak or a drift) */
     int64_t cooldown_until;
     uint8_t seen, has_lat, has_util, last_action; /* last_action: aura_monitor_action + 1, 0 = none */
+    uint8_t reports_load; /* has sent a load event (else util is estimated from latency) */
 } mon_agent;
 
 typedef struct mon_edge {
@@ -462,6 +463,11 @@ int64_t aura_monitor_open_tick(const aura_monitor *m)
 
 /* ---- window update ---- */
 
+static float clampf(float x, float lo, float hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
 static float ema(float old, float x, float a)
 {
     return old + a * (x - old);
@@ -478,8 +484,30 @@ static void update_agents(aura_monitor *m)
         }
         g->prev_util = g->util;
         g->prev_in_err = g->in_err_now;
-        if (c->has_load) {
-            g->util = g->has_util ? ema(g->util, c->load, FAST) : c->load;
+        if (c->n_lat > 0) {
+            float l = c->lat_sum / (float)c->n_lat;
+            if (!g->has_lat) {
+                g->lat_now = g->lat_base = l;
+                g->has_lat = 1;
+            }
+            g->lat_now = ema(g->lat_now, l, FAST);
+            /* baseline follows drops quickly and rises slowly */
+            g->lat_base = l < g->lat_base ? ema(g->lat_base, l, 0.3f) : ema(g->lat_base, l, 0.01f);
+        }
+        float load = c->load;
+        int has_load = c->has_load;
+        g->reports_load |= c->has_load;
+        if (!has_load && !g->reports_load && c->n_lat > 0 && g->lat_now > 0.0f) {
+            /* A stream without load reports (another source than the
+             * simulator): utilisation estimated from the queueing delay,
+             * M/M/1 (latency = service time / (1 - rho)) around an assumed
+             * baseline utilisation of 0.5 at the latency baseline:
+             * rho = 1 - 0.5 * baseline / now (0.75 at twice the baseline). */
+            load = clampf(1.0f - 0.5f * g->lat_base / g->lat_now, 0.0f, 0.99f);
+            has_load = 1;
+        }
+        if (has_load) {
+            g->util = g->has_util ? ema(g->util, load, FAST) : load;
             g->prev_util = g->has_util ? g->prev_util : g->util;
             g->has_util = 1;
             g->rising = g->util > g->prev_util + 0.005f ? g->rising + 1.0f : 0.0f;
@@ -492,16 +520,6 @@ static void update_agents(aura_monitor *m)
             g->err_slow = ema(g->err_slow, r, SLOW(a));
         } else if (!c->alive) {
             g->in_err_now = ema(g->in_err_now, 0.0f, a); /* nothing observed */
-        }
-        if (c->n_lat > 0) {
-            float l = c->lat_sum / (float)c->n_lat;
-            if (!g->has_lat) {
-                g->lat_now = g->lat_base = l;
-                g->has_lat = 1;
-            }
-            g->lat_now = ema(g->lat_now, l, FAST);
-            /* baseline follows drops quickly and rises slowly */
-            g->lat_base = l < g->lat_base ? ema(g->lat_base, l, 0.3f) : ema(g->lat_base, l, 0.01f);
         }
         if (c->out_calls > 0) {
             g->out_err = ema(g->out_err, (float)c->out_fail / (float)c->out_calls, FAST);
@@ -668,11 +686,6 @@ static aura_status build_graph(aura_monitor *m)
 }
 
 /* ---- features ---- */
-
-static float clampf(float x, float lo, float hi)
-{
-    return x < lo ? lo : (x > hi ? hi : x);
-}
 
 static void agent_features(aura_monitor *m, uint32_t i)
 {

@@ -1,6 +1,9 @@
 /* test_monitor_sim.c -- the simulator (determinism, topologies, faults,
  * labels) and the monitor's library contract and bad-input handling.
  * SPDX-License-Identifier: MIT */
+#include <math.h>
+#include <string.h>
+
 #include "test.h"
 
 #include "aura/monitor.h"
@@ -270,6 +273,51 @@ AURA_TEST(monitor_every_seen_agent_every_tick_with_gaps)
     ASSERT_EQ(5, aura_monitor_open_tick(m));
     aura_monitor_destroy(m);
     aura_monitor_destroy(NULL);
+}
+
+/* A stream without load reports (another source than the simulator): the
+ * callee's utilisation is estimated from its queueing delay, so a callee
+ * whose latency grows is seen as loaded and at risk; an agent that reports
+ * its load keeps the reported value. */
+static float util_after_slowdown(int report_load, float *risk_out)
+{
+    aura_monitor *m = NULL;
+    ASSERT_OK(aura_monitor_create(NULL, &m));
+    aura_events_event ev[41 * 11];
+    size_t n = 0;
+    for (int t = 0; t < 40; t++) {
+        float lat = t < 20 ? 20.0f : 20.0f * (1.0f + 0.5f * (float)(t - 19));
+        for (int k = 0; k < 10; k++) {
+            ev[n] = mk((int64_t)t * 1000 + 10 + k, AURA_EVENTS_REPLY, 0, 1, 1);
+            ev[n++].latency_ms = lat * (k % 2 ? 1.1f : 0.9f);
+        }
+        if (report_load) {
+            ev[n] = mk((int64_t)t * 1000 + 900, AURA_EVENTS_LOAD, 1, AURA_EVENTS_NO_AGENT, 1);
+            ev[n].flags = AURA_EVENTS_F_HAS_LOAD;
+            ev[n++].load = 0.3f;
+        }
+    }
+    feed_all(m, ev, n);
+    const float *f, *sys, *risk;
+    const uint8_t *seen;
+    uint32_t na;
+    ASSERT_OK(aura_monitor_features(m, &f, &sys, &na));
+    ASSERT_OK(aura_monitor_risk(m, &risk, &seen, &na));
+    ASSERT_EQ(2, na);
+    float u = f[1 * AURA_MONITOR_AGENT_FEATURES + 0];
+    *risk_out = risk[1];
+    aura_monitor_destroy(m);
+    return u;
+}
+
+AURA_TEST(monitor_load_estimated_from_latency_without_load_reports)
+{
+    ASSERT_TRUE(strcmp(aura_monitor_agent_feature_name(0), "util") == 0);
+    float risk, u = util_after_slowdown(0, &risk);
+    ASSERT_TRUE(u > 0.9f);     /* latency x10 over its baseline: near saturation */
+    ASSERT_TRUE(risk > 0.5f);  /* and the rule score sees it */
+    u = util_after_slowdown(1, &risk);
+    ASSERT_TRUE(fabsf(u - 0.3f) < 0.01f); /* reported load wins */
 }
 
 AURA_TEST(monitor_counts_late_duplicate_unknown_and_bad_time)
