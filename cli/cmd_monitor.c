@@ -27,7 +27,8 @@ static void usage(FILE *f)
             "Reads events (JSON lines, events schema) and writes, for every tick up to the\n"
             "last event's (tick T covers ts in [T*MS, (T+1)*MS), MS = 1000), one line per\n"
             "agent seen so far: {\"tick\":T,\"agent\":\"ID\",\"risk\":P}, P = probability of\n"
-            "failing within 10 ticks; then decision lines with a \"decision\" field.\n"
+            "failing within 10 ticks, and \"state\" (degraded, failing, failed or isolated)\n"
+            "when the agent is not healthy; then decision lines with a \"decision\" field.\n"
             "--model rules (the default) is the transparent rule baseline; aura is the\n"
             "trained CfC (models/risk_cfc.safetensors), FILE another one; --observe\n"
             "emits no decisions.  Malformed lines are skipped with a warning naming the\n"
@@ -99,16 +100,21 @@ static void print_tick(FILE *out, const aura_monitor *mon, int64_t tick,
                        const aura_events_interner *names)
 {
     const float *risk;
-    const uint8_t *seen;
-    uint32_t n;
+    const uint8_t *seen, *state;
+    uint32_t n, ns;
     aura_monitor_risk(mon, &risk, &seen, &n);
+    aura_monitor_states(mon, &state, &ns);
     for (uint32_t i = 0; i < n; i++) {
         if (!seen[i]) {
             continue;
         }
         fprintf(out, "{\"tick\":%lld,\"agent\":", (long long)tick);
         put_json_str(out, aura_events_interner_name(names, i));
-        fprintf(out, ",\"risk\":%.4f}\n", (double)risk[i]);
+        fprintf(out, ",\"risk\":%.4f", (double)risk[i]);
+        if (i < ns && state[i] != AURA_EVENTS_STATE_HEALTHY && state[i] != AURA_EVENTS_STATE_UNKNOWN) {
+            fprintf(out, ",\"state\":\"%s\"", aura_events_state_name((aura_events_state)state[i]));
+        }
+        fputs("}\n", out);
     }
     const aura_monitor_decision *d;
     size_t nd;

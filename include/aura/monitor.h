@@ -167,6 +167,16 @@ AURA_API aura_status aura_monitor_tick_close(aura_monitor *mon);
 AURA_API aura_status aura_monitor_risk(const aura_monitor *mon, const float **risk,
                                        const uint8_t **seen, uint32_t *n_agents);
 AURA_API float aura_monitor_system_risk(const aura_monitor *mon);
+/* Each agent's state in the last closed tick, an aura_events_state, from
+ * what the events show: ISOLATED while an isolation this monitor decided
+ * lasts (its cooldown); FAILED by the failure definition as observed (more
+ * than half the calls to it failed, or it was silent, two ticks in a row;
+ * until three good ticks); FAILING on the first such tick; DEGRADED when
+ * calls to it fail (> 10 %), its calls out fail (> 30 %), its latency is
+ * over twice its baseline, its load over 0.9, its trust under 0.6, or it
+ * missed a tick; HEALTHY otherwise; UNKNOWN before a tick has closed on it. */
+AURA_API aura_status aura_monitor_states(const aura_monitor *mon, const uint8_t **state,
+                                         uint32_t *n_agents);
 AURA_API aura_status aura_monitor_decisions(const aura_monitor *mon,
                                             const aura_monitor_decision **d, size_t *n);
 /* Features of the last closed tick: n_agents x AURA_MONITOR_AGENT_FEATURES

@@ -20,12 +20,13 @@
 #define NONE UINT32_MAX
 #define FAST 0.6f
 #define RISING_TICKS 6.0f
+#define MIN_CALLS 3 /* calls in a tick to judge an agent by them (state) */
 #define SLOW(a) ((a) / 3.0f) /* averages over about three windows, for trends */
 
 typedef struct mon_acc { /* counters of the open tick */
     uint32_t in_calls, in_fail, out_calls, out_fail, errors, n_lat;
     float lat_sum;
-    uint8_t alive, has_load;
+    uint8_t alive, has_load, own; /* own: it sent an event itself */
     float load;
 } mon_acc;
 
@@ -37,6 +38,9 @@ typedef struct mon_agent { /* window state */
     int64_t cooldown_until;
     uint8_t seen, has_lat, has_util, last_action; /* last_action: aura_monitor_action + 1, 0 = none */
     uint8_t reports_load; /* has sent a load event (else util is estimated from latency) */
+    uint8_t emits;        /* has sent events itself (so its silence means something) */
+    uint8_t bad_run, good_run, failed; /* the failure definition, as observed */
+    int64_t isolated_until;            /* isolated by this monitor's decision until then */
 } mon_agent;
 
 typedef struct mon_edge {
@@ -57,6 +61,7 @@ struct aura_monitor {
     float *tmp;          /* cap_n scratch, kept zero */
     float *drisk;        /* cap_n: a model's risk with callee propagation (decide) */
     uint8_t *seen;
+    uint8_t *state; /* cap_n aura_events_state of the last closed tick */
     float sys[AURA_MONITOR_SYSTEM_FEATURES];
     float sys_risk;
     mon_edge *edges;     /* open addressing */
@@ -172,7 +177,7 @@ void aura_monitor_destroy(aura_monitor *m)
     }
     const aura_allocator *al = m->alloc;
     aura__monitor_tda_free(&m->tda);
-    void *ptrs[] = {m->acc, m->ag, m->risk, m->tmp, m->drisk, m->feat, m->seen, m->edges, m->dup, m->pairs,
+    void *ptrs[] = {m->acc, m->ag, m->risk, m->tmp, m->drisk, m->feat, m->seen, m->state, m->edges, m->dup, m->pairs,
                     m->off, m->adj, m->bdeg, m->comp, m->callers, m->is_ap, m->clust, m->betw, m->betw_now,
                     m->dec, m->wadj, m->pair_err};
     for (size_t i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++) {
@@ -211,7 +216,8 @@ static aura_status ensure_agents(aura_monitor *m, uint32_t need)
             !grow(al, (void **)&m->tmp, c, sizeof *m->tmp) ||
             !grow(al, (void **)&m->drisk, c, sizeof *m->drisk) ||
             !grow(al, (void **)&m->feat, c, sizeof(float) * AURA_MONITOR_AGENT_FEATURES) ||
-            !grow(al, (void **)&m->seen, c, 1) || !grow(al, (void **)&m->off, c + 1, 4) ||
+            !grow(al, (void **)&m->seen, c, 1) || !grow(al, (void **)&m->state, c, 1) ||
+            !grow(al, (void **)&m->off, c + 1, 4) ||
             !grow(al, (void **)&m->bdeg, c, 4) || !grow(al, (void **)&m->comp, c, 4) ||
             !grow(al, (void **)&m->callers, c, 4) || !grow(al, (void **)&m->is_ap, c, 1) ||
             !grow(al, (void **)&m->clust, c, 4) || !grow(al, (void **)&m->betw, c, 4) ||
@@ -225,6 +231,8 @@ static aura_status ensure_agents(aura_monitor *m, uint32_t need)
         memset(&m->ag[i], 0, sizeof m->ag[i]);
         m->ag[i].trust = 1.0f;
         m->ag[i].cooldown_until = INT64_MIN;
+        m->ag[i].isolated_until = INT64_MIN;
+        m->state[i] = AURA_EVENTS_STATE_UNKNOWN;
         m->risk[i] = m->tmp[i] = m->betw[i] = 0.0f;
         m->seen[i] = 0;
         memset(&m->feat[(size_t)i * AURA_MONITOR_AGENT_FEATURES], 0,
@@ -368,6 +376,7 @@ static aura_status take_event(aura_monitor *m, const aura_events_event *ev)
     m->seen[ev->src] = 1;
     mon_acc *a = &m->acc[ev->src];
     a->alive = 1;
+    a->own = 1;
     mon_edge *e = NULL;
     if (has_dst) {
         m->seen[ev->dst] = 1;
@@ -476,6 +485,9 @@ static float ema(float old, float x, float a)
 static void update_agents(aura_monitor *m)
 {
     float a = 2.0f / (float)(m->o.window_ticks + 1);
+    /* a tick without any event is a gap in the stream (the collector, not
+     * every agent, went quiet): it counts as no one's silence */
+    int gap = m->tick_events == 0;
     for (uint32_t i = 0; i < m->n; i++) {
         mon_agent *g = &m->ag[i];
         mon_acc *c = &m->acc[i];
@@ -526,7 +538,20 @@ static void update_agents(aura_monitor *m)
         }
         float own = c->errors < 3 ? (float)c->errors / 3.0f : 1.0f;
         g->own_err = ema(g->own_err, own, FAST);
-        g->silence = c->alive ? 0.0f : (g->silence < 30.0f ? g->silence + 1.0f : 30.0f);
+        g->silence = c->alive || gap ? (c->alive ? 0.0f : g->silence)
+                                     : (g->silence < 30.0f ? g->silence + 1.0f : 30.0f);
+        /* The failure definition as the events show it: a bad tick is one
+         * in which more than half the calls to it failed, or it was silent
+         * (when it sends events of its own, or was called); failed after
+         * two bad ticks in a row, recovered after three good ones. */
+        g->emits |= c->own;
+        int bad = (c->in_calls >= MIN_CALLS && 2 * c->in_fail > c->in_calls) ||
+                  (!c->alive && (g->emits || c->in_calls > 0));
+        if (!gap) {
+            g->bad_run = bad ? (uint8_t)(g->bad_run < 255 ? g->bad_run + 1 : 255) : 0;
+            g->good_run = bad ? 0 : (uint8_t)(g->good_run < 255 ? g->good_run + 1 : 255);
+            g->failed = g->bad_run >= 2 ? 1 : (g->good_run >= 3 ? 0 : g->failed);
+        }
         /* trust: an agent that reports low load while calls to it fail is lying */
         int mismatch = c->has_load && c->load < 0.5f && c->in_calls >= 2 &&
                        (float)c->in_fail > 0.3f * (float)c->in_calls;
@@ -687,6 +712,27 @@ static aura_status build_graph(aura_monitor *m)
 
 /* ---- features ---- */
 
+/* healthy / degraded / failing / failed / isolated, from what the events
+ * show (docs/monitor.md, "Agent state"). */
+static uint8_t agent_state(const aura_monitor *m, uint32_t i, const float *f)
+{
+    const mon_agent *g = &m->ag[i];
+    if (m->open_tick < g->isolated_until) {
+        return AURA_EVENTS_STATE_ISOLATED;
+    }
+    if (g->failed) {
+        return AURA_EVENTS_STATE_FAILED;
+    }
+    if (g->bad_run > 0) {
+        return AURA_EVENTS_STATE_FAILING;
+    }
+    if (f[F_INERR_NOW] > 0.1f || f[F_OUTERR] > 0.3f || f[F_LAT] > 1.0f || f[F_UTIL] > 0.9f ||
+        f[F_TRUST] < 0.6f || f[F_SILENCE] > 0.0f) {
+        return AURA_EVENTS_STATE_DEGRADED;
+    }
+    return AURA_EVENTS_STATE_HEALTHY;
+}
+
 static void agent_features(aura_monitor *m, uint32_t i)
 {
     const mon_agent *g = &m->ag[i];
@@ -727,6 +773,7 @@ static void agent_features(aura_monitor *m, uint32_t i)
     f[F_LATTREND] = lat_ratio - g->lat_slow;
     f[F_ERRTREND] = g->in_err_now - g->err_slow;
     f[F_NBFAIL] = nb_fail;
+    m->state[i] = agent_state(m, i, f);
     m->ag[i].lat_slow = ema(g->lat_slow, lat_ratio, SLOW(2.0f / (float)(m->o.window_ticks + 1)));
 }
 
@@ -1142,6 +1189,9 @@ static aura_status decide(aura_monitor *m)
             continue;
         }
         m->ag[i].last_action = (uint8_t)(d->action + 1);
+        if (d->action == AURA_MONITOR_ISOLATE) {
+            m->ag[i].isolated_until = m->open_tick + 1 + m->o.cooldown;
+        }
         m->ag[i].cooldown_until = m->open_tick + m->o.cooldown;
         m->st.decisions++;
     }
@@ -1227,6 +1277,14 @@ aura_status aura_monitor_tick_close(aura_monitor *m)
 }
 
 /* ---- views ---- */
+
+aura_status aura_monitor_states(const aura_monitor *m, const uint8_t **state, uint32_t *n_agents)
+{
+    AURA_CHECK_ARG(m && state && n_agents);
+    *state = m->state;
+    *n_agents = m->n;
+    return AURA_OK;
+}
 
 aura_status aura_monitor_risk(const aura_monitor *m, const float **risk, const uint8_t **seen,
                               uint32_t *n_agents)

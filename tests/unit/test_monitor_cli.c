@@ -132,13 +132,13 @@ AURA_TEST(monitor_cli_bad_input_is_skipped_and_reported)
     ASSERT_TRUE(strstr(err, "1 late") != NULL);
     ASSERT_TRUE(strstr(err, "3 ticks without events") != NULL);
     char *out = slurp(test_path("%s/bad.out", d), NULL);
-    int lines = 0;
-    for (char *p = out; (p = strstr(p, "\"risk\":")); p++) {
-        lines++;
+    ASSERT_TRUE(strstr(out, "{\"tick\":5,\"agent\":\"d\"") != NULL);
+    int lines = 0; /* risk lines (decision lines carry a risk too) */
+    for (char *p = strtok(out, "\n"); p; p = strtok(NULL, "\n")) {
+        lines += strstr(p, "\"risk\":") && !strstr(p, "\"decision\"");
     }
     /* tick 0: a b; tick 1: a b c; ticks 2-4: a b c; tick 5: a b c d */
     ASSERT_EQ(2 + 3 + 9 + 4, lines);
-    ASSERT_TRUE(strstr(out, "{\"tick\":5,\"agent\":\"d\"") != NULL);
     free(err);
     free(out);
     ASSERT_EQ(3, run_sh(test_path("%s monitor --strict < %s/bad.jsonl > /dev/null 2>&1", bin, d)));

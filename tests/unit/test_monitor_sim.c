@@ -397,6 +397,116 @@ AURA_TEST(monitor_rejects_bad_options_and_survives_oom)
     }
 }
 
+/* The monitor's agent states against the simulator's ground truth: its
+ * FAILED (or FAILING) follows the failure definition as the events show it
+ * -- the monitor sees sampled calls, and knows a failure one tick late (at
+ * its second bad tick, and a recovery two ticks late, at the third good
+ * one) -- and an isolation it decides shows as ISOLATED. */
+AURA_TEST(monitor_states_follow_the_failure_definition)
+{
+    aura_monitor_sim_opts so = aura_monitor_sim_opts_default();
+    so.n_agents = 150;
+    so.ticks = 200;
+    so.seed = 2;
+    for (int act = 0; act < 2; act++) {
+        aura_monitor_sim *s = NULL;
+        aura_monitor *m = NULL;
+        aura_monitor_opts mo = aura_monitor_opts_default();
+        mo.act = act;
+        ASSERT_OK(aura_monitor_sim_create(&so, &s));
+        ASSERT_OK(aura_monitor_create(&mo, &m));
+        uint8_t *st = calloc((size_t)so.ticks * so.n_agents, 1);
+        size_t counts[AURA_EVENTS_STATE_COUNT] = {0}, isolations = 0, shown = 0;
+        const aura_events_event *ev;
+        size_t n;
+        for (int32_t t = 0; aura_monitor_sim_step(s, &ev, &n) == AURA_OK; t++) {
+            size_t used;
+            ASSERT_OK(aura_monitor_ingest(m, ev, n, &used));
+            ASSERT_OK(aura_monitor_tick_close(m));
+            const uint8_t *state;
+            uint32_t na;
+            ASSERT_OK(aura_monitor_states(m, &state, &na));
+            for (uint32_t i = 0; i < na && i < so.n_agents; i++) {
+                ASSERT_TRUE(state[i] < AURA_EVENTS_STATE_COUNT);
+                st[(size_t)t * so.n_agents + i] = state[i];
+                counts[state[i]]++;
+                shown += act && t > 0 && st[(size_t)(t - 1) * so.n_agents + i] != 0 &&
+                         state[i] == AURA_EVENTS_STATE_ISOLATED;
+            }
+            const aura_monitor_decision *d;
+            size_t nd;
+            ASSERT_OK(aura_monitor_decisions(m, &d, &nd));
+            for (size_t k = 0; k < nd; k++) {
+                isolations += d[k].action == AURA_MONITOR_ISOLATE;
+                ASSERT_OK(aura_monitor_sim_apply(s, &d[k]));
+            }
+        }
+        size_t nl;
+        aura_monitor_label *l = all_labels(s, &nl);
+        uint8_t *truth = calloc((size_t)so.ticks * so.n_agents, 1);
+        for (size_t k = 0; k < nl; k++) {
+            if (l[k].event != AURA_MONITOR_LABEL_FAIL) {
+                continue;
+            }
+            int32_t end = so.ticks;
+            for (size_t q = k + 1; q < nl; q++) {
+                if (l[q].agent == l[k].agent && l[q].event == AURA_MONITOR_LABEL_RECOVER) {
+                    end = l[q].tick;
+                    break;
+                }
+            }
+            for (int32_t t = l[k].tick; t < end; t++) {
+                truth[(size_t)t * so.n_agents + l[k].agent] = 1;
+            }
+        }
+        /* recall: failed agent-ticks the monitor calls failing or failed
+         * (at t or t + 1); precision: FAILED agent-ticks failed at t .. t - 3 */
+        size_t tp = 0, pos = 0, fp_ok = 0, said = 0;
+        for (int32_t t = 0; t < so.ticks; t++) {
+            for (uint32_t i = 0; i < so.n_agents; i++) {
+                size_t c = (size_t)t * so.n_agents + i;
+                int mon = st[c] == AURA_EVENTS_STATE_FAILED || st[c] == AURA_EVENTS_STATE_FAILING;
+                int mon1 = t + 1 < so.ticks && (st[c + so.n_agents] == AURA_EVENTS_STATE_FAILED ||
+                                                st[c + so.n_agents] == AURA_EVENTS_STATE_FAILING);
+                if (truth[c] && st[c] != AURA_EVENTS_STATE_ISOLATED) {
+                    pos++;
+                    tp += mon || mon1;
+                }
+                if (st[c] == AURA_EVENTS_STATE_FAILED) {
+                    said++;
+                    int lag = 0; /* failed now, or in the last 3 ticks (it recovers at the
+                                    first of three good ticks: known at the third) */
+                    for (int32_t u = t; u >= 0 && u >= t - 3 && !lag; u--) {
+                        lag = truth[(size_t)u * so.n_agents + i];
+                    }
+                    fp_ok += lag;
+                }
+            }
+        }
+        printf("act %d: recall %zu/%zu precision %zu/%zu healthy %zu degraded %zu failing %zu "
+               "failed %zu isolated %zu (isolations %zu, shown %zu)\n",
+               act, tp, pos, fp_ok, said, counts[1], counts[2], counts[3], counts[4], counts[5],
+               isolations, shown);
+        ASSERT_TRUE(pos > 50 && said > 50);
+        ASSERT_TRUE(tp >= 0.8 * (double)pos);
+        /* the rest are agents serving just over half their calls whose
+         * sampled calls (3 per edge) fell under half two ticks running */
+        ASSERT_TRUE(fp_ok >= 0.6 * (double)said);
+        ASSERT_TRUE(counts[AURA_EVENTS_STATE_HEALTHY] > counts[AURA_EVENTS_STATE_DEGRADED]);
+        ASSERT_TRUE(counts[AURA_EVENTS_STATE_DEGRADED] > 0);
+        if (act) {
+            ASSERT_TRUE(isolations > 0 && counts[AURA_EVENTS_STATE_ISOLATED] > 0);
+        } else {
+            ASSERT_EQ(0, counts[AURA_EVENTS_STATE_ISOLATED]);
+        }
+        free(l);
+        free(st);
+        free(truth);
+        aura_monitor_destroy(m);
+        aura_monitor_sim_destroy(s);
+    }
+}
+
 AURA_TEST(monitor_closed_loop_decisions_apply)
 {
     /* a surge on a hub: the acting monitor decides, and every decision is
