@@ -38,7 +38,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: aura eval-risk [--model FILE] [--seeds N] [--ticks T]\n"
                "                      [--threshold P] [--rules-threshold P] [--seed-base S]\n"
                "                      [--policy graded|rules] [--early-threshold P] [--quick]\n"
-               "                      [--ceiling K]\n\n"
+               "                      [--ceiling K] [--oracle]\n\n"
                "Evaluates the CfC risk model (default models/risk_cfc.safetensors) against the\n"
                "rule baseline on held-out simulations (seeds 900000+, never used in training)\n"
                "of seen and unseen sizes/topologies; prints a markdown table.  Defaults: 3 seeds\n"
@@ -48,7 +48,9 @@ static void usage(FILE *f)
                "the rule policy driven by the CfC risk; graded: plus early actions from\n"
                "--early-threshold, default 0.3).  --ceiling K: also the Bayes ceiling of the\n"
                "AUROC (aura_monitor_sim_ceiling, K copies per tick; 32 is a good start; slow:\n"
-               "about K x 11 simulator ticks per tick).\n");
+               "about K x 11 simulator ticks per tick).  --oracle: also a planning oracle on top\n"
+               "of the rules (aura_monitor_oracle_run: how many failures the actions could\n"
+               "prevent with the simulator's state known; slow).\n");
 }
 
 typedef struct acc {
@@ -56,7 +58,7 @@ typedef struct acc {
     int n_auroc[2], n_lead[2];
     double auroc_p[2];
     int n_auroc_p[2];
-    uint32_t failed[3], largest[3], cascades[3], inter[3], failures, sudden;
+    uint32_t failed[4], largest[4], cascades[4], inter[4], failures, sudden; /* [3]: oracle */
     double pooled[2]; /* AUROC over all seeds' samples together */
     double sys_auroc[2], sys_pr[2];
     int n_sys[2];
@@ -233,7 +235,8 @@ static double avg(double s, int n)
 
 static aura_status eval_scenario(const scenario *sc, int si, int seeds, int ticks,
                                  unsigned base, aura_monitor_risk_cfc *model, double thr,
-                                 double rthr, const aura_monitor_opts *amo, int ceiling, acc *a)
+                                 double rthr, const aura_monitor_opts *amo, int ceiling,
+                                 int oracle, acc *a)
 {
     memset(a, 0, sizeof *a);
     size_t cells = (size_t)ticks * sc->agents;
@@ -278,6 +281,12 @@ static aura_status eval_scenario(const scenario *sc, int si, int seeds, int tick
             break;
         }
         add_loop(a, 2, &r);
+        if (oracle && (st = aura_monitor_oracle_run(&so, NULL, &r)) != AURA_OK) {
+            break;
+        }
+        if (oracle) {
+            add_loop(a, 3, &r);
+        }
     }
     for (int k = 0; k < 2; k++) {
         a->pooled[k] = st == AURA_OK ? aura_monitor_auroc(p.s[k], p.y[k], p.n[k]) : NAN;
@@ -305,7 +314,7 @@ static void print_row(const scenario *sc, const acc *a)
 int cmd_eval_risk(int argc, char **argv)
 {
     const char *path = "models/risk_cfc.safetensors";
-    int seeds = 3, ticks = 300, quick = 0, ceiling = 0;
+    int seeds = 3, ticks = 300, quick = 0, ceiling = 0, oracle = 0;
     unsigned base = 900000u;
     aura_monitor_opts amo = aura_monitor_opts_default(); /* the acting aura arm */
     double thr = 0.5, rthr = 0.5;
@@ -315,8 +324,9 @@ int cmd_eval_risk(int argc, char **argv)
             usage(stdout);
             return CLI_EXIT_OK;
         }
-        if (strcmp(a, "--quick") == 0) {
-            quick = 1;
+        if (strcmp(a, "--quick") == 0 || strcmp(a, "--oracle") == 0) {
+            quick |= a[2] == 'q';
+            oracle |= a[2] == 'o';
             continue;
         }
         const char *v = cli_take_value(CMD, argc, argv, &i);
@@ -378,7 +388,7 @@ int cmd_eval_risk(int argc, char **argv)
         amo.act = 1;
         amo.threshold = thr;
         st = eval_scenario(&SCENARIOS[k], (int)k, seeds, ticks, base, model, thr, rthr, &amo,
-                           ceiling, &all[k]);
+                           ceiling, oracle, &all[k]);
         if (st == AURA_OK) {
             print_row(&SCENARIOS[k], &all[k]);
             done[k] = 1;
@@ -445,6 +455,26 @@ int cmd_eval_risk(int argc, char **argv)
                        avg(all[k].ceil_lead[1], all[k].n_ceil_lead),
                        avg(all[k].lead[1], all[k].n_lead[1]),
                        avg(all[k].lead_all[1], all[k].n_lead[1]));
+            }
+        }
+    }
+    if (st == AURA_OK && oracle) {
+        printf("\nPlanning oracle (--oracle): the rule monitor acting and, on top, up to 8\n"
+               "actions a tick chosen on 4 copies of the simulator (its state known, random\n"
+               "numbers of their own, faults not started yet drawn again), 10 ticks ahead\n"
+               "(aura_monitor_oracle_run; a yardstick, not a policy; closed loop, summed over\n"
+               "seeds):\n\n"
+               "| scenario | failed agents: none / rules / **aura** / oracle | oracle vs none |"
+               " largest cascade (oracle) | interventions: rules / **aura** / oracle |\n"
+               "| --- | --- | --- | --- | --- |\n");
+        for (size_t k = 0; k < N_SCEN; k++) {
+            if (done[k]) {
+                const acc *x = &all[k];
+                printf("| %s | %u / %u / **%u** / %u | %+.0f%% | %u | %u / **%u** / %u |\n",
+                       SCENARIOS[k].label, x->failed[0], x->failed[1], x->failed[2], x->failed[3],
+                       x->failed[0] ? 100.0 * ((double)x->failed[3] - x->failed[0]) / x->failed[0]
+                                    : 0.0,
+                       x->largest[3], x->inter[1], x->inter[2], x->inter[3]);
             }
         }
     }

@@ -128,6 +128,36 @@ AURA_API aura_status aura_monitor_risk_run_sim_opts(const aura_monitor_sim_opts 
                                                     const aura_monitor_opts *opts,
                                                     float *risk_out, aura_monitor_risk_run *out);
 
+/* A planning oracle on top of the rule monitor: how many failures this
+ * action set could prevent with the simulator's whole state known (not
+ * its future).  Each tick of a closed-loop run, after the rule monitor's
+ * decisions, the `candidates` riskiest agents (rule risk >= min_risk) are
+ * tried with each action (throttle, rebalance, isolate, reroute off each
+ * callee) on `copies` copies of the simulator with random numbers of their
+ * own and the faults not started yet drawn again from their prior, run
+ * `lookahead` ticks; the up to `max_actions` actions that spare the most
+ * bad agent-ticks (ingress shed priced in at 0.2 per request) are applied.
+ * It peeks at the simulator, so it is a yardstick for policies, not a
+ * policy.  Cost: about candidates x (3 + callees) x copies x lookahead
+ * simulator ticks per tick. */
+typedef struct aura_monitor_oracle_opts {
+    int copies;      /* per candidate action (4) */
+    int lookahead;   /* ticks each copy runs (10) */
+    int candidates;  /* agents tried per tick (16) */
+    double min_risk; /* rule risk an agent needs to be tried (0.1) */
+    int max_actions; /* oracle actions applied per tick (8) */
+    uint64_t seed;   /* of the copies' random numbers (1) */
+} aura_monitor_oracle_opts;
+
+AURA_API aura_monitor_oracle_opts aura_monitor_oracle_opts_default(void);
+
+/* Runs so in closed loop with the rule monitor acting (threshold 0.5) and
+ * the oracle on top; out as aura_monitor_risk_run_sim (interventions count
+ * both).  AURA_E_INVAL for bad options. */
+AURA_API aura_status aura_monitor_oracle_run(const aura_monitor_sim_opts *so,
+                                             const aura_monitor_oracle_opts *opts,
+                                             aura_monitor_risk_run *out);
+
 /* ======================================================================
  * Training
  * ====================================================================== */

@@ -64,4 +64,17 @@ aura_status aura__monitor_risk_simulate(const aura_monitor_sim_opts *so,
                                         uint32_t **edges, size_t *n_edges, uint32_t *interventions,
                                         uint64_t *events);
 
+/* A planner in a closed-loop run: called after each closed tick < ticks,
+ * once the monitor's decisions have been applied to sim; it may apply
+ * more (adding them to *interventions). */
+typedef aura_status (*aura__monitor_risk_plan_fn)(void *ctx, int64_t tick, aura_monitor *mon,
+                                                  aura_monitor_sim *sim, uint32_t *interventions);
+
+/* aura_monitor_risk_run_sim_opts with a planner (plan may be NULL). */
+aura_status aura__monitor_risk_run_planned(const aura_monitor_sim_opts *so,
+                                           aura_monitor_risk_cfc *model,
+                                           const aura_monitor_opts *base,
+                                           aura__monitor_risk_plan_fn plan, void *plan_ctx,
+                                           float *risk_out, aura_monitor_risk_run *out);
+
 #endif /* AURA_MONITOR_RISK_INT_H */

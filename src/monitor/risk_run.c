@@ -14,6 +14,8 @@ typedef struct run_state {
     int32_t ticks;
     aura__monitor_risk_tick_fn fn;
     void *ctx;
+    aura__monitor_risk_plan_fn plan; /* after the monitor's decisions, or NULL */
+    void *plan_ctx;
     uint32_t interventions;
 } run_state;
 
@@ -37,6 +39,10 @@ static aura_status close_upto(run_state *s, int64_t t)
                 return st;
             }
             s->interventions++;
+        }
+        if (s->plan && tk < s->ticks &&
+            (st = s->plan(s->plan_ctx, tk, s->mon, s->sim, &s->interventions)) != AURA_OK) {
+            return st;
         }
     }
     return AURA_OK;
@@ -90,14 +96,18 @@ static aura_status ground_truth(aura_monitor_sim *sim, aura_monitor_label **labe
     return aura_monitor_sim_edges(sim, *edges, *n_edges, n_edges);
 }
 
-aura_status aura__monitor_risk_simulate(const aura_monitor_sim_opts *so,
-                                        const aura_monitor_opts *mo, aura_monitor_risk_cfc *cfc,
-                                        aura__monitor_risk_tick_fn fn, void *ctx,
-                                        aura_monitor_label **labels, size_t *n_labels,
-                                        uint32_t **edges, size_t *n_edges, uint32_t *interventions,
-                                        uint64_t *events)
+static aura_status simulate(const aura_monitor_sim_opts *so, const aura_monitor_opts *mo,
+                            aura_monitor_risk_cfc *cfc, aura__monitor_risk_tick_fn fn, void *ctx,
+                            aura__monitor_risk_plan_fn plan, void *plan_ctx,
+                            aura_monitor_label **labels, size_t *n_labels, uint32_t **edges,
+                            size_t *n_edges, uint32_t *interventions, uint64_t *events)
 {
-    run_state s = {.act = mo->act, .ticks = so->ticks, .fn = fn, .ctx = ctx};
+    run_state s = {.act = mo->act,
+                   .ticks = so->ticks,
+                   .fn = fn,
+                   .ctx = ctx,
+                   .plan = plan,
+                   .plan_ctx = plan_ctx};
     *labels = NULL;
     *edges = NULL;
     *events = 0;
@@ -127,6 +137,17 @@ aura_status aura__monitor_risk_simulate(const aura_monitor_sim_opts *so,
     aura_monitor_destroy(s.mon);
     aura_monitor_sim_destroy(s.sim);
     return st;
+}
+
+aura_status aura__monitor_risk_simulate(const aura_monitor_sim_opts *so,
+                                        const aura_monitor_opts *mo, aura_monitor_risk_cfc *cfc,
+                                        aura__monitor_risk_tick_fn fn, void *ctx,
+                                        aura_monitor_label **labels, size_t *n_labels,
+                                        uint32_t **edges, size_t *n_edges, uint32_t *interventions,
+                                        uint64_t *events)
+{
+    return simulate(so, mo, cfc, fn, ctx, NULL, NULL, labels, n_labels, edges, n_edges,
+                    interventions, events);
 }
 
 typedef struct risk_rows {
@@ -259,6 +280,15 @@ aura_status aura_monitor_risk_run_sim_opts(const aura_monitor_sim_opts *so,
                                            const aura_monitor_opts *base, float *risk_out,
                                            aura_monitor_risk_run *out)
 {
+    return aura__monitor_risk_run_planned(so, model, base, NULL, NULL, risk_out, out);
+}
+
+aura_status aura__monitor_risk_run_planned(const aura_monitor_sim_opts *so,
+                                           aura_monitor_risk_cfc *model,
+                                           const aura_monitor_opts *base,
+                                           aura__monitor_risk_plan_fn plan, void *plan_ctx,
+                                           float *risk_out, aura_monitor_risk_run *out)
+{
     AURA_CHECK_ARG(so && base && out && so->ticks > 0 && so->n_agents > 0);
     double threshold = base->threshold;
     if (!(threshold > 0.0 && threshold <= 1.0)) {
@@ -298,8 +328,8 @@ aura_status aura_monitor_risk_run_sim_opts(const aura_monitor_sim_opts *so,
     uint32_t *edges = NULL;
     size_t nl = 0, ne = 0;
     memset(out, 0, sizeof *out);
-    aura_status st = aura__monitor_risk_simulate(so, &mo, model, store_risk, &rr, &labels, &nl,
-                                                 &edges, &ne, &out->interventions, &out->events);
+    aura_status st = simulate(so, &mo, model, store_risk, &rr, plan, plan_ctx, &labels, &nl,
+                              &edges, &ne, &out->interventions, &out->events);
     if (st == AURA_OK) {
         st = aura_monitor_eval_compute(&eo, rr.risk, so->ticks, n, labels, nl, edges, ne, &out->ev);
         out->failed_agents = count_failed_agents(labels, nl, n);

@@ -1,10 +1,13 @@
 /* test_monitor_ceiling.c -- rollout copies of the simulator and the Bayes
- * ceiling of failure prediction (aura_monitor_sim_ceiling).
+ * ceiling of failure prediction (aura_monitor_sim_ceiling), and the planning
+ * oracle (aura_monitor_oracle_run).
  * SPDX-License-Identifier: MIT */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "aura/monitor.h"
+#include "aura/monitor_risk.h"
 #include "monitor/monitor_int.h"
 #include "test.h"
 
@@ -164,4 +167,38 @@ AURA_TEST(monitor_ceiling_knows_the_state_not_the_next_faults)
     ASSERT_TRUE(memcmp(q, p, cells * sizeof *p) == 0);
     free(p);
     free(q);
+}
+
+AURA_TEST(monitor_oracle_prevents_failures_the_rules_do_not)
+{
+    /* a smallworld ring where failures spread: the oracle, planning on
+     * copies of the simulator, ends with fewer failed agents than the rule
+     * monitor alone, and its actions count as interventions */
+    aura_monitor_sim_opts so = aura_monitor_sim_opts_default();
+    so.n_agents = 100;
+    so.topology = AURA_MONITOR_TOPO_SMALLWORLD;
+    so.ticks = 120;
+    so.seed = 3;
+    so.faults = "random:8";
+    aura_monitor_risk_run rules, orc;
+    ASSERT_OK(aura_monitor_risk_run_sim(&so, NULL, 1, 0.5, NULL, &rules));
+    aura_monitor_oracle_opts oo = aura_monitor_oracle_opts_default();
+    oo.copies = 2;
+    ASSERT_OK(aura_monitor_oracle_run(&so, &oo, &orc));
+    printf("failed agents: rules %u (%u interventions), oracle %u (%u)\n", rules.failed_agents,
+           rules.interventions, orc.failed_agents, orc.interventions);
+    ASSERT_TRUE(rules.failed_agents >= 4);
+    ASSERT_TRUE(orc.failed_agents < rules.failed_agents);
+    ASSERT_TRUE(orc.interventions > 0);
+    /* with no actions allowed it is the rule monitor, exactly */
+    oo.max_actions = 0;
+    ASSERT_OK(aura_monitor_oracle_run(&so, &oo, &orc));
+    ASSERT_EQ(rules.failed_agents, orc.failed_agents);
+    ASSERT_EQ(rules.interventions, orc.interventions);
+    oo = aura_monitor_oracle_opts_default();
+    oo.copies = 0;
+    ASSERT_STATUS(AURA_E_INVAL, aura_monitor_oracle_run(&so, &oo, &orc));
+    oo = aura_monitor_oracle_opts_default();
+    oo.min_risk = NAN;
+    ASSERT_STATUS(AURA_E_INVAL, aura_monitor_oracle_run(&so, &oo, &orc));
 }
