@@ -202,3 +202,39 @@ AURA_TEST(monitor_oracle_prevents_failures_the_rules_do_not)
     oo.min_risk = NAN;
     ASSERT_STATUS(AURA_E_INVAL, aura_monitor_oracle_run(&so, &oo, &orc));
 }
+
+AURA_TEST(monitor_ceiling_survives_oom)
+{
+    /* every allocation of the run and of its copies fails in turn: each
+     * run returns OK or AURA_E_NOMEM, leaves the output alone on failure
+     * and frees everything */
+    aura_monitor_sim_opts o = aura_monitor_sim_opts_default();
+    o.n_agents = 20;
+    o.ticks = 12;
+    o.faults = "random:2";
+    aura_monitor_ceiling_opts co = aura_monitor_ceiling_opts_default();
+    co.rollouts = 2;
+    co.horizon = 3;
+    float p[12 * 20], ref[12 * 20];
+    ASSERT_OK(aura_monitor_sim_ceiling(&o, &co, ref));
+    int ok = 0;
+    long fail_at;
+    for (fail_at = 0; fail_at < 2000 && !ok; fail_at++) {
+        for (size_t k = 0; k < 12 * 20; k++) {
+            p[k] = -7.0f;
+        }
+        o.alloc = test_failing_alloc(fail_at);
+        aura_status st = aura_monitor_sim_ceiling(&o, &co, p);
+        ASSERT_EQ(0, test_alloc_live_blocks());
+        if (st == AURA_OK) {
+            ok = 1;
+            ASSERT_TRUE(memcmp(p, ref, sizeof p) == 0); /* the same as without failures */
+        } else {
+            ASSERT_STATUS(AURA_E_NOMEM, st);
+            for (size_t k = 0; k < 12 * 20; k++) {
+                ASSERT_TRUE(p[k] == -7.0f);
+            }
+        }
+    }
+    ASSERT_TRUE(ok && fail_at > 20); /* the sweep went through the copies */
+}
