@@ -538,15 +538,20 @@ static void update_agents(aura_monitor *m)
         }
         float own = c->errors < 3 ? (float)c->errors / 3.0f : 1.0f;
         g->own_err = ema(g->own_err, own, FAST);
-        g->silence = c->alive || gap ? (c->alive ? 0.0f : g->silence)
-                                     : (g->silence < 30.0f ? g->silence + 1.0f : 30.0f);
-        /* The failure definition as the events show it: a bad tick is one
-         * in which more than half the calls to it failed, or it was silent
-         * (when it sends events of its own, or was called); failed after
-         * two bad ticks in a row, recovered after three good ones. */
+        /* Silence means something for an agent that sends events of its
+         * own (heartbeats, loads), or that was called and answered nothing
+         * in time; an agent only ever seen as a callee and not called this
+         * tick is simply not observed, and a gap is no one's silence. */
         g->emits |= c->own;
-        int bad = (c->in_calls >= MIN_CALLS && 2 * c->in_fail > c->in_calls) ||
-                  (!c->alive && (g->emits || c->in_calls > 0));
+        int quiet = !c->alive && !gap && (g->emits || c->in_calls > 0);
+        g->silence = c->alive ? 0.0f
+                              : (quiet ? (g->silence < 30.0f ? g->silence + 1.0f : 30.0f)
+                                       : g->silence);
+        /* The failure definition as the events show it: a bad tick is one
+         * in which more than half the calls to it failed (with at least
+         * MIN_CALLS calls), or a silent one; failed after two bad ticks in
+         * a row, recovered after three good ones. */
+        int bad = (c->in_calls >= MIN_CALLS && 2 * c->in_fail > c->in_calls) || quiet;
         if (!gap) {
             g->bad_run = bad ? (uint8_t)(g->bad_run < 255 ? g->bad_run + 1 : 255) : 0;
             g->good_run = bad ? 0 : (uint8_t)(g->good_run < 255 ? g->good_run + 1 : 255);
