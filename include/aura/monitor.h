@@ -353,6 +353,12 @@ typedef struct aura_monitor_ceiling_opts {
     int rollouts; /* copies per tick (32) */
     int horizon;  /* H (10) */
     uint64_t seed; /* of the copies' random numbers (1) */
+    int smooth;    /* 1: a copy in which the agent does not fail scores the
+                      chance it would have crashed under the hazards it ran
+                      under, 1 - prod(1 - h), instead of 0 (far less noise
+                      among the many small probabilities; still a function
+                      of the state, so its AUROC stays a lower bound of the
+                      ceiling); 0: the plain share of failing copies (1) */
 } aura_monitor_ceiling_opts;
 
 AURA_API aura_monitor_ceiling_opts aura_monitor_ceiling_opts_default(void);

@@ -15,13 +15,15 @@
 
 aura_monitor_ceiling_opts aura_monitor_ceiling_opts_default(void)
 {
-    return (aura_monitor_ceiling_opts){.rollouts = 32, .horizon = 10, .seed = 1};
+    return (aura_monitor_ceiling_opts){.rollouts = 32, .horizon = 10, .seed = 1, .smooth = 1};
 }
 
-/* Adds 1 to hits[i] for each agent that fails in (t, t + H] in copy c,
- * whose last tick run is `last`. */
+/* Adds each agent's score in copy c (whose last tick run is `last`) to
+ * hits[i]: 1 if it fails in (t, t + H]; otherwise, when smoothing, the
+ * chance that it would have crashed given the hazards it ran under in the
+ * copy, 1 - surv[i]. */
 static void count_failures(const aura_monitor_sim *c, int32_t t, int32_t last, int H, uint32_t n,
-                           uint32_t *hits)
+                           const double *surv, double *hits)
 {
     for (uint32_t i = 0; i < n; i++) {
         int f = 0;
@@ -29,7 +31,7 @@ static void count_failures(const aura_monitor_sim *c, int32_t t, int32_t last, i
             int b = aura__monitor_sim_bad(c, u, i);
             f = b == 2 || (b && u + 1 <= last && aura__monitor_sim_bad(c, u + 1, i));
         }
-        hits[i] += (uint32_t)f;
+        hits[i] += f ? 1.0 : (surv ? 1.0 - surv[i] : 0.0);
     }
 }
 
@@ -49,8 +51,9 @@ aura_status aura_monitor_sim_ceiling(const aura_monitor_sim_opts *so,
     uint32_t n = so->n_agents;
     int32_t T = so->ticks;
     float *p = aura__alloc_array(so->alloc, (size_t)T * n, sizeof(float));
-    uint32_t *hits = aura__alloc_array(so->alloc, n, sizeof(uint32_t));
-    st = p && hits ? AURA_OK : AURA_E_NOMEM;
+    double *hits = aura__alloc_array(so->alloc, n, sizeof(double));
+    double *surv = o.smooth ? aura__alloc_array(so->alloc, n, sizeof(double)) : NULL;
+    st = p && hits && (surv || !o.smooth) ? AURA_OK : AURA_E_NOMEM;
     for (int32_t t = 0; st == AURA_OK && t < T; t++) {
         const aura_events_event *ev;
         size_t ne;
@@ -66,16 +69,23 @@ aura_status aura_monitor_sim_ceiling(const aura_monitor_sim_opts *so,
             aura__monitor_sim_reseed(c, o.seed * 0x9E3779B97F4A7C15ull ^
                                             ((uint64_t)t << 20 | (uint64_t)k));
             aura__monitor_sim_redraw_future_faults(c);
+            for (uint32_t i = 0; surv && i < n; i++) {
+                surv[i] = 1.0;
+            }
             for (int32_t u = t + 1; st == AURA_OK && u <= last; u++) {
                 st = aura_monitor_sim_step(c, &ev, &ne);
+                /* a crash drawn at tick u shows from u + 1 */
+                for (uint32_t i = 0; surv && st == AURA_OK && u < t + o.horizon && i < n; i++) {
+                    surv[i] *= 1.0 - aura__monitor_sim_hazard(c, i);
+                }
             }
             if (st == AURA_OK) {
-                count_failures(c, t, last, o.horizon, n, hits);
+                count_failures(c, t, last, o.horizon, n, surv, hits);
             }
             aura_monitor_sim_destroy(c);
         }
         for (uint32_t i = 0; st == AURA_OK && i < n; i++) {
-            p[(size_t)t * n + i] = (float)hits[i] / (float)o.rollouts;
+            p[(size_t)t * n + i] = (float)(hits[i] / o.rollouts);
         }
     }
     if (st == AURA_OK) {
@@ -83,6 +93,7 @@ aura_status aura_monitor_sim_ceiling(const aura_monitor_sim_opts *so,
     }
     aura__free(so->alloc, p);
     aura__free(so->alloc, hits);
+    aura__free(so->alloc, surv);
     aura_monitor_sim_destroy(sim);
     return st;
 }

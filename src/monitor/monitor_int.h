@@ -49,6 +49,8 @@ aura_status aura__monitor_sim_clone(const aura_monitor_sim *s, aura_monitor_sim 
 /* bad[t][i] of a tick run so far: 2 down, 1 failing its calls, 0 good. */
 int aura__monitor_sim_bad(const aura_monitor_sim *s, int32_t t, uint32_t i);
 void aura__monitor_sim_reseed(aura_monitor_sim *s, uint64_t seed);
+/* Agent i's crash hazard in the last tick run (0 while it is down). */
+double aura__monitor_sim_hazard(const aura_monitor_sim *s, uint32_t i);
 /* Faults drawn by random:N that have not started yet get a fresh draw
  * from the same prior (kind, agent, start at or after the current tick):
  * a copy that knows the present, not which faults come next.  Faults

@@ -47,6 +47,7 @@ typedef struct sim_edge {
 typedef struct sim_agent {
     double ingress0, cap, lat0, pcall, err0;
     double backlog, leak;
+    double hazard; /* crash hazard of the last tick (0 while down) */
     double demand, rho, lat, ok, succ, prev_succ, in_time, prev_in_time;
     double cap_factor, err_extra, ingress_mult, lat_mult, spike;
     int byzantine;
@@ -621,6 +622,11 @@ aura_status aura__monitor_sim_clone(const aura_monitor_sim *s, aura_monitor_sim 
     return AURA_OK;
 }
 
+double aura__monitor_sim_hazard(const aura_monitor_sim *s, uint32_t i)
+{
+    return i < s->n ? s->a[i].hazard : 0.0;
+}
+
 int aura__monitor_sim_bad(const aura_monitor_sim *s, int32_t t, uint32_t i)
 {
     return t >= 0 && t < s->t && i < s->n ? s->bad[(size_t)t * s->n + i] : 0;
@@ -853,12 +859,15 @@ static void hazards(aura_monitor_sim *s)
             double q = a->backlog / c;
             double h = 0.00001 + 0.12 * (q > 0.5 ? q - 0.5 : 0.0) + 0.01 * bad_deps +
                        (a->byzantine ? 0.01 : 0.0) + (a->leak > 0.6 ? 0.1 : 0.0);
+            a->hazard = h;
             if (u < h) {
                 a->down_until = t + 6 + dur;
                 a->backlog = 0.0;
                 a->leak = 0.0; /* a restart clears a leak */
                 a->succ = 0.0;
             }
+        } else {
+            a->hazard = 0.0;
         }
         a->prev_succ = a->succ;
         a->prev_in_time = is_down(s, i) ? 0.0 : a->in_time;

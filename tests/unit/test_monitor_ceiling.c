@@ -238,3 +238,32 @@ AURA_TEST(monitor_ceiling_survives_oom)
     }
     ASSERT_TRUE(ok && fail_at > 20); /* the sweep went through the copies */
 }
+
+AURA_TEST(monitor_ceiling_smoothing_only_adds_crash_chances)
+{
+    /* the same copies (same seed) scored plainly and smoothed: a copy in
+     * which the agent fails scores 1 either way, one in which it does not
+     * scores its crash chance instead of 0, so smoothed >= plain, and more
+     * on some cells (overloaded agents run under hazards) */
+    aura_monitor_sim_opts o = aura_monitor_sim_opts_default();
+    o.n_agents = 60;
+    o.ticks = 80;
+    o.faults = "overload:0:20:30,random:4";
+    aura_monitor_ceiling_opts co = aura_monitor_ceiling_opts_default();
+    co.rollouts = 4;
+    size_t cells = (size_t)o.ticks * o.n_agents;
+    float *plain = malloc(cells * sizeof *plain), *sm = malloc(cells * sizeof *sm);
+    co.smooth = 0;
+    ASSERT_OK(aura_monitor_sim_ceiling(&o, &co, plain));
+    co.smooth = 1;
+    ASSERT_OK(aura_monitor_sim_ceiling(&o, &co, sm));
+    size_t more = 0;
+    for (size_t c = 0; c < cells; c++) {
+        ASSERT_TRUE(sm[c] >= plain[c] - 1e-6f && sm[c] <= 1.0f);
+        more += sm[c] > plain[c] + 1e-4f;
+        ASSERT_TRUE(plain[c] * (float)co.rollouts == floorf(plain[c] * (float)co.rollouts + 0.5f));
+    }
+    ASSERT_TRUE(more > cells / 100);
+    free(plain);
+    free(sm);
+}
