@@ -62,13 +62,11 @@ aura_status aura_monitor_sim_ceiling(const aura_monitor_sim_opts *so,
         int32_t last = t + o.horizon + 1 < T - 1 ? t + o.horizon + 1 : T - 1;
         for (int k = 0; st == AURA_OK && k < o.rollouts; k++) {
             aura_monitor_sim *c = NULL;
-            st = aura__monitor_sim_clone(sim, &c);
+            st = aura__monitor_sim_rollout_copy(
+                sim, o.seed * 0x9E3779B97F4A7C15ull ^ ((uint64_t)t << 20 | (uint64_t)k), &c);
             if (st != AURA_OK) {
                 break;
             }
-            aura__monitor_sim_reseed(c, o.seed * 0x9E3779B97F4A7C15ull ^
-                                            ((uint64_t)t << 20 | (uint64_t)k));
-            aura__monitor_sim_redraw_future_faults(c);
             for (uint32_t i = 0; surv && i < n; i++) {
                 surv[i] = 1.0;
             }

@@ -42,20 +42,21 @@ aura_status aura__monitor_sim_req_init(aura__monitor_sim_req *q, const aura_allo
                                        uint32_t n, uint64_t seed, double rate, double budget);
 void aura__monitor_sim_req_free(aura__monitor_sim_req *q, const aura_allocator *al);
 
-/* ---- rollout copies of the simulator (simulate.c; ceiling.c) ---- */
+/* ---- rollout copies of the simulator (simulate.c; ceiling.c, oracle.c) ---- */
 /* A deep copy that goes on with the same dynamics (and, until reseeded,
  * the same random numbers) but emits no events and asks for nothing. */
 aura_status aura__monitor_sim_clone(const aura_monitor_sim *s, aura_monitor_sim **out);
 /* bad[t][i] of a tick run so far: 2 down, 1 failing its calls, 0 good. */
 int aura__monitor_sim_bad(const aura_monitor_sim *s, int32_t t, uint32_t i);
-void aura__monitor_sim_reseed(aura_monitor_sim *s, uint64_t seed);
 /* Agent i's crash hazard in the last tick run (0 while it is down). */
 double aura__monitor_sim_hazard(const aura_monitor_sim *s, uint32_t i);
-/* Faults drawn by random:N that have not started yet get a fresh draw
- * from the same prior (kind, agent, start at or after the current tick):
- * a copy that knows the present, not which faults come next.  Faults
- * given explicitly are part of the scenario and stay. */
-void aura__monitor_sim_redraw_future_faults(aura_monitor_sim *s);
+/* A copy that knows the present, not the future: a clone with random
+ * numbers of its own (seed) whose faults drawn by random:N and not started
+ * yet are drawn again from the same prior (kind, agent, start at or after
+ * the current tick).  Faults given explicitly are part of the scenario
+ * and stay. */
+aura_status aura__monitor_sim_rollout_copy(const aura_monitor_sim *s, uint64_t seed,
+                                           aura_monitor_sim **out);
 
 /* ---- recall hooks (recall.c), called by tick_close ---- */
 struct aura_monitor_recall;

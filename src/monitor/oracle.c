@@ -34,12 +34,10 @@ static double rollout(const oracle *or, const aura_monitor_sim *sim, const aura_
                       int nd, int copy, int64_t tick, aura_status *st)
 {
     aura_monitor_sim *c = NULL;
-    if ((*st = aura__monitor_sim_clone(sim, &c)) != AURA_OK) {
+    uint64_t seed = or->o.seed * 0x9E3779B97F4A7C15ull ^ ((uint64_t)tick << 16 | (uint64_t)copy);
+    if ((*st = aura__monitor_sim_rollout_copy(sim, seed, &c)) != AURA_OK) {
         return 0.0;
     }
-    aura__monitor_sim_reseed(c, or->o.seed * 0x9E3779B97F4A7C15ull ^
-                                    ((uint64_t)tick << 16 | (uint64_t)copy));
-    aura__monitor_sim_redraw_future_faults(c);
     for (int k = 0; k < nd && *st == AURA_OK; k++) {
         *st = aura_monitor_sim_apply(c, &d[k]);
     }

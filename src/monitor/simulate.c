@@ -340,19 +340,34 @@ static uint32_t random_agent(aura_monitor_sim *s)
     return best;
 }
 
+/* The ticks random faults start in: [*lo, *hi), never empty. */
+static void fault_window(const aura_monitor_sim *s, int32_t *lo, int32_t *hi)
+{
+    *lo = s->o.ticks / 20 + 5;
+    *hi = s->o.ticks - 15;
+    if (*hi <= *lo) {
+        *hi = *lo + 1;
+    }
+}
+
+/* The prior of a random fault: kind, agent, then a start in [lo, hi) (never,
+ * if that is empty), with the kind's duration. */
+static void draw_fault(aura_monitor_sim *s, int32_t lo, int32_t hi, sim_fault *f)
+{
+    f->kind = (uint8_t)aura_rng_below(&s->rng, AURA_MONITOR_FAULT_COUNT);
+    f->agent = random_agent(s);
+    f->tick = hi > lo ? lo + (int32_t)aura_rng_below(&s->rng, (uint64_t)(hi - lo)) : INT32_MAX / 2;
+    f->duration = fault_dur[f->kind];
+    f->drawn = 1;
+}
+
 static aura_status random_faults(aura_monitor_sim *s, size_t *cap, long count)
 {
-    int32_t lo = s->o.ticks / 20 + 5, hi = s->o.ticks - 15;
-    if (hi <= lo) {
-        hi = lo + 1;
-    }
+    int32_t lo, hi;
+    fault_window(s, &lo, &hi);
     for (long k = 0; k < count; k++) {
         sim_fault f;
-        f.kind = (uint8_t)aura_rng_below(&s->rng, AURA_MONITOR_FAULT_COUNT);
-        f.agent = random_agent(s);
-        f.tick = lo + (int32_t)aura_rng_below(&s->rng, (uint64_t)(hi - lo));
-        f.duration = fault_dur[f.kind];
-        f.drawn = 1;
+        draw_fault(s, lo, hi, &f);
         aura_status st = push_fault(s, cap, f);
         if (st != AURA_OK) {
             return st;
@@ -632,27 +647,18 @@ int aura__monitor_sim_bad(const aura_monitor_sim *s, int32_t t, uint32_t i)
     return t >= 0 && t < s->t && i < s->n ? s->bad[(size_t)t * s->n + i] : 0;
 }
 
-void aura__monitor_sim_reseed(aura_monitor_sim *s, uint64_t seed)
+/* Faults drawn by random:N that have not started yet get a fresh draw
+ * from the same prior, starting at or after the current tick; faults given
+ * explicitly are part of the scenario and stay. */
+static void redraw_future_faults(aura_monitor_sim *s)
 {
-    aura_rng_init(&s->rng, seed);
-}
-
-void aura__monitor_sim_redraw_future_faults(aura_monitor_sim *s)
-{
-    int32_t lo = s->o.ticks / 20 + 5, hi = s->o.ticks - 15; /* as random_faults */
-    if (hi <= lo) {
-        hi = lo + 1;
-    }
+    int32_t lo, hi;
+    fault_window(s, &lo, &hi);
     lo = lo > s->t ? lo : s->t;
     for (size_t j = 0; j < s->n_f; j++) {
-        sim_fault *f = &s->f[j];
-        if (!f->drawn || f->tick < s->t) {
-            continue;
+        if (s->f[j].drawn && s->f[j].tick >= s->t) {
+            draw_fault(s, lo, hi, &s->f[j]);
         }
-        f->kind = (uint8_t)aura_rng_below(&s->rng, AURA_MONITOR_FAULT_COUNT);
-        f->agent = random_agent(s);
-        f->tick = hi > lo ? lo + (int32_t)aura_rng_below(&s->rng, (uint64_t)(hi - lo)) : INT32_MAX / 2;
-        f->duration = fault_dur[f->kind];
     }
     for (size_t e = 0; e < s->n_e; e++) { /* flapping links not started: placed again */
         if (s->e[e].flap_until > s->e[e].flap_from && s->e[e].flap_from >= s->t) {
@@ -660,6 +666,17 @@ void aura__monitor_sim_redraw_future_faults(aura_monitor_sim *s)
         }
     }
     place_flaps(s);
+}
+
+aura_status aura__monitor_sim_rollout_copy(const aura_monitor_sim *s, uint64_t seed,
+                                           aura_monitor_sim **out)
+{
+    aura_status st = aura__monitor_sim_clone(s, out);
+    if (st == AURA_OK) {
+        aura_rng_init(&(*out)->rng, seed);
+        redraw_future_faults(*out);
+    }
+    return st;
 }
 
 /* ---- one tick ---- */

@@ -69,9 +69,7 @@ AURA_TEST(monitor_sim_redraw_keeps_past_and_given_faults)
     aura_monitor_sim *s = NULL, *c = NULL;
     ASSERT_OK(aura_monitor_sim_create(&o, &s));
     step_to(s, 60);
-    ASSERT_OK(aura__monitor_sim_clone(s, &c));
-    aura__monitor_sim_reseed(c, 99);
-    aura__monitor_sim_redraw_future_faults(c);
+    ASSERT_OK(aura__monitor_sim_rollout_copy(s, 99, &c));
     step_to(s, 200);
     step_to(c, 200);
     size_t ns, nc;
