@@ -407,29 +407,34 @@ static inline uint64_t lane_avail(aura__lane *l, uint64_t h)
     return t > h ? t - h : 0;
 }
 
+/* How many events from read position h can be taken in one piece: at most
+ * max, those published, and not past the end of the slot array. */
+static size_t lane_span(const aura__ring *r, aura__lane *l, uint64_t h, size_t max)
+{
+    uint64_t avail = lane_avail(l, h);
+    uint64_t to_end = r->cap - (h & r->mask);
+    uint64_t k = avail < to_end ? avail : to_end;
+    return (uint64_t)max < k ? max : (size_t)k;
+}
+
 size_t aura__lane_take(aura__ring *r, aura__lane *l, size_t max, aura_events_event *scratch,
                        const aura_events_event **view)
 {
     if (r->policy != AURA_EVENTS_BUS_DROP_OLDEST) {
         uint64_t h = atomic_load_explicit(&l->read, memory_order_relaxed);
-        uint64_t avail = lane_avail(l, h);
-        if (avail == 0) {
+        size_t k = lane_span(r, l, h, max);
+        if (k == 0) {
             return 0;
         }
-        uint64_t to_end = r->cap - (h & r->mask);
-        uint64_t k = avail < to_end ? avail : to_end;
         *view = &l->cslots[h & r->mask];
-        return (uint64_t)max < k ? max : (size_t)k;
+        return k;
     }
     for (;;) {
         uint64_t h = atomic_load_explicit(&l->read, memory_order_acquire);
-        uint64_t avail = lane_avail(l, h);
-        if (avail == 0) {
+        size_t k = lane_span(r, l, h, max);
+        if (k == 0) {
             return 0;
         }
-        uint64_t to_end = r->cap - (h & r->mask);
-        uint64_t k = avail < to_end ? avail : to_end;
-        k = (uint64_t)max < k ? max : k;
         if (!atomic_compare_exchange_strong_explicit(&l->read, &h, h + k, memory_order_acq_rel,
                                                      memory_order_relaxed)) {
             continue; /* the owner dropped the oldest ones meanwhile */
